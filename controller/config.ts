@@ -1,0 +1,87 @@
+/**
+ * The shim's configuration: one JSON file (THINKIOSK_CONTROLLER_CONFIG or --config), validated at
+ * start-up so a typo stops the shim with a clear message instead of failing on the first login.
+ */
+import { readFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { Protocol } from '../contract/api.js';
+
+export const ControllerConfig = z.object({
+  name: z.string().default('thinkiosk controller'),
+  listen: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8480) }).default({ host: '127.0.0.1', port: 8480 }),
+  /** PEM files; when set the shim serves HTTPS only. */
+  tls: z.object({ certFile: z.string(), keyFile: z.string() }).optional(),
+  /**
+   * base64 32-byte keys; the first seals sessions. All instances behind one load balancer need the
+   * same keys. Also read from THINKIOSK_SESSION_KEYS (comma-separated).
+   */
+  sessionKeys: z.array(z.string()).default([]),
+  /** Sessions end at the Keystone token's expiry or after this long, whichever is first. */
+  sessionMaxSeconds: z.number().int().positive().default(8 * 3600),
+  /** Use X-Forwarded-For for the client address (only behind a trusted proxy). */
+  trustProxy: z.boolean().default(false),
+  loginGuard: z.object({
+    maxFailuresPerUser: z.number().int().positive().default(5),
+    maxFailuresPerAddress: z.number().int().positive().default(50),
+    windowSeconds: z.number().int().positive().default(900),
+    lockoutSeconds: z.number().int().positive().default(30),
+  }).default({ maxFailuresPerUser: 5, maxFailuresPerAddress: 50, windowSeconds: 900, lockoutSeconds: 30 }),
+  openstack: z.object({
+    authUrl: z.string().url(),
+    interface: z.enum(['public', 'internal', 'admin']).default('public'),
+    region: z.string().optional(),
+    defaultDomain: z.string().default('Default'),
+    defaultProject: z.string().optional(),
+    caFile: z.string().optional(),
+    timeoutSeconds: z.number().positive().default(15),
+    /** false: users see only servers they own (Nova user_id filter); true: their whole project. */
+    showWholeProject: z.boolean().default(false),
+    /** Console types enabled in this cloud's nova.conf ([vnc]/[spice] enabled). */
+    consoleProtocols: z.array(Protocol.exclude(['rdp'])).default(['vnc', 'spice']),
+    /** External network name to take floating IPs from for RDP; unset = never touch floating IPs. */
+    floatingIpPool: z.string().optional(),
+    imageCacheSeconds: z.number().int().nonnegative().default(600),
+    rdpPort: z.number().int().min(1).max(65535).default(3389),
+  }),
+});
+export type ControllerConfig = z.infer<typeof ControllerConfig>;
+
+export class ConfigError extends Error {}
+
+export function parseConfig(raw: unknown, source: string): ControllerConfig {
+  const parsed = ControllerConfig.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(top)'}: ${i.message}`).join('\n');
+    throw new ConfigError(`invalid controller configuration in ${source}:\n${problems}`);
+  }
+  return parsed.data;
+}
+
+export function loadConfig(path: string): ControllerConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read controller configuration ${path}: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(`controller configuration ${path} is not valid JSON: ${(error as Error).message}`);
+  }
+  return parseConfig(raw, path);
+}
+
+/** The session keys as bytes; without any, a random key (sessions then die with this process). */
+export function sessionKeyBytes(config: ControllerConfig, env = process.env): { keys: Buffer[]; ephemeral: boolean } {
+  const texts = [...(env.THINKIOSK_SESSION_KEYS?.split(',').filter(Boolean) ?? []), ...config.sessionKeys];
+  if (texts.length === 0) return { keys: [randomBytes(32)], ephemeral: true };
+  const keys = texts.map((t, i) => {
+    const key = Buffer.from(t.trim(), 'base64');
+    if (key.length !== 32) throw new ConfigError(`session key #${i + 1} is not 32 bytes of base64 (generate one with: openssl rand -base64 32)`);
+    return key;
+  });
+  return { keys, ephemeral: false };
+}

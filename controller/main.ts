@@ -1,0 +1,29 @@
+/** `node dist/controller/main.js --config FILE`: run the controller shim until SIGTERM. */
+import { parseArgs } from 'node:util';
+import { buildController } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { jsonLogger } from './log.js';
+
+const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
+const path = values.config ?? process.env.THINKIOSK_CONTROLLER_CONFIG;
+if (!path) {
+  console.error('usage: thinkiosk-controller --config /etc/thinkiosk/controller.json (or THINKIOSK_CONTROLLER_CONFIG)');
+  process.exit(2);
+}
+try {
+  const config = loadConfig(path);
+  const { server, ephemeralKey } = buildController(config);
+  if (ephemeralKey) jsonLogger.log('warn', 'ephemeral-session-key', { hint: 'no sessionKeys configured: sessions end when this process does and do not work across instances. Generate one: openssl rand -base64 32' });
+  server.on('error', (error) => { jsonLogger.log('error', 'listen-failed', { error: String(error) }); process.exit(1); });
+  server.listen(config.listen.port, config.listen.host, () => {
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : config.listen.port;
+    jsonLogger.log('info', 'listening', { url: `${config.tls ? 'https' : 'http'}://${config.listen.host}:${port}/v1/identity`, keystone: config.openstack.authUrl });
+  });
+  const stop = () => server.close(() => process.exit(0));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+} catch (error) {
+  console.error(error instanceof ConfigError ? error.message : `controller failed to start: ${String(error)}`);
+  process.exit(1);
+}

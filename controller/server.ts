@@ -1,0 +1,201 @@
+/**
+ * The kiosk-facing HTTP API (v1, JSON). Routing, body validation, sessions, the login guard,
+ * metrics and the single error handler live here; OpenStack work is the backend's.
+ */
+import http from 'node:http';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import type { z } from 'zod';
+import { API_PREFIX, ConsoleRequest, LoginRequest, PowerRequest, PRODUCT, type ErrorBody, type Identity, type Session } from '../contract/api.js';
+import { ApiError } from './api-error.js';
+import type { ControllerConfig } from './config.js';
+import type { Logger } from './log.js';
+import type { Metrics } from './metrics.js';
+import { LoginGuard } from './login-guard.js';
+import type { OpenStackBackend } from './openstack-backend.js';
+import { SessionSealer, type SessionPayload } from './session-token.js';
+
+export const VERSION = '0.1.0';
+const MAX_BODY_BYTES = 16 * 1024;
+
+interface Context {
+  req: http.IncomingMessage;
+  params: string[];
+  url: URL;
+}
+type Handler = (ctx: Context) => Promise<{ status: number; body?: unknown; text?: string }>;
+interface Route { method: string; pattern: RegExp; name: string; handler: Handler }
+
+export interface ControllerDeps {
+  config: ControllerConfig;
+  backend: OpenStackBackend;
+  sealer: SessionSealer;
+  metrics: Metrics;
+  logger: Logger;
+}
+
+export function createController({ config, backend, sealer, metrics, logger }: ControllerDeps): http.Server {
+  const guard = new LoginGuard(config.loginGuard);
+
+  const session = (req: http.IncomingMessage): SessionPayload => {
+    const header = req.headers.authorization ?? '';
+    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    if (!token) throw new ApiError('session-expired', 'Please log in.', 'no bearer token');
+    const payload = sealer.open(token);
+    if (!payload) throw new ApiError('session-expired', 'Your session has ended. Please log in again.', 'session token invalid or expired');
+    return payload;
+  };
+
+  const clientAddress = (req: http.IncomingMessage): string => {
+    const forwarded = config.trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0]?.trim() : '';
+    return forwarded || req.socket.remoteAddress || 'unknown';
+  };
+
+  const routes: Route[] = [
+    {
+      method: 'GET', pattern: /^\/v1\/identity$/, name: 'identity',
+      handler: async () => {
+        const body: Identity = { product: PRODUCT, apiVersion: 1, version: VERSION, name: config.name, backend: 'openstack' };
+        return { status: 200, body };
+      },
+    },
+    {
+      method: 'POST', pattern: /^\/v1\/session$/, name: 'login',
+      handler: async ({ req }) => {
+        const request = await readBody(req, LoginRequest);
+        const address = clientAddress(req);
+        const wait = guard.retryAfter(address, request.username);
+        if (wait > 0) {
+          metrics.logins.inc({ result: 'locked' });
+          throw new ApiError('too-many-attempts', `Too many failed logins. Wait ${wait} seconds and try again.`, `login locked for ${request.username} from ${address}`, { retryAfterSeconds: wait });
+        }
+        let token;
+        try {
+          token = await backend.login(request);
+        } catch (error) {
+          const invalid = error instanceof ApiError && error.kind === 'invalid-credentials';
+          if (invalid) guard.recordFailure(address, request.username);
+          metrics.logins.inc({ result: invalid ? 'invalid' : 'error' });
+          throw error;
+        }
+        guard.recordSuccess(address, request.username);
+        metrics.logins.inc({ result: 'ok' });
+        const expiresAt = Math.min(token.expiresAt.getTime(), Date.now() + config.sessionMaxSeconds * 1000);
+        const body: Session = {
+          token: sealer.seal({ v: 1, keystoneToken: token.token, expiresAt, user: token.user, project: token.project, endpoints: token.endpoints }),
+          expiresAt: new Date(expiresAt).toISOString(),
+          user: token.user,
+          project: token.project,
+        };
+        return { status: 201, body };
+      },
+    },
+    {
+      method: 'DELETE', pattern: /^\/v1\/session$/, name: 'logout',
+      handler: async ({ req }) => {
+        await backend.logout(session(req));
+        return { status: 204 };
+      },
+    },
+    {
+      method: 'GET', pattern: /^\/v1\/desktops$/, name: 'desktops',
+      handler: async ({ req }) => ({ status: 200, body: { desktops: await backend.listDesktops(session(req)) } }),
+    },
+    {
+      method: 'GET', pattern: /^\/v1\/desktops\/([\w-]{1,64})$/, name: 'desktop',
+      handler: async ({ req, params }) => ({ status: 200, body: await backend.getDesktop(session(req), params[0]!) }),
+    },
+    {
+      method: 'POST', pattern: /^\/v1\/desktops\/([\w-]{1,64})\/power$/, name: 'power',
+      handler: async ({ req, params }) => {
+        const s = session(req);
+        const { action } = await readBody(req, PowerRequest);
+        const result = await backend.power(s, params[0]!, action);
+        return { status: result.outcome === 'accepted' ? 202 : 200, body: result };
+      },
+    },
+    {
+      method: 'POST', pattern: /^\/v1\/desktops\/([\w-]{1,64})\/console$/, name: 'console',
+      handler: async ({ req, params }) => {
+        const s = session(req);
+        const { protocol } = await readBody(req, ConsoleRequest);
+        return { status: 200, body: await backend.console(s, params[0]!, protocol) };
+      },
+    },
+    {
+      method: 'GET', pattern: /^\/metrics$/, name: 'metrics',
+      handler: async () => ({ status: 200, text: metrics.render() }),
+    },
+  ];
+
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const started = process.hrtime.bigint();
+    const url = new URL(req.url ?? '/', 'http://controller');
+    let routeName = 'unknown';
+    let status = 500;
+    try {
+      const pathMatches = routes.filter((r) => r.pattern.test(url.pathname));
+      const route = pathMatches.find((r) => r.method === req.method);
+      if (!route) {
+        if (pathMatches.length) throw new ApiError('bad-request', `Method ${req.method} is not allowed here.`);
+        throw new ApiError('not-found', `No such API path: ${url.pathname}`);
+      }
+      routeName = route.name;
+      const params = route.pattern.exec(url.pathname)!.slice(1);
+      const result = await route.handler({ req, params, url });
+      status = result.status;
+      if (result.text !== undefined) {
+        res.writeHead(status, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }).end(result.text);
+      } else if (result.body === undefined) {
+        res.writeHead(status).end();
+      } else {
+        sendJson(res, status, result.body);
+      }
+    } catch (error) {
+      const apiError = error instanceof ApiError ? error : new ApiError('internal', 'Something went wrong in the controller. Please try again.', error instanceof Error ? (error.stack ?? error.message) : String(error));
+      status = apiError.status;
+      logger.log(status >= 500 ? 'error' : 'warn', 'request-failed', { route: routeName, method: req.method, path: url.pathname, status, kind: apiError.kind, detail: apiError.logMessage });
+      const body: ErrorBody = { error: { kind: apiError.kind, message: apiError.userMessage, ...apiError.extra } };
+      const headers: Record<string, string> = apiError.extra.retryAfterSeconds ? { 'Retry-After': String(apiError.extra.retryAfterSeconds) } : {};
+      if (!res.headersSent) sendJson(res, status, body, headers);
+    } finally {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      metrics.requests.inc({ route: routeName, status: String(status) });
+      metrics.requestSeconds.observe({ route: routeName, status: String(status) }, seconds);
+    }
+  };
+
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse) => { void handle(req, res); };
+  const server = config.tls
+    ? https.createServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, listener)
+    : http.createServer(listener);
+  server.keepAliveTimeout = 30_000;
+  return server;
+}
+
+function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+async function readBody<T>(req: http.IncomingMessage, schema: z.ZodType<T>): Promise<T> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY_BYTES) throw new ApiError('bad-request', 'The request is too large.');
+    chunks.push(chunk as Buffer);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+  } catch {
+    throw new ApiError('bad-request', 'The request is not valid JSON.');
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) {
+    throw new ApiError('bad-request', `The request is incomplete or wrong: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'} ${i.message}`).join('; ')}`);
+  }
+  return parsed.data;
+}
