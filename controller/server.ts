@@ -6,7 +6,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
-import { API_PREFIX, ConsoleRequest, LoginRequest, PowerRequest, PRODUCT, type ErrorBody, type Identity, type Session } from '../contract/api.js';
+import { ConsoleRequest, LoginRequest, PowerRequest, PRODUCT, type ErrorBody, type Identity, type Session } from '../contract/api.js';
 import { ApiError } from './api-error.js';
 import type { ControllerConfig } from './config.js';
 import type { Logger } from './log.js';

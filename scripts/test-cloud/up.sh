@@ -3,6 +3,8 @@
 # demo and benchmarks. Works without systemd: every daemon is started directly and tracked by pid file.
 #   scripts/test-cloud/up.sh          bring it up from nothing (about a minute), seed users/images/servers
 #   scripts/test-cloud/up.sh down     stop everything it started
+#   scripts/test-cloud/up.sh stop-service|start-service keystone|nova-api
+#                                      take one API service away and back (outage tests)
 # Packages: scripts/install-deps.sh cloud. State: $THINKIOSK_CLOUD_DIR (default /var/tmp/thinkiosk-cloud).
 # Ports (127.0.0.1): keystone 5000, nova 8774, placement 8778, glance 9292, neutron 9696,
 #   novncproxy 6080, spicehtml5proxy 6082, mariadb 13306, rabbitmq 5672; libvirt guests VNC/SPICE 5900+.
@@ -41,6 +43,18 @@ down() {
   ip link del tkphys1 2>/dev/null || true; ip link del tkphys2 2>/dev/null || true
 }
 if [ "${1:-}" = down ]; then down; say "cloud stopped"; exit 0; fi
+# Outage tests: stop/start one uwsgi-served API (its master's pid file is in $RUN).
+if [ "${1:-}" = stop-service ] || [ "${1:-}" = start-service ]; then
+  svc=${2:?service name: keystone or nova-api}; [ -f "$P/uwsgi/$svc.ini" ] || die "no such service: $svc"
+  if [ "$1" = stop-service ]; then
+    pid=$(cat "$RUN/$svc.pid" 2>/dev/null || true); [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+    for i in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done; say "$svc stopped"
+  else
+    nohup uwsgi_python3 --ini "$P/uwsgi/$svc.ini" >>"$LOG/$svc.out" 2>&1 &
+    port=$(sed -n 's/^http-socket = 127.0.0.1://p' "$P/uwsgi/$svc.ini"); wait_http "http://127.0.0.1:$port/"
+  fi
+  exit 0
+fi
 
 for b in mariadbd rabbitmq-server keystone-manage nova-manage glance-manage neutron-server uwsgi_python3 libvirtd; do
   command -v "$b" >/dev/null || die "$b is missing: run 'scripts/install-deps.sh cloud' first"; done

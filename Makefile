@@ -1,0 +1,40 @@
+# thinkiosk — one entry point per job. See README.md.
+.PHONY: all build lint test unit-test demo bench cloud-up cloud-down clean
+
+all: build
+
+node_modules: package-lock.json
+	npm ci --no-audit --no-fund
+	@touch node_modules
+
+build: node_modules
+	npx tsc -p tsconfig.json
+
+lint: node_modules
+	npx eslint .
+
+# Everything: type-check, lint, unit tests, then a real OpenStack brought up from Debian's packages
+# and the controller tested against it. Ends with "N passed, N failed".
+test: build lint
+	scripts/run-tests.sh
+
+# Unit tests only (no cloud).
+unit-test: build
+	scripts/run-tests.sh unit
+
+# The controller shim in front of a local real OpenStack with demo users alice and bob.
+demo: build
+	scripts/demo.sh
+
+# Benchmarks (not tests): shim vs direct OpenStack, side by side, printed as ratios.
+bench: build
+	scripts/bench.sh
+
+cloud-up:
+	scripts/test-cloud/up.sh
+
+cloud-down:
+	scripts/test-cloud/up.sh down
+
+clean:
+	rm -rf dist

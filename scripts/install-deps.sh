@@ -1,0 +1,25 @@
+#!/bin/bash
+# install-deps.sh — every Debian package thinkiosk's tests, demo and benchmarks need, on a fresh
+# Debian 12 machine (run as root; idempotent: installs only what is missing).
+#   scripts/install-deps.sh            everything
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
+CLOUD="mariadb-server python3-pymysql rabbitmq-server keystone python3-keystone python3-keystoneclient
+ placement-api glance-api nova-api nova-conductor nova-scheduler nova-compute nova-compute-kvm nova-consoleproxy
+ neutron-server neutron-linuxbridge-agent uwsgi-plugin-python3 sudo"
+TOOLS="bc curl cpio iproute2 openssl ca-certificates"
+PKGS="$CLOUD $TOOLS"
+[ "$(id -u)" = 0 ] || { echo "install-deps: run as root (apt-get needs it)" >&2; exit 1; }
+missing=$(for p in $PKGS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"; done)
+if [ -z "$missing" ]; then echo "install-deps: all Debian packages present"; exit 0; fi
+echo "install-deps: installing $(echo $missing | wc -w) packages: $(echo $missing)"
+# The OpenStack packages must not start their services during install: no systemd here, and
+# scripts/test-cloud/up.sh starts each daemon itself with its own configuration.
+made_policy=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; made_policy=1; fi
+trap '[ -n "$made_policy" ] && rm -f /usr/sbin/policy-rc.d' EXIT
+t0=$(date +%s)
+apt-get -o DPkg::Lock::Timeout=600 update -q >/dev/null || { echo "install-deps: apt-get update failed: is Debian's mirror reachable?" >&2; exit 1; }
+apt-get -o DPkg::Lock::Timeout=600 install -y -q --no-install-recommends $missing >/tmp/thinkiosk-apt.log 2>&1 \
+  || { tail -20 /tmp/thinkiosk-apt.log >&2; echo "install-deps: apt-get install failed (full log /tmp/thinkiosk-apt.log)" >&2; exit 1; }
+echo "install-deps: done in $(( $(date +%s) - t0 ))s"
