@@ -32,7 +32,7 @@ export default async function* reporter(source: AsyncIterable<TestEvent>): Async
       failed += 1;
       const error = data.details?.error;
       const cause = error?.cause instanceof Error ? error.cause.message : error?.cause !== undefined ? String(error.cause) : '';
-      yield `${indent}✖ ${data.name} (${ms} ms)\n${indent}    ${(cause || error?.message || 'failed').split('\n').join(`\n${indent}    `)}\n`;
+      yield `${indent}✖ ${data.name} (${ms} ms)\n${indent}    ${(cause || error?.message || 'failed').slice(0, 800).split('\n').join(`\n${indent}    `)}\n`;
     }
   }
   yield `${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}\n`;

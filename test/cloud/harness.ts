@@ -1,0 +1,100 @@
+/**
+ * Shared by the cloud tests: the inventory the test cloud wrote (scripts/test-cloud/seed.py), an
+ * in-process controller pointed at that real OpenStack, and a small client for its API.
+ */
+import { readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import type http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { z } from 'zod';
+import { buildController } from '../../controller/app.js';
+import { parseConfig } from '../../controller/config.js';
+import { silentLogger } from '../../controller/log.js';
+import type { Metrics } from '../../controller/metrics.js';
+
+export const CLOUD_DIR = process.env.THINKIOSK_CLOUD_DIR ?? '/var/tmp/thinkiosk-cloud';
+export const KEYSTONE = 'http://127.0.0.1:5000/v3';
+
+const Inventory = z.object({
+  project: z.object({ id: z.string(), name: z.string() }),
+  users: z.record(z.string(), z.object({ id: z.string(), password: z.string() })),
+  images: z.record(z.string(), z.string()),
+  networks: z.object({ public: z.string(), kiosk: z.string() }),
+  servers: z.record(z.string(), z.string()),
+  bobFloatingIp: z.string(),
+});
+export const cloud = Inventory.parse(JSON.parse(readFileSync(`${CLOUD_DIR}/cloud.json`, 'utf8')));
+export const serverId = (name: string): string => cloud.servers[name] ?? (() => { throw new Error(`no server ${name}`); })();
+
+export interface Answer { status: number; body: any; headers: Headers } // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface RunningController {
+  url: string;
+  metrics: Metrics;
+  call(method: string, path: string, opts?: { token?: string; body?: unknown }): Promise<Answer>;
+  login(user: 'alice' | 'bob'): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startController(overrides: Record<string, unknown> = {}, openstack: Record<string, unknown> = {}): Promise<RunningController> {
+  const config = parseConfig({
+    listen: { host: '127.0.0.1', port: 0 },
+    sessionKeys: [Buffer.alloc(32, 1).toString('base64')],
+    openstack: { authUrl: KEYSTONE, defaultProject: 'kiosk', floatingIpPool: 'public', timeoutSeconds: 10, ...openstack },
+    ...overrides,
+  }, 'cloud test');
+  const { server, metrics } = buildController(config, silentLogger);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return controllerClient(url, server, metrics);
+}
+
+function controllerClient(url: string, server: http.Server, metrics: Metrics): RunningController {
+  const call = async (method: string, path: string, opts: { token?: string; body?: unknown } = {}): Promise<Answer> => {
+    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+    if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
+    const response = await fetch(`${url}${path}`, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
+    const text = await response.text();
+    let body: unknown = text;
+    try { body = text ? JSON.parse(text) : null; } catch { /* metrics are text */ }
+    return { status: response.status, body, headers: response.headers };
+  };
+  return {
+    url, metrics, call,
+    async login(user) {
+      const answer = await call('POST', '/v1/session', { body: { username: user, password: cloud.users[user]!.password } });
+      if (answer.status !== 201) throw new Error(`login ${user}: ${answer.status} ${JSON.stringify(answer.body)}`);
+      return answer.body.token as string;
+    },
+    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+/** Poll the shim until the desktop reaches `status` (the fake driver needs a few seconds). */
+export async function waitForStatus(ctl: RunningController, token: string, id: string, status: string, seconds = 90): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  let last = '';
+  while (Date.now() < deadline) {
+    const answer = await ctl.call('GET', `/v1/desktops/${id}`, { token });
+    last = `${answer.body?.status}/${answer.body?.task}`;
+    if (answer.body?.status === status && answer.body?.task === null) return;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error(`desktop ${id} did not reach ${status} in ${seconds}s (last ${last})`);
+}
+
+/** Take one cloud API service away or bring it back (scripts/test-cloud/up.sh). */
+export function cloudService(action: 'stop-service' | 'start-service', service: 'keystone' | 'nova-api'): void {
+  execFileSync(new URL('../../../scripts/test-cloud/up.sh', import.meta.url).pathname, [action, service], { stdio: 'pipe', timeout: 120_000 });
+}
+
+/** A Keystone token straight from Keystone, for checks that bypass the shim. */
+export async function keystoneToken(user: string, password: string): Promise<string> {
+  const response = await fetch(`${KEYSTONE}/auth/tokens`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' },
+    body: JSON.stringify({ auth: { identity: { methods: ['password'], password: { user: { name: user, domain: { name: 'Default' }, password } } }, scope: { project: { name: 'kiosk', domain: { name: 'Default' } } } } }),
+  });
+  const token = response.headers.get('x-subject-token');
+  if (response.status !== 201 || !token) throw new Error(`keystone login ${user}: ${response.status}`);
+  return token;
+}
