@@ -5,6 +5,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { ConsoleRequest, LoginRequest, PowerRequest, PRODUCT, type ErrorBody, type Identity, type Session } from '../contract/api.js';
 import { ApiError } from './api-error.js';
@@ -36,13 +37,19 @@ export interface ControllerDeps {
 
 export function createController({ config, backend, sealer, metrics, logger }: ControllerDeps): http.Server {
   const guard = new LoginGuard(config.loginGuard);
+  // Keystone revokes the token at logout, but Nova's auth middleware may keep accepting a token it
+  // validated recently (its token cache): this instance also refuses the session itself at once.
+  const loggedOut = new Map<string, number>();
 
-  const session = (req: http.IncomingMessage): SessionPayload => {
-    const header = req.headers.authorization ?? '';
-    const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+  const bearer = (req: http.IncomingMessage): string => {
+    const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     if (!token) throw new ApiError('session-expired', 'Please log in.', 'no bearer token');
-    const payload = sealer.open(token);
-    if (!payload) throw new ApiError('session-expired', 'Your session has ended. Please log in again.', 'session token invalid or expired');
+    return token;
+  };
+  const session = (req: http.IncomingMessage): SessionPayload => {
+    const token = bearer(req);
+    const payload = loggedOut.has(digest(token)) ? null : sealer.open(token);
+    if (!payload) throw new ApiError('session-expired', 'Your session has ended. Please log in again.', 'session token invalid, expired or logged out');
     return payload;
   };
 
@@ -93,7 +100,14 @@ export function createController({ config, backend, sealer, metrics, logger }: C
     {
       method: 'DELETE', pattern: /^\/v1\/session$/, name: 'logout',
       handler: async ({ req }) => {
-        await backend.logout(session(req));
+        const token = bearer(req);
+        const payload = sealer.open(token);
+        if (payload) {
+          await backend.logout(payload);
+          const now = Date.now();
+          for (const [key, expiresAt] of loggedOut) if (expiresAt < now) loggedOut.delete(key);
+          loggedOut.set(digest(token), payload.expiresAt);
+        }
         return { status: 204 };
       },
     },
@@ -171,6 +185,10 @@ export function createController({ config, backend, sealer, metrics, logger }: C
     : http.createServer(listener);
   server.keepAliveTimeout = 30_000;
   return server;
+}
+
+function digest(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
