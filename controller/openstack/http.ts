@@ -32,7 +32,6 @@ export interface Response<T> {
   body: T;
 }
 
-const NETWORK_ERRORS = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ENOTFOUND', 'ERR_GOT_REQUEST_ERROR']);
 const IDEMPOTENT: readonly string[] = ['GET', 'HEAD', 'PUT', 'DELETE'];
 
 /** True when Node reused a kept-alive socket for this request (got keeps the ClientRequest private). */
@@ -112,10 +111,9 @@ function toOpenStackError(service: OpenStackService, error: unknown): OpenStackE
     return new OpenStackError(service, kindForStatus(error.response.statusCode), error.response.statusCode, serviceMessageOf(String(error.response.body)));
   }
   if (error instanceof RequestError) {
-    const code = error.code ?? 'ERR';
-    if (NETWORK_ERRORS.has(code) || error.name === 'TimeoutError') return new OpenStackError(service, 'unavailable', 0, `${code}: ${error.message}`);
-    // TLS problems (self-signed, expired, wrong host) are configuration errors an admin must fix.
-    return new OpenStackError(service, 'unavailable', 0, `${code}: ${error.message}`);
+    // Refused, reset, timed out, or TLS refused (unknown CA, expired, wrong host): to the user the
+    // service is unreachable either way; the code in the log tells the admin which it was.
+    return new OpenStackError(service, 'unavailable', 0, `${error.code ?? error.name}: ${error.message}`);
   }
   return new OpenStackError(service, 'server-error', 0, error instanceof Error ? error.message : String(error));
 }
