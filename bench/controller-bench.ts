@@ -96,7 +96,7 @@ function describeError(error: unknown): string {
   // fetch reports socket trouble as TypeError("fetch failed") with the system error as its cause.
   const cause: unknown = error instanceof Error ? error.cause : undefined;
   if (cause && typeof cause === 'object' && 'code' in cause) return `network ${String(cause.code)}`;
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return (error instanceof Error ? `${error.name}: ${error.message}` : String(error)).slice(0, 120);
 }
 
 /** Latencies of the calls that worked, and a count per kind of those that did not. */
@@ -466,3 +466,6 @@ async function main(): Promise<number> {
 }
 
 process.exitCode = await main();
+// Calls the shim still has in flight to a saturated cloud (up to 3 × 15 s after a storm) must not
+// keep the process alive once the report is out; a clean run exits on its own before this fires.
+setTimeout(() => process.exit(), 2000).unref();
