@@ -6,7 +6,7 @@
 import type { Console, Desktop, GuestOs, LoginRequest, PowerAction, PowerResult, Protocol } from '../contract/api.js';
 import { ApiError, fromOpenStack } from './api-error.js';
 import type { ControllerConfig } from './config.js';
-import { guestOsOf, META, toDesktop, UNKNOWN_OS } from './desktop-mapping.js';
+import { addressesOf, guestOsOf, META, toDesktop, UNKNOWN_OS } from './desktop-mapping.js';
 import { FloatingIpManager } from './floating-ips.js';
 import type { Logger } from './log.js';
 import { OpenStackError } from './openstack/errors.js';
@@ -25,7 +25,7 @@ const ACTIONS: Record<PowerAction, ServerAction> = {
 };
 
 export class OpenStackBackend {
-  readonly keystone: KeystoneClient;
+  private readonly keystone: KeystoneClient;
   private readonly nova: NovaClient;
   private readonly glance: GlanceClient;
   private readonly floatingIps: FloatingIpManager | null;
@@ -129,7 +129,7 @@ export class OpenStackBackend {
     const validPort = Number.isInteger(port) && port > 0 && port < 65536 ? port : this.config.rdpPort;
     const overrideHost = server.metadata[META.rdpHost];
     if (overrideHost) return { protocol: 'rdp', host: overrideHost, port: validPort, floatingIpAttached: false };
-    const addresses = toDesktop(server, UNKNOWN_OS, { consoleProtocols: [] }).addresses;
+    const addresses = addressesOf(server);
     const floating = addresses.find((a) => a.kind === 'floating');
     if (floating) return { protocol: 'rdp', host: floating.ip, port: validPort, floatingIpAttached: false };
     if (this.floatingIps && session.endpoints.network) {

@@ -22,7 +22,6 @@ const MAX_BODY_BYTES = 16 * 1024;
 interface Context {
   req: http.IncomingMessage;
   params: string[];
-  url: URL;
 }
 type Handler = (ctx: Context) => Promise<{ status: number; body?: unknown; text?: string }>;
 interface Route { method: string; pattern: RegExp; name: string; handler: Handler }
@@ -156,7 +155,7 @@ export function createController({ config, backend, sealer, metrics, logger }: C
       }
       routeName = route.name;
       const params = route.pattern.exec(url.pathname)!.slice(1);
-      const result = await route.handler({ req, params, url });
+      const result = await route.handler({ req, params });
       status = result.status;
       if (result.text !== undefined) {
         res.writeHead(status, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }).end(result.text);

@@ -135,7 +135,7 @@ test('[neutron] floating IPs: attached from the pool on RDP connect, never bob\'
 
   assert.equal((await ctl.call('POST', `/v1/desktops/${id}/power`, { token: alice, body: { action: 'stop' } })).status, 202);
   await waitForStatus(ctl, alice, id, 'SHUTOFF');
-  const neutron = await neutronFloatingIps(first.host);
+  const neutron = await neutronFloatingIp(first.host);
   assert.equal(neutron.port_id, null, 'released when the desktop was stopped through the shim');
   assert.equal((await ctl.call('POST', `/v1/desktops/${id}/power`, { token: alice, body: { action: 'start' } })).status, 202);
   await waitForStatus(ctl, alice, id, 'ACTIVE');
@@ -154,7 +154,7 @@ async function waitForAddress(token: string, name: string, ip: string, initial: 
 }
 
 /** Straight from Neutron (as alice, bypassing the shim): the floating IP with this address. */
-async function neutronFloatingIps(address: string): Promise<{ port_id: string | null; description: string }> {
+async function neutronFloatingIp(address: string): Promise<{ port_id: string | null; description: string }> {
   const token = await keystoneToken('alice', 'alicepass');
   const response = await fetch(`http://127.0.0.1:9696/v2.0/floatingips?floating_ip_address=${address}`, { headers: { 'X-Auth-Token': token } });
   const body = await response.json() as { floatingips: Array<{ port_id: string | null; description: string }> };
