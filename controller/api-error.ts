@@ -61,6 +61,8 @@ export function fromOpenStack(error: unknown, context: string): ApiError {
       return new ApiError('upstream-error', `The cloud refused the request while ${context}: ${error.serviceMessage}`, log, extra);
     case 'unavailable':
       return new ApiError('upstream-unavailable', `The cloud's ${service} is not answering. Try again in a minute; if it persists, tell your administrator.`, log, extra);
+    case 'tls':
+      return new ApiError('upstream-unavailable', `The controller does not trust the certificate of the cloud's ${service}. Tell your administrator (controller setting openstack.caFile).`, log, extra);
     case 'server-error':
     case 'invalid-response':
       return new ApiError('upstream-error', `The cloud's ${service} had a problem while ${context}. Try again; if it persists, tell your administrator.`, log, extra);

@@ -12,6 +12,7 @@ export type OpenStackErrorKind =
   | 'precondition-failed' // 412: a compare-and-swap (If-Match) lost a race
   | 'bad-request' // 400
   | 'unavailable' // no answer, connection refused/reset, timeout, 502/503/504
+  | 'tls' // the service's certificate is not trusted (unknown CA, expired, wrong name)
   | 'server-error' // other 5xx
   | 'invalid-response'; // an answer that does not match what the API documents
 

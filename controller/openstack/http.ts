@@ -56,8 +56,10 @@ export class OpenStackHttp {
         limit: 2,
         methods: ['GET', 'HEAD', 'PUT', 'DELETE', 'POST'],
         statusCodes: [502, 503, 504],
-        errorCodes: ['ECONNRESET', 'EPIPE', 'ECONNREFUSED', 'ETIMEDOUT'],
-        // Retry idempotent calls on network errors and gateway errors. A POST is retried only when a
+        // Not ETIMEDOUT: a service that timed out is overloaded and still works through the request
+        // we gave up on; sending it again only deepens its queue.
+        errorCodes: ['ECONNRESET', 'EPIPE', 'ECONNREFUSED'],
+        // Retry idempotent calls on fast network failures and gateway errors. A POST is retried only when a
         // kept-alive socket was reset under it: uwsgi's http-socket (Debian's OpenStack setups) does
         // that to reused connections, and then the server never saw the request.
         calculateDelay: ({ attemptCount, error, computedValue }) => {
@@ -97,6 +99,11 @@ export class OpenStackHttp {
   }
 }
 
+/** Node's codes for a certificate it will not trust (as opposed to a network that does not answer). */
+function isCertificateError(code: string): boolean {
+  return code.startsWith('ERR_TLS_CERT') || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER/.test(code);
+}
+
 function parseJson(service: OpenStackService, body: string): unknown {
   try {
     return JSON.parse(body);
@@ -111,9 +118,8 @@ function toOpenStackError(service: OpenStackService, error: unknown): OpenStackE
     return new OpenStackError(service, kindForStatus(error.response.statusCode), error.response.statusCode, serviceMessageOf(String(error.response.body)));
   }
   if (error instanceof RequestError) {
-    // Refused, reset, timed out, or TLS refused (unknown CA, expired, wrong host): to the user the
-    // service is unreachable either way; the code in the log tells the admin which it was.
-    return new OpenStackError(service, 'unavailable', 0, `${error.code ?? error.name}: ${error.message}`);
+    const code = error.code ?? error.name;
+    return new OpenStackError(service, isCertificateError(code) ? 'tls' : 'unavailable', 0, `${code}: ${error.message}`);
   }
   return new OpenStackError(service, 'server-error', 0, error instanceof Error ? error.message : String(error));
 }

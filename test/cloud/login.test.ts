@@ -23,6 +23,15 @@ test('[keystone] login: alice gets a session scoped to project kiosk, with Keyst
   assert.doesNotMatch(session.token, /^gAAAA/, 'the kiosk never sees the raw Keystone token');
 });
 
+test('[keystone] login without a project: the shim scopes to the user\'s own project', async () => {
+  const unscoped = await startController({}, { defaultProject: undefined });
+  after(() => unscoped.close());
+  const answer = await unscoped.call('POST', '/v1/session', { body: { username: 'bob', password: 'bobpass' } });
+  assert.equal(answer.status, 201);
+  assert.equal(Session.parse(answer.body).project.name, 'kiosk');
+  assert.equal((await unscoped.call('GET', '/v1/desktops', { token: answer.body.token })).status, 200);
+});
+
 test('[keystone] login: wrong password, unknown domain, unknown project → 401 with advice', async () => {
   // A controller of its own: these failures must not lock alice out for the other tests.
   const fresh = await startController();

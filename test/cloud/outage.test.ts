@@ -2,7 +2,9 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { KeystoneClient, PasswordTokenSource } from '../../controller/openstack/keystone.js';
@@ -62,17 +64,52 @@ test('[keystone] re-auth near expiry: a password token source renews only inside
   assert.ok(d.endpoints.compute.endsWith('/v2.1'));
 });
 
-test('[controller] TLS: with a certificate configured the shim serves HTTPS only', async () => {
+/** A throw-away self-signed certificate for 127.0.0.1: paths of the PEM files. */
+function selfSignedCert(): { cert: string; key: string } {
   const dir = mkdtempSync(join(tmpdir(), 'thinkiosk-tls-'));
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
     '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { stdio: 'pipe' });
-  const secure = await startController({ tls: { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') } });
+  return { cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
+}
+
+test('[keystone] TLS to the cloud: an untrusted certificate is named as such; with openstack.caFile logins work', async () => {
+  // Keystone behind a TLS-terminating proxy, as in most real clouds (the test cloud itself is plain HTTP).
+  const pem = selfSignedCert();
+  const proxy = https.createServer({ cert: readFileSync(pem.cert), key: readFileSync(pem.key) }, (req, res) => {
+    const upstream = http.request({ host: '127.0.0.1', port: 5000, path: req.url, method: req.method, headers: req.headers }, (answer) => {
+      res.writeHead(answer.statusCode ?? 502, answer.headers);
+      answer.pipe(res);
+    });
+    upstream.on('error', () => res.writeHead(502).end());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+  const authUrl = `https://127.0.0.1:${(proxy.address() as AddressInfo).port}/v3`;
+  const untrusting = await startController({}, { authUrl });
+  const trusting = await startController({}, { authUrl, caFile: pem.cert });
+  try {
+    const refused = await untrusting.call('POST', '/v1/session', { body: { username: 'alice', password: 'alicepass' } });
+    assert.equal(refused.status, 503);
+    assert.match(refused.body.error.message, /does not trust the certificate of the cloud's identity service \(Keystone\)\. Tell your administrator \(controller setting openstack\.caFile\)/);
+    const token = await trusting.login('alice');
+    assert.equal((await trusting.call('GET', '/v1/desktops', { token })).status, 200);
+  } finally {
+    await untrusting.close();
+    await trusting.close();
+    proxy.closeAllConnections();
+    proxy.close();
+  }
+});
+
+test('[controller] TLS: with a certificate configured the shim serves HTTPS only', async () => {
+  const pem = selfSignedCert();
+  const secure = await startController({ tls: { certFile: pem.cert, keyFile: pem.key } });
   try {
     const port = new URL(secure.url).port;
     const get = (ca?: Buffer) => new Promise<number>((resolve, reject) => {
       https.get({ host: '127.0.0.1', port, path: '/v1/identity', ...(ca ? { ca } : {}) }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject);
     });
-    assert.equal(await get(readFileSync(join(dir, 'cert.pem'))), 200);
+    assert.equal(await get(readFileSync(pem.cert)), 200);
     await assert.rejects(get(), /self[- ]signed/i, 'a client that does not trust the certificate is refused');
     await assert.rejects(fetch(`http://127.0.0.1:${port}/v1/identity`), 'plain HTTP is not served');
   } finally {

@@ -1,0 +1,42 @@
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Desktop } from '../../contract/api.js';
+import { cloud, keystoneToken, startController } from './harness.js';
+
+const NOVA = 'http://127.0.0.1:8774/v2.1';
+const ctl = await startController();
+const alice = await ctl.login('alice');
+const direct = await keystoneToken('alice', 'alicepass');
+
+// A desktop that failed to build: booted by alice with a flavor no host can fit.
+const created = await fetch(`${NOVA}/servers`, {
+  method: 'POST', headers: { 'X-Auth-Token': direct, 'Content-Type': 'application/json' },
+  body: JSON.stringify({ server: { name: 'alice-broken', imageRef: cloud.images.linux, flavorRef: '43', availability_zone: 'fake', networks: 'none' } }),
+});
+assert.equal(created.status, 202, 'Nova accepted the boot');
+const brokenId = ((await created.json()) as { server: { id: string } }).server.id;
+after(async () => {
+  await fetch(`${NOVA}/servers/${brokenId}`, { method: 'DELETE', headers: { 'X-Auth-Token': direct } });
+  await ctl.close();
+});
+
+async function waitForError(): Promise<Desktop> {
+  for (let i = 0; i < 120; i++) {
+    const answer = await ctl.call('GET', `/v1/desktops/${brokenId}`, { token: alice });
+    if (answer.body?.status === 'ERROR') return Desktop.parse(answer.body);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new Error('the server never went to ERROR');
+}
+
+test('[nova] a desktop in ERROR: listed with its fault, no console, power actions explained', async () => {
+  const desktop = await waitForError();
+  assert.match(desktop.fault ?? '', /No valid host was found/);
+  const console = await ctl.call('POST', `/v1/desktops/${brokenId}/console`, { token: alice, body: { protocol: 'vnc' } });
+  assert.equal(console.status, 409);
+  assert.equal(console.body.error.kind, 'not-ready');
+  assert.match(console.body.error.message, /alice-broken is in an error state \(No valid host was found.*\)\. Ask your administrator\./);
+  const start = await ctl.call('POST', `/v1/desktops/${brokenId}/power`, { token: alice, body: { action: 'start' } });
+  assert.equal(start.status, 409);
+  assert.match(start.body.error.message, /alice-broken is in an error state and cannot start\. Ask your administrator\./);
+});
