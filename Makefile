@@ -7,7 +7,9 @@ node_modules: package-lock.json
 	npm ci --no-audit --no-fund
 	@touch node_modules
 
+# dist/ is rebuilt from scratch so a renamed or deleted test never runs from a stale .js file.
 build: node_modules
+	rm -rf dist
 	npx tsc -p tsconfig.json
 
 lint: node_modules

@@ -5,7 +5,7 @@
  *   2. login            — shim POST /v1/session vs Keystone POST /v3/auth/tokens;
  *   3. login storm      — 500 kiosks logging in and listing their desktops within a short window.
  * It prints figures and ratios; it asserts nothing. Tunables: BENCH_ITERATIONS (default 40),
- * BENCH_STORM_SECONDS (default 30, at most 60), BENCH_STORM_KIOSKS (default 500),
+ * BENCH_STORM_SECONDS (default 60: the issue's "500 kiosks within 60 s"; at most 60), BENCH_STORM_KIOSKS (default 500),
  * THINKIOSK_CLOUD_DIR (where up.sh wrote cloud.json).
  */
 import { readFileSync } from 'node:fs';
@@ -38,7 +38,7 @@ function readSettings(): Settings {
   return {
     iterations: Math.round(positiveEnv('BENCH_ITERATIONS', 40)),
     // The storm is "500 logins within a minute": a longer window would measure something gentler.
-    stormSeconds: Math.min(positiveEnv('BENCH_STORM_SECONDS', 30), 60),
+    stormSeconds: Math.min(positiveEnv('BENCH_STORM_SECONDS', 60), 60),
     stormKiosks: Math.round(positiveEnv('BENCH_STORM_KIOSKS', 500)),
   };
 }

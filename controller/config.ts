@@ -42,6 +42,15 @@ export const ControllerConfig = z.object({
     /** External network name to take floating IPs from for RDP; unset = never touch floating IPs. */
     floatingIpPool: z.string().optional(),
     imageCacheSeconds: z.number().int().nonnegative().default(600),
+    /**
+     * Calls this instance sends at once to Keystone for logins (password hashing is CPU-bound:
+     * about Keystone's worker count) and to Nova for desktop lists; how many more may wait, and
+     * for how long, before the shim answers "try again in N seconds".
+     */
+    loginConcurrency: z.number().int().positive().default(4),
+    listConcurrency: z.number().int().positive().default(4),
+    queueLength: z.number().int().nonnegative().default(1000),
+    queueSeconds: z.number().positive().default(45),
     rdpPort: z.number().int().min(1).max(65535).default(3389),
   }),
 });

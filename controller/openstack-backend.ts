@@ -8,6 +8,7 @@ import { ApiError, fromOpenStack } from './api-error.js';
 import type { ControllerConfig } from './config.js';
 import { addressesOf, guestOsOf, META, toDesktop, UNKNOWN_OS } from './desktop-mapping.js';
 import { FloatingIpManager } from './floating-ips.js';
+import { AdmissionGate } from './admission-gate.js';
 import type { Logger } from './log.js';
 import { OpenStackError } from './openstack/errors.js';
 import { GlanceClient } from './openstack/glance.js';
@@ -31,22 +32,27 @@ export class OpenStackBackend {
   private readonly floatingIps: FloatingIpManager | null;
   /** Image id → guest OS. Shared by all users: it only says what OS an image declares. */
   private readonly osCache = new Map<string, { os: Promise<GuestOs>; until: number }>();
+  private readonly loginGate: AdmissionGate;
+  private readonly listGate: AdmissionGate;
 
   constructor(private readonly config: ControllerConfig['openstack'], http: OpenStackHttp, private readonly logger: Logger) {
     this.keystone = new KeystoneClient(http, config.authUrl.replace(/\/+$/, ''), config.interface, config.region);
     this.nova = new NovaClient(http);
     this.glance = new GlanceClient(http);
     this.floatingIps = config.floatingIpPool ? new FloatingIpManager(new NeutronClient(http), config.floatingIpPool) : null;
+    const queue = { maxWaiting: config.queueLength, maxWaitMs: config.queueSeconds * 1000 };
+    this.loginGate = new AdmissionGate({ ...queue, maxInFlight: config.loginConcurrency, service: 'keystone', busyMessage: 'Many people are logging in right now.' });
+    this.listGate = new AdmissionGate({ ...queue, maxInFlight: config.listConcurrency, service: 'nova', busyMessage: 'Many people are opening their desktops right now.' });
   }
 
   async login(request: LoginRequest): Promise<KeystoneToken> {
     try {
-      return await this.keystone.login({
+      return await this.loginGate.run(() => this.keystone.login({
         username: request.username,
         password: request.password,
         domain: request.domain ?? this.config.defaultDomain,
         project: request.project ?? this.config.defaultProject,
-      });
+      }));
     } catch (error) {
       if (error instanceof OpenStackError && error.service === 'keystone' && (error.kind === 'unauthorized' || error.kind === 'not-found')) {
         throw new ApiError('invalid-credentials', 'Wrong user name or password (or that domain or project does not exist). Check them and try again.', error.message);
@@ -71,7 +77,7 @@ export class OpenStackBackend {
   async listDesktops(session: SessionPayload): Promise<Desktop[]> {
     let servers: NovaServer[];
     try {
-      servers = await this.nova.listServers(session.endpoints.compute, session.keystoneToken, this.config.showWholeProject ? undefined : session.user.id);
+      servers = await this.listGate.run(() => this.nova.listServers(session.endpoints.compute, session.keystoneToken, this.config.showWholeProject ? undefined : session.user.id));
     } catch (error) {
       throw fromOpenStack(error, 'listing your desktops');
     }
