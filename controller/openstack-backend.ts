@@ -96,7 +96,7 @@ export class OpenStackBackend {
       await this.nova.action(session.endpoints.compute, session.keystoneToken, server.id, ACTIONS[action]);
       result = { outcome: 'accepted', message: `${server.name}: ${ACCEPTED[action]}` };
     } catch (error) {
-      result = explainConflict(error, server.name, action);
+      result = explainConflict(error, server.name, action, server.status);
     }
     if (action === 'stop' && this.floatingIps && session.endpoints.network) {
       try {
@@ -208,9 +208,15 @@ function requireActive(server: NovaServer): void {
   throw new ApiError('not-ready', messages[server.status] ?? busy, `console refused: server ${server.id} is ${server.status}`);
 }
 
-/** Nova's 409 text names the state; turn "already so" into a calm answer and the rest into advice. */
-export function explainConflict(error: unknown, name: string, action: PowerAction): PowerResult {
+/**
+ * Nova's 409 text usually names the state; turn "already so" into a calm answer and the rest into
+ * advice. A server that never got a host (ERROR) only says "is not ready", so its status decides.
+ */
+export function explainConflict(error: unknown, name: string, action: PowerAction, status?: string): PowerResult {
   if (!(error instanceof OpenStackError) || error.kind !== 'conflict') throw fromOpenStack(error, `asking to ${action} ${name}`);
+  if (status === 'ERROR') {
+    throw new ApiError('conflict', `${name} is in an error state and cannot ${action}. Ask your administrator.`, error.message, { service: 'nova' });
+  }
   const vmState = /vm_state (\w+)/.exec(error.serviceMessage)?.[1];
   const taskState = /task_state ([\w-]+)/.exec(error.serviceMessage)?.[1];
   if (taskState && taskState !== 'None') {

@@ -18,6 +18,11 @@ export default async function* reporter(source: AsyncIterable<TestEvent>): Async
   let skipped = 0;
   for await (const event of source) {
     const { data } = event;
+    // A file that fails while loading says why only on its stderr: pass that through.
+    if (event.type === 'test:stderr') {
+      yield `  [stderr] ${(event.data as { message?: string }).message ?? ''}`;
+      continue;
+    }
     if (event.type !== 'test:pass' && event.type !== 'test:fail') continue;
     if (data.details?.type === 'suite') continue;
     const indent = '  '.repeat(data.nesting);

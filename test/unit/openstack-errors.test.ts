@@ -34,4 +34,6 @@ test('power conflicts: Nova\'s 409 "already active" becomes a calm "unchanged"',
   assert.throws(() => explainConflict(conflict("Cannot 'reboot' instance x while it is in vm_state stopped"), 'pc1', 'reboot'), says(/shut off\. Start it instead/));
   assert.throws(() => explainConflict(conflict("Cannot 'stop' instance x while it is in task_state powering-off"), 'pc1', 'stop'), says(/busy \(powering-off\)/));
   assert.throws(() => explainConflict(new OpenStackError('nova', 'unavailable', 0, 'x'), 'pc1', 'stop'), says(/not answering/));
+  const notReady = conflict(serviceMessageOf(fixture('nova-409-error-not-ready.json')));
+  assert.throws(() => explainConflict(notReady, 'pc1', 'start', 'ERROR'), says(/pc1 is in an error state and cannot start\. Ask your administrator\./));
 });
