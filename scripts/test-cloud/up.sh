@@ -120,6 +120,11 @@ if ! virsh -c qemu:///system version >/dev/null 2>&1; then
   mkdir -p /run/libvirt; (nohup /usr/sbin/virtlogd >"$LOG/virtlogd.out" 2>&1 &); (nohup /usr/sbin/libvirtd >"$LOG/libvirtd.out" 2>&1 &); touch "$RUN/libvirt.ours"
   for i in $(seq 50); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.2; done
 fi
+# Nova numbers domains from instance-00000001 again in every fresh database, so a definition left by
+# an earlier run that was killed before its teardown makes the first libvirt build fail with
+# "domain already exists". Guests of the test cloud are disposable: drop them all.
+for d in $(virsh -c qemu:///system list --all --name 2>/dev/null | grep '^instance-' || true); do
+  virsh -c qemu:///system destroy "$d" >/dev/null 2>&1 || true; virsh -c qemu:///system undefine "$d" >/dev/null 2>&1 || true; done
 # Veth pairs (left down: this kernel has no dummy links) back the flat "physical" networks of the
 # Linux bridge agent; nothing is ever sent on them.
 for l in tkphys1 tkphys2; do ip link show $l >/dev/null 2>&1 || ip link add $l type veth peer name ${l}p; done
