@@ -11,6 +11,8 @@ node_modules: package-lock.json
 build: node_modules
 	rm -rf dist
 	npx tsc -p tsconfig.json
+	npx tsc -p app/ui/tsconfig.json
+	cp app/ui/*.html app/ui/*.css dist/www/app/ui/
 
 lint: node_modules
 	npx eslint .

@@ -84,6 +84,8 @@ export const Desktop = z.object({
   /** What a Linux kiosk should use; a kiosk on another OS recomputes with chooseProtocol. */
   recommendedProtocol: Protocol.nullable(),
   policy: DesktopPolicy,
+  /** Whether the controller can start/stop/reboot this desktop (a static inventory cannot). */
+  powerControl: z.boolean(),
 });
 export type Desktop = z.infer<typeof Desktop>;
 
@@ -106,8 +108,15 @@ export const Console = z.discriminatedUnion('protocol', [
     protocol: z.enum(['vnc', 'spice']),
     /** A websocket URL (`binary` subprotocol) good for one connection attempt: ask again to reconnect. */
     websocketUrl: z.string(),
-    /** The URL Nova returned, for viewers that take it whole. */
+    /** The URL Nova returned (or the controller's relay URL), for viewers that take it whole. */
     consoleUrl: z.string(),
+    /** VNC password or SPICE ticket the viewer must present, when the server asks for one. */
+    password: z.string().nullable(),
+    /**
+     * The server's own address, when the kiosk may reach it directly: native viewers
+     * (remote-viewer with USB redirection) need it, because they cannot speak websocket.
+     */
+    direct: z.object({ host: z.string(), port: z.number().int().min(1).max(65535) }).nullable(),
   }),
   z.object({
     protocol: z.literal('rdp'),

@@ -67,5 +67,6 @@ export function toDesktop(server: NovaServer, guestOs: GuestOs, options: Mapping
     protocols,
     recommendedProtocol: chooseProtocol({ guest: guestOs.family, client: 'linux', override, available: protocols }),
     policy: { protocolOverride: override, usbRedirection: server.metadata[META.usb]?.toLowerCase() !== 'false' },
+    powerControl: true,
   };
 }

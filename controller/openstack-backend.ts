@@ -120,7 +120,7 @@ export class OpenStackBackend {
     if (protocol === 'rdp') return this.rdpTarget(session, server);
     try {
       const url = await this.nova.remoteConsole(session.endpoints.compute, session.keystoneToken, server.id, protocol, protocol === 'vnc' ? 'novnc' : 'spice-html5');
-      return { protocol, consoleUrl: url, websocketUrl: websocketUrlOf(url) };
+      return { protocol, consoleUrl: url, websocketUrl: websocketUrlOf(url), password: null, direct: null };
     } catch (error) {
       if (error instanceof OpenStackError && (error.kind === 'bad-request' || error.kind === 'conflict' || error.kind === 'server-error')) {
         throw new ApiError('not-ready', `The cloud refused a ${protocol.toUpperCase()} console for ${server.name}. Try again, or ask your administrator.`, error.message, { service: 'nova' });

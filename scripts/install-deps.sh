@@ -7,8 +7,13 @@ export DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 CLOUD="mariadb-server python3-pymysql rabbitmq-server keystone python3-keystone python3-keystoneclient
  placement-api glance-api nova-api nova-conductor nova-scheduler nova-compute nova-compute-kvm nova-consoleproxy
  neutron-server neutron-linuxbridge-agent uwsgi-plugin-python3 sudo"
-TOOLS="bc curl cpio iproute2 openssl ca-certificates"
-PKGS="$CLOUD $TOOLS"
+TOOLS="bc curl cpio iproute2 openssl ca-certificates build-essential python3"
+# The kiosk's real peers and clients: local desktops (Xvnc, QEMU SPICE, xrdp / freerdp-shadow),
+# native viewers (xfreerdp, remote-viewer) under Xvfb, Debian's Chromium driven by playwright-core,
+# screenshots (imagemagick, x11-utils), a CJK font so the Chinese UI renders.
+KIOSK="tigervnc-standalone-server tigervnc-tools x11vnc xvfb x11-utils xdotool imagemagick freerdp2-x11
+ freerdp2-shadow-x11 xrdp virt-viewer qemu-system-x86 qemu-utils chromium fonts-wqy-microhei"
+PKGS="$CLOUD $TOOLS $KIOSK"
 [ "$(id -u)" = 0 ] || { echo "install-deps: run as root (apt-get needs it)" >&2; exit 1; }
 missing=$(for p in $PKGS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"; done)
 if [ -z "$missing" ]; then echo "install-deps: all Debian packages present"; exit 0; fi

@@ -13,7 +13,9 @@ if [ "${1:-}" != unit ]; then
     scripts/test-cloud/up.sh || { echo "tests: the test cloud did not come up (logs: /var/tmp/thinkiosk-cloud/log)"; echo "0 passed, 1 failed"; exit 1; }
     cloud_started=1
   fi
-  files+=(dist/test/cloud/*.test.js)
+  # peers: real local desktop servers and native viewers; kiosk: the real UI in Chromium; cloud: OpenStack.
+  shopt -s nullglob
+  files+=(dist/test/peers/*.test.js dist/test/kiosk/*.test.js dist/test/cloud/*.test.js)
 fi
 # One file at a time: the cloud tests share one cloud and change its servers' power state.
 node --test --test-concurrency=1 --test-reporter=./dist/test/reporter.js --test-reporter-destination=stdout "${files[@]}"

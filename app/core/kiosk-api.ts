@@ -1,0 +1,150 @@
+/**
+ * The one door between the kiosk's web page (app/ui) and its Node side (app/core), whichever shell
+ * carries it: Electron passes calls over IPC through the preload script, the browser shell over
+ * HTTP (`POST /rpc/<method>` with the launch key). Both ends validate with these schemas, so the page
+ * can never ask for more than is listed here, and every answer is data, never an exception: the page
+ * shows `error.message` as it is and never a stack trace.
+ */
+import { z } from 'zod';
+import { Desktop, ErrorKind as ControllerErrorKind, Identity, PowerAction, Protocol } from '../../contract/api.js';
+
+/** Kinds the kiosk itself adds to the controller's (see contract/api.ts). */
+export const KioskErrorKind = z.union([
+  ControllerErrorKind,
+  z.enum([
+    'not-configured', // no controller address yet
+    'unreachable', // controller address does not answer (DNS, refused, timeout)
+    'not-a-controller', // it answers, but not as a thinkiosk controller
+    'tls', // certificate not trusted / wrong host name
+    'client-missing', // native viewer (xfreerdp, remote-viewer) not installed
+    'wrong-password', // remote desktop refused the credentials
+    'console-refused', // the desktop's console did not accept the connection
+    'locked', // admin settings need the PIN
+    'invalid-input',
+    'system', // a system tool (nmcli, wpctl...) failed
+  ]),
+]);
+export type KioskErrorKind = z.infer<typeof KioskErrorKind>;
+
+export const KioskError = z.object({ kind: KioskErrorKind, message: z.string(), retryAfterSeconds: z.number().optional() });
+export type KioskError = z.infer<typeof KioskError>;
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: KioskError };
+
+export const Language = z.enum(['en', 'zh-CN']);
+export type Language = z.infer<typeof Language>;
+
+export const KioskState = z.object({
+  controller: z.object({ url: z.string(), name: z.string(), backend: Identity.shape.backend }).nullable(),
+  /** A problem with the preset file from the boot partition, shown on the setup screen. */
+  presetProblem: z.string().nullable(),
+  language: Language,
+  clientFamily: z.enum(['linux', 'windows']),
+  session: z.object({ user: z.string(), project: z.string(), expiresAt: z.string() }).nullable(),
+  idleLogoutSeconds: z.number().int().min(0),
+  adminPinSet: z.boolean(),
+  /** Where this kiosk booted from (netbooted clients say which boot server). */
+  bootSource: z.string(),
+});
+export type KioskState = z.infer<typeof KioskState>;
+
+/** How the page shows a desktop once connected. */
+export const Connection = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('in-app'),
+    protocol: z.enum(['vnc', 'spice']),
+    /** Same-origin websocket path of the kiosk's local relay (one connection, short-lived). */
+    relayPath: z.string(),
+    password: z.string().nullable(),
+    desktopName: z.string(),
+  }),
+  z.object({
+    kind: z.literal('native'),
+    protocol: Protocol,
+    /** Id of the supervised viewer process; its end arrives as a `native-ended` event. */
+    sessionId: z.string(),
+    desktopName: z.string(),
+  }),
+]);
+export type Connection = z.infer<typeof Connection>;
+
+export const NativeOutcome = z.enum(['ended', 'wrong-password', 'unreachable', 'certificate', 'disconnected', 'timeout', 'client-missing', 'failed']);
+export type NativeOutcome = z.infer<typeof NativeOutcome>;
+
+/** Pushed from the Node side to the page (IPC `thinkiosk:event` / SSE `/events`). */
+export const KioskEvent = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('native-started'), sessionId: z.string() }),
+  z.object({ type: z.literal('native-ended'), sessionId: z.string(), outcome: NativeOutcome, message: z.string() }),
+  z.object({ type: z.literal('session-ended'), reason: z.enum(['expired', 'idle', 'logout']) }),
+  z.object({ type: z.literal('terminal-output'), terminalId: z.string(), data: z.string() }),
+  z.object({ type: z.literal('terminal-exit'), terminalId: z.string() }),
+]);
+export type KioskEvent = z.infer<typeof KioskEvent>;
+
+export const NetworkDevice = z.object({ device: z.string(), type: z.string(), state: z.string(), connection: z.string().nullable() });
+export const WifiNetwork = z.object({ ssid: z.string(), signal: z.number(), security: z.string(), inUse: z.boolean() });
+export const AudioOutput = z.object({ id: z.string(), name: z.string(), isDefault: z.boolean(), volume: z.number().nullable() });
+export const DisplayOutput = z.object({ name: z.string(), modes: z.array(z.string()), current: z.string().nullable() });
+export const DiagnosticCheck = z.object({ name: z.string(), ok: z.boolean(), detail: z.string() });
+export const LogLine = z.object({ at: z.string(), level: z.enum(['info', 'warn', 'error']), message: z.string() });
+
+/**
+ * Every method the page may call: name → [argument schema, result schema]. Admin methods need the
+ * page to have unlocked with the PIN in this run (checked on the Node side, not in the page).
+ */
+export const KIOSK_METHODS = {
+  state: [z.object({}), KioskState],
+  checkController: [z.object({ url: z.string().max(2048) }), Identity],
+  saveController: [z.object({ url: z.string().max(2048) }), KioskState],
+  login: [z.object({ username: z.string().max(255), password: z.string().max(4096), domain: z.string().max(255).optional() }), KioskState],
+  logout: [z.object({}), KioskState],
+  /** The page reports user activity, which postpones idle logout. */
+  activity: [z.object({}), z.object({})],
+  desktops: [z.object({}), z.object({ desktops: z.array(Desktop.extend({ protocol: Protocol.nullable() })) })],
+  power: [z.object({ id: z.string().max(64), action: PowerAction }), z.object({ message: z.string() })],
+  connect: [z.object({ id: z.string().max(64), protocol: Protocol.optional() }), Connection],
+  disconnect: [z.object({ sessionId: z.string().max(64) }), z.object({})],
+  sendCtrlAltDel: [z.object({ sessionId: z.string().max(64) }), z.object({})],
+  setLanguage: [z.object({ language: Language }), KioskState],
+
+  adminUnlock: [z.object({ pin: z.string().max(64) }), z.object({})],
+  adminLock: [z.object({}), z.object({})],
+  adminSetPin: [z.object({ pin: z.string().regex(/^\d{4,12}$/) }), KioskState],
+  adminSetIdleLogout: [z.object({ seconds: z.number().int().min(0).max(86400) }), KioskState],
+  networkStatus: [z.object({}), z.object({ devices: z.array(NetworkDevice) })],
+  wifiScan: [z.object({}), z.object({ networks: z.array(WifiNetwork) })],
+  wifiConnect: [z.object({ ssid: z.string().min(1).max(32), password: z.string().max(63).optional() }), z.object({ message: z.string() })],
+  audioOutputs: [z.object({}), z.object({ outputs: z.array(AudioOutput) })],
+  setAudioOutput: [z.object({ id: z.string().max(64), volume: z.number().min(0).max(1.5).optional() }), z.object({})],
+  displayOutputs: [z.object({}), z.object({ outputs: z.array(DisplayOutput) })],
+  setDisplayMode: [z.object({ output: z.string().max(64), mode: z.string().max(32) }), z.object({})],
+  diagnostics: [z.object({}), z.object({ checks: z.array(DiagnosticCheck) })],
+  logs: [z.object({}), z.object({ lines: z.array(LogLine) })],
+  terminalOpen: [z.object({ cols: z.number().int().min(10).max(500), rows: z.number().int().min(5).max(200) }), z.object({ terminalId: z.string() })],
+  terminalInput: [z.object({ terminalId: z.string().max(64), data: z.string().max(65536) }), z.object({})],
+  terminalResize: [z.object({ terminalId: z.string().max(64), cols: z.number().int().min(10).max(500), rows: z.number().int().min(5).max(200) }), z.object({})],
+  terminalClose: [z.object({ terminalId: z.string().max(64) }), z.object({})],
+} as const;
+
+export type KioskMethod = keyof typeof KIOSK_METHODS;
+export type KioskArgs<M extends KioskMethod> = z.input<(typeof KIOSK_METHODS)[M][0]>;
+export type KioskValue<M extends KioskMethod> = z.infer<(typeof KIOSK_METHODS)[M][1]>;
+export const ADMIN_METHODS: ReadonlySet<KioskMethod> = new Set<KioskMethod>([
+  'adminSetPin', 'adminSetIdleLogout', 'networkStatus', 'wifiScan', 'wifiConnect', 'audioOutputs', 'setAudioOutput',
+  'displayOutputs', 'setDisplayMode', 'diagnostics', 'logs', 'terminalOpen', 'terminalInput', 'terminalResize', 'terminalClose',
+]);
+
+export function isKioskMethod(name: string): name is KioskMethod {
+  return Object.prototype.hasOwnProperty.call(KIOSK_METHODS, name);
+}
+
+/** What the Node side implements and both shells dispatch to. */
+export interface KioskBackend {
+  call(method: string, args: unknown): Promise<Result<unknown>>;
+  /** Subscribe to pushed events; returns the unsubscribe function. */
+  subscribe(listener: (event: KioskEvent) => void): () => void;
+}
+
+/** Names shared by the Electron main process and its preload script. */
+export const IPC_CALL_CHANNEL = 'thinkiosk:call';
+export const IPC_EVENT_CHANNEL = 'thinkiosk:event';
