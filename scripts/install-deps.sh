@@ -10,9 +10,11 @@ CLOUD="mariadb-server python3-pymysql rabbitmq-server keystone python3-keystone 
 TOOLS="bc curl cpio iproute2 openssl ca-certificates build-essential python3"
 # The kiosk's real peers and clients: local desktops (Xvnc, QEMU SPICE, xrdp / freerdp-shadow),
 # native viewers (xfreerdp, remote-viewer) under Xvfb, Debian's Chromium driven by playwright-core,
-# screenshots (imagemagick, x11-utils), a CJK font so the Chinese UI renders.
+# screenshots (imagemagick, x11-utils), a CJK font so the Chinese UI renders; the admin screen's
+# system tools (xrandr, wlr-randr, nmcli, wpctl/pactl) and a PipeWire to test audio against.
 KIOSK="tigervnc-standalone-server tigervnc-tools x11vnc xvfb x11-utils xdotool imagemagick freerdp2-x11
- freerdp2-shadow-x11 xrdp virt-viewer qemu-system-x86 qemu-utils chromium fonts-wqy-microhei"
+ freerdp2-shadow-x11 xrdp virt-viewer qemu-system-x86 qemu-utils chromium fonts-wqy-microhei
+ x11-xserver-utils wlr-randr network-manager pipewire-bin pipewire-pulse wireplumber pulseaudio-utils"
 PKGS="$CLOUD $TOOLS $KIOSK"
 [ "$(id -u)" = 0 ] || { echo "install-deps: run as root (apt-get needs it)" >&2; exit 1; }
 missing=$(for p in $PKGS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"; done)
