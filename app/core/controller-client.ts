@@ -1,0 +1,186 @@
+/**
+ * The kiosk's client for the controller's HTTP API (contract/api.ts). Every answer is validated
+ * against the contract; every failure becomes a ControllerError whose `message` the person at the
+ * kiosk can act on (the technical detail goes to the log only).
+ */
+import { readFileSync } from 'node:fs';
+import got, { HTTPError, RequestError, type Got } from 'got';
+import type { z } from 'zod';
+import {
+  API_PREFIX, Console, DesktopList, Desktop, ErrorBody, Identity, PowerResult, Session,
+  type LoginRequest, type PowerAction, type Protocol,
+} from '../../contract/api.js';
+import type { KioskErrorKind } from './kiosk-api.js';
+
+export class ControllerError extends Error {
+  constructor(
+    readonly kind: KioskErrorKind,
+    /** For the person at the kiosk. */
+    message: string,
+    /** For the log. */
+    readonly detail: string,
+    readonly retryAfterSeconds?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface ControllerClientOptions {
+  /** PEM file of the CA that signed the controller's certificate (sites with a private CA). */
+  caFile?: string | undefined;
+  /** Per-attempt limit; a kiosk must never sit on a spinner forever. */
+  timeoutMs?: number;
+  /** Retries for idempotent calls (GET) on network errors and 502/503/504. */
+  retries?: number;
+}
+
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT', 'SELF_SIGNED_CERT_IN_CHAIN', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID', 'CERT_SIGNATURE_FAILURE', 'CERT_UNTRUSTED', 'EPROTO', 'ERR_SSL_WRONG_VERSION_NUMBER',
+]);
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET', 'EPIPE']);
+
+/** Normalises what an admin typed ("ctl.example", "10.0.0.5:8480") into a base URL. */
+export function normaliseControllerUrl(input: string): URL {
+  const trimmed = input.trim();
+  if (!trimmed) throw new ControllerError('invalid-input', 'Enter the controller address, for example https://desktops.example.org', 'empty address');
+  const withScheme = /^[a-z][a-z0-9+.-]*:\/\//i.test(trimmed) ? trimmed : `https://${trimmed}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new ControllerError('invalid-input', `"${trimmed}" is not a valid address. Use a form like https://desktops.example.org`, `unparsable URL ${trimmed}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ControllerError('invalid-input', 'The controller address must start with https:// (or http:// on a trusted network).', `scheme ${url.protocol}`);
+  }
+  url.pathname = url.pathname.replace(/\/+$/, '').replace(/\/v1$/, '') + '/';
+  url.search = '';
+  url.hash = '';
+  return url;
+}
+
+export class ControllerClient {
+  readonly baseUrl: URL;
+  private readonly http: Got;
+
+  constructor(address: string, options: ControllerClientOptions = {}) {
+    this.baseUrl = normaliseControllerUrl(address);
+    const ca = options.caFile ? readFileSync(options.caFile) : undefined;
+    this.http = got.extend({
+      prefixUrl: new URL(API_PREFIX.slice(1), this.baseUrl).toString(),
+      timeout: { request: options.timeoutMs ?? 10_000 },
+      retry: { limit: options.retries ?? 2, methods: ['GET'], statusCodes: [502, 503, 504], errorCodes: [...UNREACHABLE_CODES] },
+      https: ca ? { certificateAuthority: ca } : {},
+      followRedirect: false,
+      throwHttpErrors: true,
+      headers: { 'user-agent': 'thinkiosk-kiosk/0.1' },
+    });
+  }
+
+  async identity(): Promise<Identity> {
+    let body: unknown;
+    try {
+      body = await this.http.get('identity').json();
+    } catch (error) {
+      // A web server that is not a controller answers 404 or HTML here: say so, not "error 404".
+      if (error instanceof HTTPError || (error instanceof RequestError && error.name === 'ParseError')) {
+        throw new ControllerError('not-a-controller', `${this.baseUrl.host} answers, but it is not a thinkiosk controller. Check the address.`, `identity: ${error.message}`);
+      }
+      throw this.explain(error, 'identity');
+    }
+    const identity = Identity.safeParse(body);
+    if (!identity.success) {
+      throw new ControllerError('not-a-controller', `${this.baseUrl.host} answers, but it is not a thinkiosk controller. Check the address.`, `identity body: ${JSON.stringify(body).slice(0, 200)}`);
+    }
+    return identity.data;
+  }
+
+  login(request: LoginRequest): Promise<Session> {
+    return this.call(Session, 'session', { method: 'POST', json: request });
+  }
+
+  async logout(token: string): Promise<void> {
+    try {
+      await this.http.delete('session', { headers: bearer(token) });
+    } catch (error) {
+      throw this.explain(error, 'logout');
+    }
+  }
+
+  async desktops(token: string): Promise<Desktop[]> {
+    return (await this.call(DesktopList, 'desktops', { headers: bearer(token) })).desktops;
+  }
+
+  desktop(token: string, id: string): Promise<Desktop> {
+    return this.call(Desktop, `desktops/${encodeURIComponent(id)}`, { headers: bearer(token) });
+  }
+
+  power(token: string, id: string, action: PowerAction): Promise<PowerResult> {
+    return this.call(PowerResult, `desktops/${encodeURIComponent(id)}/power`, { method: 'POST', json: { action }, headers: bearer(token) });
+  }
+
+  console(token: string, id: string, protocol: Protocol): Promise<Console> {
+    return this.call(Console, `desktops/${encodeURIComponent(id)}/console`, { method: 'POST', json: { protocol }, headers: bearer(token) });
+  }
+
+  private async call<S extends z.ZodType>(schema: S, path: string, options: { method?: 'GET' | 'POST'; json?: unknown; headers?: Record<string, string> }): Promise<z.infer<S>> {
+    let body: unknown;
+    try {
+      body = await this.http(path, { method: options.method ?? 'GET', json: options.json, headers: options.headers }).json();
+    } catch (error) {
+      throw this.explain(error, path);
+    }
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) {
+      throw new ControllerError('not-a-controller', 'The controller sent an answer this kiosk does not understand. The kiosk or the controller may need an update.', `${path}: ${parsed.error.message.slice(0, 300)}`);
+    }
+    return parsed.data;
+  }
+
+  /** Turns a got error into what the person at the kiosk needs to know. */
+  private explain(error: unknown, what: string): ControllerError {
+    const host = this.baseUrl.host;
+    if (error instanceof HTTPError) {
+      const parsed = ErrorBody.safeParse(safeJson(error.response.body));
+      if (parsed.success) {
+        const { kind, message, retryAfterSeconds } = parsed.data.error;
+        return new ControllerError(kind, message, `${what}: HTTP ${error.response.statusCode} ${kind}: ${message}`, retryAfterSeconds);
+      }
+      return new ControllerError('upstream-error', `The controller at ${host} answered with an error (${error.response.statusCode}). Try again; if it persists, tell your administrator.`, `${what}: HTTP ${error.response.statusCode}`);
+    }
+    if (error instanceof RequestError) {
+      const code = error.code ?? '';
+      if (TLS_CODES.has(code) || /certificate|self[- ]signed|ssl|tls/i.test(error.message)) {
+        return new ControllerError('tls', `The controller at ${host} presented a certificate this kiosk does not trust (${code || 'TLS error'}). Check the address, the kiosk's clock, or ask your administrator to install the site's CA.`, `${what}: ${code} ${error.message}`);
+      }
+      if (error.name === 'TimeoutError') {
+        return new ControllerError('unreachable', `The controller at ${host} did not answer in time. Check the network cable or Wi-Fi, then try again.`, `${what}: timeout ${error.message}`);
+      }
+      if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+        return new ControllerError('unreachable', `The name ${this.baseUrl.hostname} could not be found. Check the address and the network's DNS.`, `${what}: ${code}`);
+      }
+      if (UNREACHABLE_CODES.has(code)) {
+        return new ControllerError('unreachable', `The controller at ${host} cannot be reached. Check the network cable or Wi-Fi, then try again.`, `${what}: ${code} ${error.message}`);
+      }
+      if (error.name === 'ParseError') {
+        return new ControllerError('not-a-controller', `${host} answers, but it is not a thinkiosk controller. Check the address.`, `${what}: ${error.message}`);
+      }
+      return new ControllerError('unreachable', `The controller at ${host} cannot be reached (${code || error.name}).`, `${what}: ${code} ${error.message}`);
+    }
+    return new ControllerError('internal', 'Something went wrong in the kiosk. Try again.', `${what}: ${String(error)}`);
+  }
+}
+
+function bearer(token: string): Record<string, string> {
+  return { authorization: `Bearer ${token}` };
+}
+
+function safeJson(body: unknown): unknown {
+  try {
+    return typeof body === 'string' ? JSON.parse(body) : Buffer.isBuffer(body) ? JSON.parse(body.toString('utf8')) : body;
+  } catch {
+    return undefined;
+  }
+}

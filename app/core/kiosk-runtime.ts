@@ -1,0 +1,114 @@
+/**
+ * Assembles the kiosk's Node side: settings (+ the boot partition's preset), the controller
+ * service, the console relay and the local web server. Both shells start exactly this: Electron
+ * with calls over IPC (`rpcOverHttp: false`), the browser shell with calls over HTTP.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConsoleRelay } from './console-relay.js';
+import type { KioskBackend, Language } from './kiosk-api.js';
+import { KioskService, type AdminTools, type NativeViewers } from './kiosk-service.js';
+import { startLocalServer } from './local-server.js';
+import { readPreset } from './preset.js';
+import { Settings } from './settings.js';
+
+export interface KioskRuntime {
+  /** The page, with the launch key in the fragment for the browser shell. */
+  url: string;
+  origin: string;
+  backend: KioskBackend;
+  close(): Promise<void>;
+}
+
+export interface KioskRuntimeOptions {
+  rpcOverHttp: boolean;
+  settingsDir?: string;
+  /** The boot partition's preset file (default /boot/firmware/thinkiosk.conf). */
+  presetFile?: string;
+  port?: number;
+  fullscreenViewers?: boolean;
+  native?: NativeViewers;
+  admin?: AdminTools;
+  log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+}
+
+/** dist/app/core → repository (or installed app) root. */
+const APP_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+
+export function systemLanguage(env: NodeJS.ProcessEnv = process.env): Language {
+  const locale = env.LC_ALL || env.LC_MESSAGES || env.LANG || '';
+  return /^zh/i.test(locale) ? 'zh-CN' : 'en';
+}
+
+export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<KioskRuntime> {
+  const log = options.log ?? ((level, message) => process.stderr.write(`[kiosk ${level}] ${message}\n`));
+  const settingsDir = options.settingsDir ?? process.env.THINKIOSK_SETTINGS_DIR ?? join(homedir(), '.config', 'thinkiosk');
+  mkdirSync(settingsDir, { recursive: true });
+  const settings = new Settings(settingsDir);
+
+  const presetFile = options.presetFile ?? process.env.THINKIOSK_PRESET ?? '/boot/firmware/thinkiosk.conf';
+  const reading = readPreset(presetFile);
+  let presetProblem: string | null = null;
+  if (reading) {
+    if (reading.problems.length) {
+      presetProblem = reading.problems.join('\n');
+      log('warn', `preset ${presetFile}: ${presetProblem}`);
+    }
+    // Applied when new or edited since last time, so later changes made in the admin screen stick.
+    if (reading.fingerprint !== settings.read().appliedPreset) {
+      const { controller, language, adminPinHash, idleLogoutSeconds } = reading.preset;
+      settings.update({
+        ...(controller ? { controllerUrl: controller, controllerName: null, controllerBackend: null } : {}),
+        ...(language ? { language } : {}),
+        ...(adminPinHash ? { adminPinHash } : {}),
+        ...(idleLogoutSeconds !== undefined ? { idleLogoutSeconds } : {}),
+        appliedPreset: reading.fingerprint,
+      });
+      log('info', `preset ${presetFile} applied`);
+    }
+  }
+
+  const relay = new ConsoleRelay({ caFile: settings.read().caFile, onLog: (message) => log('warn', message) });
+  const service = new KioskService({
+    settings, relay, log, presetProblem,
+    native: options.native ?? (await defaultNativeViewers()),
+    admin: options.admin ?? (await defaultAdminTools((event) => service.emit(event))),
+    systemLanguage: systemLanguage(),
+    bootSource: process.env.THINKIOSK_BOOT_SOURCE ?? 'local disk',
+    fullscreenViewers: options.fullscreenViewers ?? true,
+  });
+  const launchKey = options.rpcOverHttp ? randomBytes(24).toString('base64url') : undefined;
+  const server = await startLocalServer({
+    backend: service, relay, log, ...(launchKey ? { launchKey } : {}), ...(options.port ? { port: options.port } : {}),
+    roots: [
+      { prefix: '/vendor/novnc/', directory: join(APP_ROOT, 'node_modules/@novnc/novnc/') },
+      { prefix: '/vendor/spice/', directory: join(APP_ROOT, 'node_modules/@spice-project/spice-html5/src/') },
+      { prefix: '/', directory: join(APP_ROOT, 'dist/www/app/ui/') },
+    ],
+  });
+  log('info', `kiosk page at ${server.url} (settings ${settings.path})`);
+  return {
+    url: launchKey ? `${server.url}#key=${launchKey}` : server.url,
+    origin: server.origin,
+    backend: service,
+    close: async () => {
+      await service.close();
+      await server.close();
+    },
+  };
+}
+
+// The native launcher (app/core/native) and the admin tools (app/core/system) are loaded lazily so
+// a missing optional native module (node-pty) degrades to clear errors instead of no kiosk at all.
+async function defaultNativeViewers(): Promise<NativeViewers> {
+  const { createNativeViewers } = await import('./native-viewers.js');
+  return createNativeViewers();
+}
+
+async function defaultAdminTools(emit: Parameters<typeof import('./admin-tools.js').createAdminTools>[0]): Promise<AdminTools> {
+  const { createAdminTools } = await import('./admin-tools.js');
+  return createAdminTools(emit);
+}

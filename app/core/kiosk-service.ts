@@ -1,0 +1,374 @@
+/**
+ * Everything the kiosk page can ask for, behind one `call(method, args)`: both shells (Electron IPC
+ * and the browser shell's HTTP) dispatch here. It owns the in-memory login session (the password
+ * stays in memory only, for single sign-on into RDP desktops, and is dropped at logout), idle
+ * logout, protocol choice and starting in-app or native viewers. Arguments are validated with the
+ * schemas of kiosk-api.ts; every failure comes back as a KioskError the page shows as it is.
+ */
+import { randomBytes } from 'node:crypto';
+import { chooseProtocol, type ClientFamily } from '../../contract/protocol.js';
+import type { Desktop, Protocol } from '../../contract/api.js';
+import { ControllerClient, ControllerError, normaliseControllerUrl } from './controller-client.js';
+import { ConsoleRelay } from './console-relay.js';
+import {
+  ADMIN_METHODS, isKioskMethod, KIOSK_METHODS, type Connection, type KioskArgs, type KioskBackend, type KioskError,
+  type KioskEvent, type KioskMethod, type KioskState, type KioskValue, type Language, type NativeOutcome, type Result,
+} from './kiosk-api.js';
+import type { Settings } from './settings.js';
+
+/** The native viewer launcher as the service uses it (app/core/native/ implements it). */
+export interface NativeViewerSession {
+  readonly id: string;
+  readonly protocol: 'rdp' | 'spice';
+  readonly started: Promise<void>;
+  readonly result: Promise<{ outcome: NativeOutcome; message: string }>;
+  stop(): Promise<void>;
+  sendCtrlAltDel(): Promise<void>;
+}
+export interface NativeViewers {
+  startRdp(target: { host: string; port: number; username: string; password: string; domain?: string; usb: boolean; sound: boolean; fullscreen: boolean }): NativeViewerSession;
+  startSpice(target: { host: string; port: number; password: string | null; usb: boolean; fullscreen: boolean }): NativeViewerSession;
+  stopAll(): Promise<void>;
+}
+
+/** Admin-only system work (app/core/system/ implements it); each method may throw a KioskError-like error. */
+export type AdminTools = {
+  [M in AdminToolMethod]: (args: KioskArgs<M>) => Promise<KioskValue<M>>;
+} & { lockAll(): Promise<void>; verifyPin(pin: string, hash: string): Promise<boolean>; hashPin(pin: string): Promise<string> };
+type AdminToolMethod = 'networkStatus' | 'wifiScan' | 'wifiConnect' | 'audioOutputs' | 'setAudioOutput' | 'displayOutputs' | 'setDisplayMode'
+  | 'diagnostics' | 'logs' | 'terminalOpen' | 'terminalInput' | 'terminalResize' | 'terminalClose';
+
+export interface KioskServiceOptions {
+  settings: Settings;
+  native: NativeViewers;
+  admin: AdminTools;
+  relay: ConsoleRelay;
+  log: (level: 'info' | 'warn' | 'error', message: string) => void;
+  presetProblem?: string | null;
+  clientFamily?: ClientFamily;
+  systemLanguage?: Language;
+  bootSource?: string;
+  /** Viewers full screen (the appliance) or windowed (development, tests). */
+  fullscreenViewers?: boolean;
+}
+
+interface LoginSession {
+  client: ControllerClient;
+  token: string;
+  user: string;
+  project: string;
+  expiresAt: Date;
+  /** Kept in memory only, for RDP single sign-on; never logged, never written. */
+  password: string;
+  domain: string | undefined;
+}
+
+class KioskFailure extends Error {
+  constructor(readonly kind: KioskError['kind'], message: string, readonly detail = message) {
+    super(message);
+  }
+}
+
+export class KioskService implements KioskBackend {
+  private session: LoginSession | null = null;
+  private adminUnlocked = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private readonly listeners = new Set<(event: KioskEvent) => void>();
+  private readonly nativeSessions = new Map<string, NativeViewerSession>();
+
+  constructor(private readonly options: KioskServiceOptions) {}
+
+  subscribe(listener: (event: KioskEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  async call(method: string, args: unknown): Promise<Result<unknown>> {
+    if (!isKioskMethod(method)) return { ok: false, error: { kind: 'bad-request', message: 'Unknown request.' } };
+    const [argsSchema] = KIOSK_METHODS[method];
+    const parsed = argsSchema.safeParse(args ?? {});
+    if (!parsed.success) {
+      return { ok: false, error: { kind: 'invalid-input', message: firstIssue(parsed.error.issues) } };
+    }
+    if (ADMIN_METHODS.has(method) && !this.adminUnlocked) {
+      return { ok: false, error: { kind: 'locked', message: 'Enter the admin PIN first.' } };
+    }
+    try {
+      const value = await (this.handlers[method] as (a: unknown) => Promise<unknown>)(parsed.data);
+      return { ok: true, value };
+    } catch (error) {
+      return { ok: false, error: this.explain(error, method) };
+    }
+  }
+
+  /** Ends everything this service started (shell shutdown). */
+  async close(): Promise<void> {
+    this.clearTimers();
+    this.options.relay.closeAll();
+    await this.options.native.stopAll();
+    await this.options.admin.lockAll();
+  }
+
+  private readonly handlers: { [M in KioskMethod]: (args: KioskArgs<M>) => Promise<KioskValue<M>> } = {
+    state: async () => this.state(),
+    checkController: async ({ url }) => this.clientFor(url).identity(),
+    saveController: async ({ url }) => {
+      const client = this.clientFor(url);
+      const identity = await client.identity();
+      await this.endSession('logout');
+      this.options.settings.update({ controllerUrl: client.baseUrl.toString(), controllerName: identity.name, controllerBackend: identity.backend });
+      this.options.log('info', `controller set to ${client.baseUrl} (${identity.name}, ${identity.backend} ${identity.version})`);
+      return this.state();
+    },
+    login: async ({ username, password, domain }) => {
+      const client = this.currentClient();
+      if (!username.trim() || !password) throw new KioskFailure('invalid-input', 'Enter your user name and password.');
+      const session = await client.login({ username: username.trim(), password, ...(domain ? { domain } : {}) });
+      await this.endSession('logout');
+      this.session = {
+        client, token: session.token, user: session.user.name, project: session.project.name,
+        expiresAt: new Date(session.expiresAt), password, domain,
+      };
+      this.options.log('info', `login: ${session.user.name} (${session.project.name}) until ${session.expiresAt}`);
+      this.armTimers();
+      return this.state();
+    },
+    logout: async () => {
+      await this.endSession('logout');
+      return this.state();
+    },
+    activity: async () => {
+      if (this.session) this.armIdleTimer();
+      return {};
+    },
+    desktops: async () => {
+      const session = this.requireSession();
+      const desktops = await this.withSession(session, () => session.client.desktops(session.token));
+      return { desktops: desktops.map((desktop) => ({ ...desktop, protocol: this.protocolFor(desktop) })) };
+    },
+    power: async ({ id, action }) => {
+      const session = this.requireSession();
+      const result = await this.withSession(session, () => session.client.power(session.token, id, action));
+      this.options.log('info', `power ${action} ${id}: ${result.outcome}`);
+      return { message: result.message };
+    },
+    connect: async ({ id, protocol }) => this.connect(id, protocol),
+    disconnect: async ({ sessionId }) => {
+      await this.nativeSessions.get(sessionId)?.stop();
+      return {};
+    },
+    sendCtrlAltDel: async ({ sessionId }) => {
+      const viewer = this.nativeSessions.get(sessionId);
+      if (!viewer) throw new KioskFailure('not-found', 'That connection has already ended.');
+      await viewer.sendCtrlAltDel();
+      return {};
+    },
+    setLanguage: async ({ language }) => {
+      this.options.settings.update({ language });
+      return this.state();
+    },
+    adminUnlock: async ({ pin }) => {
+      const hash = this.options.settings.read().adminPinHash;
+      // No PIN yet (first start without a preset): open, and the page asks to set one.
+      if (hash && !(await this.options.admin.verifyPin(pin, hash))) {
+        this.options.log('warn', 'admin: wrong PIN');
+        throw new KioskFailure('locked', 'Wrong PIN.');
+      }
+      this.adminUnlocked = true;
+      return {};
+    },
+    adminLock: async () => {
+      this.adminUnlocked = false;
+      await this.options.admin.lockAll();
+      return {};
+    },
+    adminSetPin: async ({ pin }) => {
+      this.options.settings.update({ adminPinHash: await this.options.admin.hashPin(pin) });
+      return this.state();
+    },
+    adminSetIdleLogout: async ({ seconds }) => {
+      this.options.settings.update({ idleLogoutSeconds: seconds });
+      if (this.session) this.armIdleTimer();
+      return this.state();
+    },
+    networkStatus: (a) => this.options.admin.networkStatus(a),
+    wifiScan: (a) => this.options.admin.wifiScan(a),
+    wifiConnect: (a) => this.options.admin.wifiConnect(a),
+    audioOutputs: (a) => this.options.admin.audioOutputs(a),
+    setAudioOutput: (a) => this.options.admin.setAudioOutput(a),
+    displayOutputs: (a) => this.options.admin.displayOutputs(a),
+    setDisplayMode: (a) => this.options.admin.setDisplayMode(a),
+    diagnostics: (a) => this.options.admin.diagnostics(a),
+    logs: (a) => this.options.admin.logs(a),
+    terminalOpen: (a) => this.options.admin.terminalOpen(a),
+    terminalInput: (a) => this.options.admin.terminalInput(a),
+    terminalResize: (a) => this.options.admin.terminalResize(a),
+    terminalClose: (a) => this.options.admin.terminalClose(a),
+  };
+
+  state(): KioskState {
+    const settings = this.options.settings.read();
+    return {
+      controller: settings.controllerUrl
+        ? { url: settings.controllerUrl, name: settings.controllerName ?? settings.controllerUrl, backend: settings.controllerBackend ?? 'openstack' }
+        : null,
+      presetProblem: this.options.presetProblem ?? null,
+      language: settings.language ?? this.options.systemLanguage ?? 'en',
+      clientFamily: this.clientFamily,
+      session: this.session ? { user: this.session.user, project: this.session.project, expiresAt: this.session.expiresAt.toISOString() } : null,
+      idleLogoutSeconds: settings.idleLogoutSeconds,
+      adminPinSet: settings.adminPinHash !== null,
+      bootSource: this.options.bootSource ?? 'local disk',
+    };
+  }
+
+  /** Pushes an event to every page listening (used by the admin tools for terminal output). */
+  emit(event: KioskEvent): void {
+    for (const listener of this.listeners) listener(event);
+  }
+
+  private get clientFamily(): ClientFamily {
+    return this.options.clientFamily ?? (process.platform === 'win32' ? 'windows' : 'linux');
+  }
+
+  private protocolFor(desktop: Desktop): Protocol | null {
+    return chooseProtocol({ guest: desktop.guestOs.family, client: this.clientFamily, override: desktop.policy.protocolOverride, available: desktop.protocols });
+  }
+
+  private async connect(id: string, requested: Protocol | undefined): Promise<Connection> {
+    const session = this.requireSession();
+    const desktop = await this.withSession(session, () => session.client.desktop(session.token, id));
+    const protocol = requested ?? this.protocolFor(desktop);
+    if (!protocol || !desktop.protocols.includes(protocol)) {
+      throw new KioskFailure('not-ready', `${desktop.name} offers no remote-desktop protocol this kiosk can use. Tell your administrator.`);
+    }
+    const console = await this.withSession(session, () => session.client.console(session.token, id, protocol));
+    const fullscreen = this.options.fullscreenViewers ?? true;
+    if (console.protocol === 'rdp') {
+      return this.supervise(desktop, 'rdp', this.options.native.startRdp({
+        host: console.host, port: console.port, username: session.user, password: session.password,
+        ...(session.domain ? { domain: session.domain } : {}), usb: desktop.policy.usbRedirection, sound: true, fullscreen,
+      }));
+    }
+    const wantsNativeSpice = console.protocol === 'spice' && desktop.policy.usbRedirection && this.options.settings.read().nativeSpiceForUsb && console.direct;
+    if (wantsNativeSpice && console.direct) {
+      return this.supervise(desktop, 'spice', this.options.native.startSpice({
+        host: console.direct.host, port: console.direct.port, password: console.password, usb: true, fullscreen,
+      }));
+    }
+    this.options.log('info', `connect ${desktop.name} (${console.protocol}, in-app)`);
+    return { kind: 'in-app', protocol: console.protocol, relayPath: this.options.relay.open(console.websocketUrl), password: console.password, desktopName: desktop.name };
+  }
+
+  private supervise(desktop: Desktop, protocol: 'rdp' | 'spice', viewer: NativeViewerSession): Connection {
+    this.nativeSessions.set(viewer.id, viewer);
+    this.options.log('info', `connect ${desktop.name} (${protocol}, native viewer ${viewer.id})`);
+    viewer.started.then(() => this.emit({ type: 'native-started', sessionId: viewer.id }), () => undefined);
+    void viewer.result.then(({ outcome, message }) => {
+      this.nativeSessions.delete(viewer.id);
+      this.options.log(outcome === 'ended' ? 'info' : 'warn', `viewer ${viewer.id} for ${desktop.name}: ${outcome}: ${message}`);
+      this.emit({ type: 'native-ended', sessionId: viewer.id, outcome, message });
+    });
+    return { kind: 'native', protocol, sessionId: viewer.id, desktopName: desktop.name };
+  }
+
+  private clientFor(url: string): ControllerClient {
+    normaliseControllerUrl(url); // throws the friendly invalid-input error before anything else
+    const caFile = this.options.settings.read().caFile;
+    return new ControllerClient(url, caFile ? { caFile } : {});
+  }
+
+  private currentClient(): ControllerClient {
+    const url = this.options.settings.read().controllerUrl;
+    if (!url) throw new KioskFailure('not-configured', 'Set the controller address first.');
+    return this.clientFor(url);
+  }
+
+  private requireSession(): LoginSession {
+    if (!this.session) throw new KioskFailure('session-expired', 'Please log in.');
+    return this.session;
+  }
+
+  /** A controller that says the session is over ends it here too, and the page goes to login. */
+  private async withSession<T>(session: LoginSession, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (error instanceof ControllerError && error.kind === 'session-expired' && this.session === session) {
+        await this.endSession('expired');
+      }
+      throw error;
+    }
+  }
+
+  private armTimers(): void {
+    this.clearTimers();
+    const session = this.session;
+    if (!session) return;
+    const msLeft = Math.max(0, session.expiresAt.getTime() - Date.now());
+    // setTimeout overflows past ~24.8 days; sessions are hours long, but stay safe.
+    this.expiryTimer = setTimeout(() => void this.endSession('expired'), Math.min(msLeft, 2 ** 31 - 1));
+    this.expiryTimer.unref();
+    this.armIdleTimer();
+  }
+
+  private armIdleTimer(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    const seconds = this.options.settings.read().idleLogoutSeconds;
+    // A native viewer in use counts as activity: the kiosk cannot see input going to it.
+    if (seconds > 0) {
+      this.idleTimer = setTimeout(() => {
+        if (this.nativeSessions.size > 0) this.armIdleTimer();
+        else void this.endSession('idle');
+      }, seconds * 1000);
+      this.idleTimer.unref();
+    }
+  }
+
+  private clearTimers(): void {
+    if (this.idleTimer) clearTimeout(this.idleTimer);
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.idleTimer = this.expiryTimer = undefined;
+  }
+
+  private async endSession(reason: 'expired' | 'idle' | 'logout'): Promise<void> {
+    const session = this.session;
+    if (!session) return;
+    this.session = null;
+    this.clearTimers();
+    this.options.relay.closeAll();
+    await this.options.native.stopAll();
+    // Revoke at the controller; if it is unreachable the token still expires on its own.
+    if (reason !== 'expired') {
+      await session.client.logout(session.token).catch((error: unknown) => this.options.log('warn', `logout at controller failed: ${String(error)}`));
+    }
+    this.options.log('info', `session of ${session.user} ended (${reason})`);
+    this.emit({ type: 'session-ended', reason });
+  }
+
+  private explain(error: unknown, method: string): KioskError {
+    if (error instanceof ControllerError || error instanceof KioskFailure) {
+      this.options.log(error.kind === 'invalid-credentials' ? 'info' : 'warn', `${method}: ${error.kind}: ${error.detail}`);
+      return { kind: error.kind, message: error.message, ...(error instanceof ControllerError && error.retryAfterSeconds ? { retryAfterSeconds: error.retryAfterSeconds } : {}) };
+    }
+    // Errors from the system tools carry their own kind and user message.
+    const candidate = error as { kind?: unknown; message?: unknown; detail?: unknown };
+    if (candidate && typeof candidate.kind === 'string' && typeof candidate.message === 'string') {
+      this.options.log('warn', `${method}: ${candidate.kind}: ${String(candidate.detail ?? candidate.message)}`);
+      return { kind: candidate.kind as KioskError['kind'], message: candidate.message };
+    }
+    this.options.log('error', `${method}: unexpected: ${error instanceof Error ? error.stack ?? error.message : String(error)}`);
+    return { kind: 'internal', message: 'Something went wrong in the kiosk. Try again; if it keeps happening, tell your administrator.' };
+  }
+}
+
+/** A short, fresh id for things the page refers to (not a secret). */
+export function shortId(): string {
+  return randomBytes(6).toString('hex');
+}
+
+function firstIssue(issues: readonly { path: PropertyKey[]; message: string }[]): string {
+  const issue = issues[0];
+  return issue ? `Invalid ${issue.path.map(String).join('.') || 'request'}: ${issue.message}` : 'Invalid request.';
+}

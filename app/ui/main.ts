@@ -1,0 +1,79 @@
+/**
+ * The kiosk page: one screen at a time (setup → login → desktops → session, and the admin panel),
+ * driven by the state the Node side reports. User activity is reported (throttled) for idle logout;
+ * a session ended on the Node side (idle, expiry) brings the login screen back with the reason.
+ */
+import type { KioskEvent } from '../core/kiosk-api.js';
+import { createBridge } from './bridge.js';
+import { errorBox, type Context, type Route } from './context.js';
+import { h, mount } from './dom.js';
+import { setLanguage, t } from './i18n.js';
+import { leaveAdmin, showAdmin } from './view-admin.js';
+import { leaveDesktops, showDesktops } from './view-desktops.js';
+import { showLogin } from './view-login.js';
+import { leaveSession, showSession } from './view-session.js';
+import { showSetup } from './view-setup.js';
+
+const ACTIVITY_REPORT_MS = 20_000;
+
+async function start(): Promise<void> {
+  const root = document.getElementById('app')!;
+  const bridge = createBridge();
+  const listeners = new Set<(event: KioskEvent) => void>();
+  bridge.onEvent((event) => listeners.forEach((listener) => listener(event)));
+
+  const first = await bridge.call('state', {});
+  if (!first.ok) return mount(root, h('div', { class: 'screen' }, errorBox(first.error)));
+  let route: Route = { view: 'setup' };
+  const ctx: Context = {
+    bridge, root, state: first.value,
+    onEvent: (listener) => {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    refreshState: async () => {
+      const result = await bridge.call('state', {});
+      if (result.ok) ctx.state = result.value;
+      return ctx.state;
+    },
+    go: (next) => {
+      if (route.view === 'session' && next.view !== 'session') leaveSession();
+      if (route.view === 'desktops') leaveDesktops();
+      if (route.view === 'admin' && next.view !== 'admin') leaveAdmin();
+      route = next;
+      document.body.dataset.view = next.view;
+      switch (next.view) {
+        case 'setup': return showSetup(ctx);
+        case 'login': return showLogin(ctx, next.notice);
+        case 'desktops': return showDesktops(ctx, next.notice);
+        case 'session': return showSession(ctx, next.desktopId, next.desktopName);
+        case 'admin': return showAdmin(ctx);
+      }
+    },
+  };
+  setLanguage(ctx.state.language);
+
+  listeners.add((event) => {
+    if (event.type !== 'session-ended') return;
+    ctx.state = { ...ctx.state, session: null };
+    if (route.view === 'admin') return;
+    ctx.go({ view: 'login', notice: event.reason === 'idle' ? t('idle.ended') : event.reason === 'expired' ? t('expired.ended') : undefined });
+  });
+
+  let lastReport = 0;
+  const reportActivity = (): void => {
+    const now = Date.now();
+    if (!ctx.state.session || now - lastReport < ACTIVITY_REPORT_MS) return;
+    lastReport = now;
+    void bridge.call('activity', {});
+  };
+  for (const type of ['pointerdown', 'keydown', 'wheel', 'touchstart']) window.addEventListener(type, reportActivity, { capture: true, passive: true });
+  // Kiosk: no context menu, no drag-and-drop navigation, no pinch/zoom surprises.
+  window.addEventListener('contextmenu', (event) => event.preventDefault());
+  window.addEventListener('dragover', (event) => event.preventDefault());
+  window.addEventListener('drop', (event) => event.preventDefault());
+
+  ctx.go(!ctx.state.controller ? { view: 'setup' } : ctx.state.session ? { view: 'desktops' } : { view: 'login' });
+}
+
+void start();

@@ -1,0 +1,169 @@
+/**
+ * Administrator settings behind the PIN: controller, network, display and audio, language, idle
+ * logout, diagnostics, logs and a technician terminal. Locking (or leaving) closes terminals.
+ */
+import type { KioskError } from '../core/kiosk-api.js';
+import { errorBox, noticeBox, type Context } from './context.js';
+import { h, mount } from './dom.js';
+import { setLanguage, t, type MessageKey } from './i18n.js';
+
+let leaveHook: (() => void) | null = null;
+export function leaveAdmin(): void {
+  leaveHook?.();
+  leaveHook = null;
+}
+
+export function showAdmin(ctx: Context): void {
+  const status = h('div', { class: 'status' });
+  const pin = h('input', { type: 'password', inputmode: 'numeric', 'data-testid': 'admin-pin', autocomplete: 'off' });
+  const form = h('form', { class: 'card' },
+    h('h1', {}, t('admin.title')),
+    h('label', {}, t('admin.pin')), pin,
+    h('div', { class: 'buttons' },
+      h('button', { type: 'button', 'data-testid': 'admin-cancel', onclick: () => ctx.go(home(ctx)) }, t('common.cancel')),
+      h('button', { class: 'primary', type: 'submit', 'data-testid': 'admin-unlock' }, t('admin.unlock'))),
+    status);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void ctx.bridge.call('adminUnlock', { pin: pin.value }).then((result) => {
+      pin.value = '';
+      if (!result.ok) return mount(status, errorBox(result.error));
+      showPanel(ctx);
+    });
+  });
+  mount(ctx.root, h('div', { class: 'screen admin', 'data-testid': 'admin-screen' }, form));
+  pin.focus();
+}
+
+function home(ctx: Context): { view: 'setup' } | { view: 'login' } | { view: 'desktops' } {
+  return !ctx.state.controller ? { view: 'setup' } : ctx.state.session ? { view: 'desktops' } : { view: 'login' };
+}
+
+const TABS = ['controller', 'network', 'display', 'language', 'diagnostics', 'logs', 'terminal'] as const;
+type Tab = (typeof TABS)[number];
+
+function showPanel(ctx: Context): void {
+  const body = h('section', { class: 'tab-body', 'data-testid': 'admin-body' });
+  const nav = h('nav', { class: 'tabs' }, ...TABS.map((tab) => h('button', { 'data-testid': `tab-${tab}`, onclick: () => open(tab) }, t(`admin.tab.${tab}` as MessageKey))));
+  const lock = h('button', { 'data-testid': 'admin-lock', onclick: () => void ctx.bridge.call('adminLock', {}).then(() => ctx.go(home(ctx))) }, t('admin.lock'));
+  leaveHook = () => void ctx.bridge.call('adminLock', {});
+  const open = (tab: Tab): void => {
+    terminalCleanup?.();
+    terminalCleanup = null;
+    for (const button of nav.querySelectorAll('button')) button.classList.toggle('active', button.dataset.testid === `tab-${tab}`);
+    void TAB_VIEWS[tab](ctx, body);
+  };
+  mount(ctx.root, h('div', { class: 'screen admin-panel', 'data-testid': 'admin-panel' }, h('header', {}, h('h1', {}, t('admin.title')), h('span', { class: 'spacer' }), lock), nav, body));
+  open(ctx.state.adminPinSet ? 'controller' : 'controller');
+  if (!ctx.state.adminPinSet) body.prepend(noticeBox(t('admin.no-pin')));
+}
+
+let terminalCleanup: (() => void) | null = null;
+
+const show = (target: HTMLElement, error: KioskError): void => mount(target, errorBox(error));
+
+const TAB_VIEWS: Record<Tab, (ctx: Context, body: HTMLElement) => Promise<void> | void> = {
+  controller(ctx, body) {
+    const url = h('input', { 'data-testid': 'admin-controller-url', value: ctx.state.controller?.url ?? '' });
+    const idle = h('input', { type: 'number', min: 0, max: 1440, 'data-testid': 'admin-idle', value: Math.round(ctx.state.idleLogoutSeconds / 60) });
+    const newPin = h('input', { type: 'password', inputmode: 'numeric', 'data-testid': 'admin-new-pin', autocomplete: 'off' });
+    const status = h('div', { class: 'status', 'data-testid': 'admin-status' });
+    const done = (result: { ok: true } | { ok: false; error: KioskError }): void => mount(status, result.ok ? noticeBox(t('admin.saved')) : errorBox(result.error));
+    mount(body,
+      h('label', {}, t('setup.address')), url,
+      h('button', { 'data-testid': 'admin-controller-save', onclick: () => void ctx.bridge.call('saveController', { url: url.value }).then((r) => { if (r.ok) ctx.state = r.value; done(r); }) }, t('setup.check')),
+      h('label', {}, t('admin.idle')), idle,
+      h('button', { 'data-testid': 'admin-idle-save', onclick: () => void ctx.bridge.call('adminSetIdleLogout', { seconds: Number(idle.value) * 60 }).then((r) => { if (r.ok) ctx.state = r.value; done(r); }) }, t('admin.save')),
+      h('label', {}, t('admin.set-pin')), newPin,
+      h('button', { 'data-testid': 'admin-pin-save', onclick: () => void ctx.bridge.call('adminSetPin', { pin: newPin.value }).then((r) => { newPin.value = ''; if (r.ok) ctx.state = r.value; done(r); }) }, t('admin.save')),
+      status);
+  },
+  async network(ctx, body) {
+    const devices = await ctx.bridge.call('networkStatus', {});
+    const wifi = h('div', {});
+    const status = h('div', { class: 'status' });
+    mount(body,
+      devices.ok
+        ? h('table', {}, h('tbody', {}, ...devices.value.devices.map((d) => h('tr', {}, h('td', {}, d.device), h('td', {}, d.type), h('td', {}, d.state), h('td', {}, d.connection ?? '—')))))
+        : errorBox(devices.error),
+      h('button', {
+        'data-testid': 'wifi-scan',
+        onclick: () => void ctx.bridge.call('wifiScan', {}).then((r) => {
+          if (!r.ok) return show(wifi, r.error);
+          mount(wifi, ...r.value.networks.map((n) => {
+            const password = h('input', { type: 'password', placeholder: t('admin.wifi.password'), autocomplete: 'off' });
+            return h('div', { class: 'row' }, h('span', {}, `${n.ssid} (${n.signal}%, ${n.security || 'open'})`), password,
+              h('button', { onclick: () => void ctx.bridge.call('wifiConnect', { ssid: n.ssid, ...(password.value ? { password: password.value } : {}) }).then((c) => mount(status, c.ok ? noticeBox(c.value.message) : errorBox(c.error))) }, t('admin.wifi.connect')));
+          }));
+        }),
+      }, t('admin.wifi.scan')), wifi, status);
+  },
+  async display(ctx, body) {
+    const [displays, audio] = await Promise.all([ctx.bridge.call('displayOutputs', {}), ctx.bridge.call('audioOutputs', {})]);
+    const status = h('div', { class: 'status' });
+    mount(body,
+      displays.ok ? h('div', { 'data-testid': 'display-outputs' }, ...displays.value.outputs.map((o) => {
+        const select = h('select', {}, ...o.modes.map((mode) => h('option', { value: mode, selected: mode === o.current }, mode)));
+        return h('div', { class: 'row' }, h('span', {}, o.name), select,
+          h('button', { onclick: () => void ctx.bridge.call('setDisplayMode', { output: o.name, mode: select.value }).then((r) => mount(status, r.ok ? noticeBox(t('admin.saved')) : errorBox(r.error))) }, t('admin.set-default')));
+      })) : errorBox(displays.error),
+      audio.ok ? h('div', { 'data-testid': 'audio-outputs' }, ...audio.value.outputs.map((o) => h('div', { class: 'row' }, h('span', {}, `${o.name}${o.isDefault ? ' ✓' : ''}`),
+        h('button', { onclick: () => void ctx.bridge.call('setAudioOutput', { id: o.id }).then((r) => mount(status, r.ok ? noticeBox(t('admin.saved')) : errorBox(r.error))) }, t('admin.set-default'))))) : errorBox(audio.error),
+      status);
+  },
+  language(ctx, body) {
+    const choose = (language: 'en' | 'zh-CN', label: string): HTMLElement => h('button', {
+      'data-testid': `admin-language-${language}`,
+      onclick: () => void ctx.bridge.call('setLanguage', { language }).then((r) => {
+        if (!r.ok) return;
+        ctx.state = r.value;
+        setLanguage(language);
+        showPanel(ctx);
+      }),
+    }, label);
+    mount(body, h('p', {}, t('common.language')), choose('en', 'English'), choose('zh-CN', '简体中文'));
+  },
+  async diagnostics(ctx, body) {
+    const run = async (): Promise<void> => {
+      mount(list, h('p', { class: 'subtle' }, '…'));
+      const result = await ctx.bridge.call('diagnostics', {});
+      if (!result.ok) return show(list, result.error);
+      mount(list, h('table', {}, h('tbody', {}, ...result.value.checks.map((c) => h('tr', { 'data-testid': 'diagnostic', 'data-ok': String(c.ok) },
+        h('td', {}, c.ok ? '✓' : '✗'), h('td', {}, c.name), h('td', {}, c.detail))))));
+    };
+    const list = h('div', {});
+    mount(body, h('button', { 'data-testid': 'diagnostics-run', onclick: () => void run() }, t('admin.run')), list);
+    await run();
+  },
+  async logs(ctx, body) {
+    const result = await ctx.bridge.call('logs', {});
+    mount(body, result.ok ? h('pre', { class: 'log', 'data-testid': 'log-view' }, result.value.lines.map((l) => `${l.at} ${l.level.toUpperCase()} ${l.message}`).join('\n')) : errorBox(result.error));
+  },
+  async terminal(ctx, body) {
+    const output = h('pre', { class: 'terminal', tabindex: 0, 'data-testid': 'terminal-output' });
+    mount(body, output);
+    const opened = await ctx.bridge.call('terminalOpen', { cols: 100, rows: 30 });
+    if (!opened.ok) return show(body, opened.error);
+    const { terminalId } = opened.value;
+    // A plain-text terminal: enough for a technician's commands; escape sequences are stripped.
+    const unsubscribe = ctx.onEvent((event) => {
+      if (event.type === 'terminal-output' && event.terminalId === terminalId) {
+        output.textContent = (output.textContent + event.data.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r/g, '')).slice(-20000);
+        output.scrollTop = output.scrollHeight;
+      }
+    });
+    const keys: Record<string, string> = { Enter: '\r', Backspace: '\x7f', Tab: '\t', Escape: '\x1b', ArrowUp: '\x1b[A', ArrowDown: '\x1b[B', ArrowRight: '\x1b[C', ArrowLeft: '\x1b[D' };
+    output.addEventListener('keydown', (event) => {
+      let data = keys[event.key] ?? (event.key.length === 1 ? event.key : '');
+      if (event.ctrlKey && event.key.length === 1) data = String.fromCharCode(event.key.toUpperCase().charCodeAt(0) - 64);
+      if (!data) return;
+      event.preventDefault();
+      void ctx.bridge.call('terminalInput', { terminalId, data });
+    });
+    output.focus();
+    terminalCleanup = () => {
+      unsubscribe();
+      void ctx.bridge.call('terminalClose', { terminalId });
+    };
+  },
+};

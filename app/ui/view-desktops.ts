@@ -1,0 +1,89 @@
+/** The user's desktops: state, addresses, OS, protocol; connect and power actions; refreshes itself. */
+import type { KioskValue } from '../core/kiosk-api.js';
+import { confirmDialog, errorBox, noticeBox, type Context } from './context.js';
+import { h, mount } from './dom.js';
+import { t, type MessageKey } from './i18n.js';
+
+type DesktopRow = KioskValue<'desktops'>['desktops'][number];
+const AUTO_REFRESH_MS = 15_000;
+let refreshTimer: number | undefined;
+
+export function leaveDesktops(): void {
+  if (refreshTimer !== undefined) clearInterval(refreshTimer);
+  refreshTimer = undefined;
+}
+
+export function showDesktops(ctx: Context, notice?: string): void {
+  const status = h('div', { class: 'status', 'data-testid': 'desktops-status' }, notice ? noticeBox(notice) : null);
+  const list = h('div', { class: 'desktops', 'data-testid': 'desktop-list' }, h('p', { class: 'subtle' }, t('desktops.loading')));
+  const refresh = async (): Promise<void> => {
+    const result = await ctx.bridge.call('desktops', {});
+    if (!result.ok) {
+      if (result.error.kind === 'session-expired') return ctx.go({ view: 'login', notice: result.error.message });
+      mount(list, errorBox(result.error), h('button', { 'data-testid': 'retry', onclick: () => void refresh() }, t('desktops.refresh')));
+      return;
+    }
+    if (result.value.desktops.length === 0) return mount(list, h('p', { class: 'empty', 'data-testid': 'desktops-empty' }, t('desktops.empty')));
+    mount(list, table(ctx, result.value.desktops, status, refresh));
+  };
+  const header = h('header', {},
+    h('h1', {}, t('desktops.title')),
+    h('span', { class: 'subtle', 'data-testid': 'current-user' }, t('desktops.user', { user: ctx.state.session?.user ?? '' })),
+    h('span', { class: 'spacer' }),
+    h('button', { 'data-testid': 'refresh', onclick: () => void refresh() }, t('desktops.refresh')),
+    h('button', {
+      'data-testid': 'logout',
+      onclick: () => void ctx.bridge.call('logout', {}).then((r) => {
+        if (r.ok) ctx.state = r.value;
+        ctx.go({ view: 'login' });
+      }),
+    }, t('desktops.logout')));
+  mount(ctx.root, h('div', { class: 'screen desktops-screen', 'data-testid': 'desktops-screen' }, header, status, list));
+  leaveDesktops();
+  refreshTimer = window.setInterval(() => void refresh(), AUTO_REFRESH_MS);
+  void refresh();
+}
+
+function stateKey(desktop: DesktopRow): MessageKey {
+  switch (desktop.status) {
+    case 'ACTIVE': return 'state.running';
+    case 'SHUTOFF': return 'state.shutdown';
+    case 'BUILD': return 'state.building';
+    case 'ERROR': return 'state.error';
+    default: return 'state.other';
+  }
+}
+
+function table(ctx: Context, desktops: DesktopRow[], status: HTMLElement, refresh: () => Promise<void>): HTMLElement {
+  const head = h('tr', {}, ...(['desktops.col.name', 'desktops.col.state', 'desktops.col.ip', 'desktops.col.os', 'desktops.col.mac', 'desktops.col.protocol', 'desktops.col.actions'] as const).map((key) => h('th', {}, t(key))));
+  const rows = desktops.map((desktop) => {
+    const address = desktop.addresses.find((a) => a.kind === 'floating') ?? desktop.addresses[0];
+    const os = [t(`os.${desktop.guestOs.family}`), desktop.guestOs.distro, desktop.guestOs.version].filter(Boolean).join(' ');
+    const running = desktop.status === 'ACTIVE';
+    const power = (action: 'start' | 'stop' | 'reboot'): HTMLElement => h('button', {
+      'data-testid': `power-${action}`,
+      onclick: () => void (async () => {
+        if (!(await confirmDialog(t(`desktops.confirm.${action}`, { name: desktop.name }), t(`desktops.${action}`)))) return;
+        const result = await ctx.bridge.call('power', { id: desktop.id, action });
+        mount(status, result.ok ? noticeBox(result.value.message) : errorBox(result.error));
+        await refresh();
+      })(),
+    }, t(`desktops.${action}`));
+    return h('tr', { 'data-testid': 'desktop', 'data-desktop-id': desktop.id, 'data-status': desktop.status },
+      h('td', { class: 'name' }, h('strong', { 'data-testid': 'desktop-name' }, desktop.name), desktop.fault ? h('div', { class: 'fault', 'data-testid': 'desktop-fault' }, desktop.fault) : null),
+      h('td', {}, h('span', { class: `badge ${desktop.status.toLowerCase()}`, 'data-testid': 'desktop-state' }, t(stateKey(desktop), { status: desktop.status }), desktop.task ? ` (${desktop.task})` : '')),
+      h('td', { 'data-testid': 'desktop-ip' }, address?.ip ?? '—'),
+      h('td', { 'data-testid': 'desktop-os' }, os),
+      h('td', { class: 'mono', 'data-testid': 'desktop-mac' }, address?.mac ?? '—'),
+      h('td', { 'data-testid': 'desktop-protocol' }, desktop.protocol?.toUpperCase() ?? '—'),
+      h('td', { class: 'actions' },
+        h('button', {
+          class: 'primary', 'data-testid': 'connect', disabled: !running || !desktop.protocol,
+          onclick: () => ctx.go({ view: 'session', desktopId: desktop.id, desktopName: desktop.name }),
+        }, t('desktops.connect')),
+        desktop.powerControl && !running && desktop.status !== 'BUILD' ? power('start') : null,
+        desktop.powerControl && running ? power('stop') : null,
+        desktop.powerControl && running ? power('reboot') : null));
+  });
+  return h('table', {}, h('thead', {}, head), h('tbody', {}, ...rows));
+}

@@ -1,0 +1,78 @@
+/**
+ * Drives the real kiosk: the browser shell's Node side started as its own process (exactly as the
+ * appliance runs it, in server-only mode) and Debian's Chromium through playwright-core. Each test
+ * gets a fresh settings directory, so nothing leaks between tests.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+export const CHROMIUM = process.env.THINKIOSK_CHROMIUM ?? '/usr/bin/chromium';
+
+export interface KioskProcess {
+  /** Page URL with the launch key. */
+  url: string;
+  settingsDir: string;
+  output: () => string;
+  stop(): Promise<void>;
+}
+
+export interface KioskStartOptions {
+  /** Contents of the boot partition's preset file. */
+  preset?: string;
+  env?: NodeJS.ProcessEnv;
+  settingsDir?: string;
+}
+
+export async function startKiosk(options: KioskStartOptions = {}): Promise<KioskProcess> {
+  const settingsDir = options.settingsDir ?? mkdtempSync(join(tmpdir(), 'thinkiosk-kiosk-'));
+  const presetFile = join(settingsDir, 'thinkiosk.conf');
+  if (options.preset !== undefined) writeFileSync(presetFile, options.preset);
+  const child: ChildProcess = spawn(process.execPath, ['dist/app/shell/main.js', '--no-browser', '--windowed', '--settings-dir', settingsDir, '--preset', presetFile], {
+    env: { ...process.env, LANG: 'C.UTF-8', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`kiosk did not start:\n${output}`)), 15_000);
+    const look = (): void => {
+      const match = /kiosk page: (\S+)/.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[1]!);
+      }
+    };
+    child.stdout!.on('data', look);
+    child.on('exit', (code) => reject(new Error(`kiosk exited (${code}):\n${output}`)));
+  });
+  return {
+    url, settingsDir, output: () => output,
+    stop: async () => {
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await new Promise((resolve) => child.once('exit', resolve));
+      }
+      if (!options.settingsDir) rmSync(settingsDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu'], headless: true });
+}
+
+/** Opens the kiosk page and fails the test on any page error (a stack trace the user would see). */
+export async function openKioskPage(browser: Browser, kiosk: KioskProcess, viewport = { width: 1280, height: 800 }): Promise<{ page: Page; pageErrors: string[] }> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const pageErrors: string[] = [];
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('console', (message) => {
+    if (message.type() === 'error') pageErrors.push(`console: ${message.text()}`);
+  });
+  await page.goto(kiosk.url);
+  return { page, pageErrors };
+}
