@@ -3,7 +3,9 @@
  * controller handed out. The page only ever connects to its own origin, which keeps the page's
  * CSP at `connect-src 'self'`, and the relay can present what the upstream proxy checks (Nova's
  * novncproxy compares the Origin header with its own host) and trust the site's CA.
- * Each relay path is single-use and short-lived, like the console URL behind it.
+ * Each relay path is short-lived, like the console URL behind it, and single-use for VNC; SPICE
+ * opens one websocket per channel (main, display, inputs, cursor, playback) on the same URL, so a
+ * SPICE path stays usable until it expires.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -14,7 +16,7 @@ import { WebSocket, WebSocketServer, type RawData } from 'ws';
 const TICKET_SECONDS = 60;
 const PATH_PREFIX = '/relay/';
 
-interface Ticket { upstream: string; expiresAt: number }
+interface Ticket { upstream: string; expiresAt: number; reusable: boolean }
 
 export interface RelayStats { open: number; opened: number; bytesToPage: number; bytesToServer: number }
 
@@ -33,11 +35,11 @@ export class ConsoleRelay {
   private readonly log: (message: string) => void;
 
   /** Registers an upstream console websocket; returns the same-origin path the page connects to. */
-  open(upstreamWebsocketUrl: string): string {
+  open(upstreamWebsocketUrl: string, options: { reusable: boolean }): string {
     const now = Date.now();
     for (const [id, ticket] of this.tickets) if (ticket.expiresAt < now) this.tickets.delete(id);
     const id = randomBytes(18).toString('base64url');
-    this.tickets.set(id, { upstream: upstreamWebsocketUrl, expiresAt: now + TICKET_SECONDS * 1000 });
+    this.tickets.set(id, { upstream: upstreamWebsocketUrl, expiresAt: now + TICKET_SECONDS * 1000, reusable: options.reusable });
     return PATH_PREFIX + id;
   }
 
@@ -47,7 +49,7 @@ export class ConsoleRelay {
     if (!path.startsWith(PATH_PREFIX)) return false;
     const id = path.slice(PATH_PREFIX.length);
     const ticket = this.tickets.get(id);
-    this.tickets.delete(id);
+    if (!ticket?.reusable) this.tickets.delete(id);
     if (!ticket || ticket.expiresAt < Date.now()) {
       socket.end('HTTP/1.1 403 Forbidden\r\nConnection: close\r\n\r\n');
       return true;

@@ -258,7 +258,7 @@ export class KioskService implements KioskBackend {
       }));
     }
     this.options.log('info', `connect ${desktop.name} (${console.protocol}, in-app)`);
-    return { kind: 'in-app', protocol: console.protocol, relayPath: this.options.relay.open(console.websocketUrl), password: console.password, desktopName: desktop.name };
+    return { kind: 'in-app', protocol: console.protocol, relayPath: this.options.relay.open(console.websocketUrl, { reusable: console.protocol === 'spice' }), password: console.password, desktopName: desktop.name };
   }
 
   private supervise(desktop: Desktop, protocol: 'rdp' | 'spice', viewer: NativeViewerSession): Connection {

@@ -1,4 +1,5 @@
 /** What every view gets: the bridge, the current state, navigation and common UI pieces. */
+import type { Protocol } from '../../contract/api.js';
 import type { KioskError, KioskEvent, KioskState } from '../core/kiosk-api.js';
 import type { Bridge } from './bridge.js';
 import { h } from './dom.js';
@@ -6,7 +7,7 @@ import { t } from './i18n.js';
 
 export type Route =
   | { view: 'setup' } | { view: 'login'; notice?: string } | { view: 'desktops'; notice?: string }
-  | { view: 'session'; desktopId: string; desktopName: string } | { view: 'admin' };
+  | { view: 'session'; desktopId: string; desktopName: string; protocol?: Protocol } | { view: 'admin' };
 
 export interface Context {
   bridge: Bridge;

@@ -46,7 +46,7 @@ async function start(): Promise<void> {
         case 'setup': return showSetup(ctx);
         case 'login': return showLogin(ctx, next.notice);
         case 'desktops': return showDesktops(ctx, next.notice);
-        case 'session': return showSession(ctx, next.desktopId, next.desktopName);
+        case 'session': return showSession(ctx, next.desktopId, next.desktopName, next.protocol);
         case 'admin': return showAdmin(ctx);
       }
     },

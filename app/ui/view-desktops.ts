@@ -1,4 +1,5 @@
 /** The user's desktops: state, addresses, OS, protocol; connect and power actions; refreshes itself. */
+import type { Protocol } from '../../contract/api.js';
 import type { KioskValue } from '../core/kiosk-api.js';
 import { confirmDialog, errorBox, noticeBox, type Context } from './context.js';
 import { h, mount } from './dom.js';
@@ -60,6 +61,11 @@ function table(ctx: Context, desktops: DesktopRow[], status: HTMLElement, refres
     const address = desktop.addresses.find((a) => a.kind === 'floating') ?? desktop.addresses[0];
     const os = [t(`os.${desktop.guestOs.family}`), desktop.guestOs.distro, desktop.guestOs.version].filter(Boolean).join(' ');
     const running = desktop.status === 'ACTIVE';
+    // The recommended protocol first; the others stay one click away (e.g. VNC when SPICE misbehaves).
+    const choice = desktop.protocols.length > 1 && desktop.protocol
+      ? h('select', { 'data-testid': 'protocol-choice', 'aria-label': t('desktops.col.protocol') },
+        ...[desktop.protocol, ...desktop.protocols.filter((p) => p !== desktop.protocol)].map((p) => h('option', { value: p }, p.toUpperCase())))
+      : null;
     const power = (action: 'start' | 'stop' | 'reboot'): HTMLElement => h('button', {
       'data-testid': `power-${action}`,
       onclick: () => void (async () => {
@@ -79,8 +85,9 @@ function table(ctx: Context, desktops: DesktopRow[], status: HTMLElement, refres
       h('td', { class: 'actions' },
         h('button', {
           class: 'primary', 'data-testid': 'connect', disabled: !running || !desktop.protocol,
-          onclick: () => ctx.go({ view: 'session', desktopId: desktop.id, desktopName: desktop.name }),
+          onclick: () => ctx.go({ view: 'session', desktopId: desktop.id, desktopName: desktop.name, ...(choice && choice.value !== desktop.protocol ? { protocol: choice.value as Protocol } : {}) }),
         }, t('desktops.connect')),
+        choice,
         desktop.powerControl && !running && desktop.status !== 'BUILD' ? power('start') : null,
         desktop.powerControl && running ? power('stop') : null,
         desktop.powerControl && running ? power('reboot') : null));

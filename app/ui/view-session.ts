@@ -5,6 +5,7 @@
  * offers Reconnect, which asks the controller for a fresh console (its URLs are single-use).
  * The hot-key bar (Ctrl+Alt+Home, or the handle at the top) has Disconnect, Ctrl+Alt+Del, Full screen.
  */
+import type { Protocol } from '../../contract/api.js';
 import type { Connection, KioskError } from '../core/kiosk-api.js';
 import { errorBox, type Context } from './context.js';
 import { h, mount } from './dom.js';
@@ -23,7 +24,7 @@ export function leaveSession(): void {
   cleanup = null;
 }
 
-export function showSession(ctx: Context, desktopId: string, desktopName: string): void {
+export function showSession(ctx: Context, desktopId: string, desktopName: string, protocol?: Protocol): void {
   leaveSession();
   const screen = h('div', { class: 'viewer', id: 'viewer', 'data-testid': 'viewer' });
   const message = h('div', { class: 'session-message', 'data-testid': 'session-message' }, t('session.connecting', { name: desktopName }));
@@ -90,7 +91,7 @@ export function showSession(ctx: Context, desktopId: string, desktopName: string
     mount(message, h('p', {}, t('session.connecting', { name: desktopName })));
     message.hidden = false;
     bar.classList.remove('visible');
-    const result = await ctx.bridge.call('connect', { id: desktopId });
+    const result = await ctx.bridge.call('connect', { id: desktopId, ...(protocol ? { protocol } : {}) });
     if (!result.ok) {
       if (result.error.kind === 'session-expired') return ctx.go({ view: 'login', notice: result.error.message });
       return dropped(result.error);

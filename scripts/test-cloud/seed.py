@@ -70,7 +70,7 @@ def seed_cloud():
     blank = b'\0' * 1048576
     images = {
         'linux': upload('debian-12-desktop', blank, 'raw', 'bare', kernel_id=kernel, ramdisk_id=ramdisk,
-                        os_command_line='console=ttyS0 console=tty0', hw_video_model='vga',
+                        os_command_line='console=ttyS0 console=tty0 consoleblank=0', hw_video_model='vga',
                         os_type='linux', os_distro='debian', os_version='12'),
         # Only the fake compute boots these: what matters is what Glance says about the guest OS.
         'windows': upload('windows-11-desktop', blank, 'raw', 'bare', os_type='windows', os_distro='windows', os_version='11'),
