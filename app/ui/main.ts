@@ -68,6 +68,8 @@ async function start(): Promise<void> {
     void bridge.call('activity', {});
   };
   for (const type of ['pointerdown', 'keydown', 'wheel', 'touchstart']) window.addEventListener(type, reportActivity, { capture: true, passive: true });
+  // Kiosk: nothing in this page opens windows; a library or injected content that tries gets nothing.
+  window.open = () => null;
   // Kiosk: no context menu, no drag-and-drop navigation, no pinch/zoom surprises.
   window.addEventListener('contextmenu', (event) => event.preventDefault());
   window.addEventListener('dragover', (event) => event.preventDefault());
