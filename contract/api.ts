@@ -76,7 +76,7 @@ export const Desktop = z.object({
   powerState: PowerState,
   /** Work in progress (e.g. "powering-off"), or null when the desktop is settled. */
   task: z.string().nullable(),
-  /** A user-facing reason when status is ERROR. */
+  /** A user-facing reason when status is ERROR (for a static desktop also: why it counts as SHUTOFF). */
   fault: z.string().nullable(),
   guestOs: GuestOs,
   addresses: z.array(Address),

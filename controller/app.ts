@@ -1,25 +1,46 @@
 /** Wires configuration into a ready controller: used by main.ts, tests and benchmarks alike. */
 import type http from 'node:http';
+import type { DesktopBackend } from './backend.js';
 import type { ControllerConfig } from './config.js';
 import { sessionKeyBytes } from './config.js';
+import { ConsoleRelay } from './console-relay.js';
 import { jsonLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { OpenStackBackend } from './openstack-backend.js';
 import { OpenStackHttp } from './openstack/http.js';
+import { Reachability } from './reachability.js';
+import { RelayTickets } from './relay-ticket.js';
 import { createController } from './server.js';
 import { SessionSealer } from './session-token.js';
+import { StaticBackend } from './static-backend.js';
+import { loadInventory } from './static-inventory.js';
 
-export interface BuiltController { server: http.Server; metrics: Metrics; ephemeralKey: boolean }
+export interface BuiltController {
+  server: http.Server;
+  metrics: Metrics;
+  ephemeralKey: boolean;
+  /** Ends relayed console connections (static backend): call before server.close() at shutdown. */
+  closeConsoles(): void;
+}
 
+/** Throws ConfigError (with the path of the mistake) for a broken static inventory. */
 export function buildController(config: ControllerConfig, logger: Logger = jsonLogger): BuiltController {
   const metrics = new Metrics();
-  const http = new OpenStackHttp({
-    timeoutMs: config.openstack.timeoutSeconds * 1000,
-    caFile: config.openstack.caFile,
-    observe: (service, seconds, outcome) => metrics.upstreamSeconds.observe({ service, outcome }, seconds),
-  });
-  const backend = new OpenStackBackend(config.openstack, http, logger);
   const { keys, ephemeral } = sessionKeyBytes(config);
-  const server = createController({ config, backend, sealer: new SessionSealer(keys), metrics, logger });
-  return { server, metrics, ephemeralKey: ephemeral };
+  let backend: DesktopBackend;
+  let relay: ConsoleRelay | undefined;
+  if (config.backend === 'openstack') {
+    const http = new OpenStackHttp({
+      timeoutMs: config.openstack.timeoutSeconds * 1000,
+      caFile: config.openstack.caFile,
+      observe: (service, seconds, outcome) => metrics.upstreamSeconds.observe({ service, outcome }, seconds),
+    });
+    backend = new OpenStackBackend(config.openstack, http, logger);
+  } else {
+    const tickets = new RelayTickets(keys, config.static.relayTicketSeconds);
+    backend = new StaticBackend(loadInventory(config.static.inventoryFile), new Reachability(config.static.probeTimeoutMs), tickets, { siteName: config.name });
+    relay = new ConsoleRelay(tickets, metrics, logger);
+  }
+  const server = createController({ config, backend, relay, sealer: new SessionSealer(keys), metrics, logger });
+  return { server, metrics, ephemeralKey: ephemeral, closeConsoles: () => relay?.closeAll() };
 }

@@ -7,7 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { Protocol } from '../contract/api.js';
 
-export const ControllerConfig = z.object({
+/** Settings every backend shares. */
+const Common = {
   name: z.string().default('thinkiosk controller'),
   listen: z.object({ host: z.string().default('127.0.0.1'), port: z.number().int().min(0).max(65535).default(8480) }).default({ host: '127.0.0.1', port: 8480 }),
   /** PEM files; when set the shim serves HTTPS only. */
@@ -27,34 +28,57 @@ export const ControllerConfig = z.object({
     windowSeconds: z.number().int().positive().default(900),
     lockoutSeconds: z.number().int().positive().default(30),
   }).default({ maxFailuresPerUser: 5, maxFailuresPerAddress: 50, windowSeconds: 900, lockoutSeconds: 30 }),
-  openstack: z.object({
-    authUrl: z.string().url(),
-    interface: z.enum(['public', 'internal', 'admin']).default('public'),
-    region: z.string().optional(),
-    defaultDomain: z.string().default('Default'),
-    defaultProject: z.string().optional(),
-    caFile: z.string().optional(),
-    timeoutSeconds: z.number().positive().default(15),
-    /** false: users see only servers they own (Nova user_id filter); true: their whole project. */
-    showWholeProject: z.boolean().default(false),
-    /** Console types enabled in this cloud's nova.conf ([vnc]/[spice] enabled). */
-    consoleProtocols: z.array(Protocol.exclude(['rdp'])).default(['vnc', 'spice']),
-    /** External network name to take floating IPs from for RDP; unset = never touch floating IPs. */
-    floatingIpPool: z.string().optional(),
-    imageCacheSeconds: z.number().int().nonnegative().default(600),
-    /**
-     * Calls this instance sends at once to Keystone for logins (password hashing is CPU-bound:
-     * about Keystone's worker count) and to Nova for desktop lists; how many more may wait, and
-     * for how long, before the shim answers "try again in N seconds".
-     */
-    loginConcurrency: z.number().int().positive().default(4),
-    listConcurrency: z.number().int().positive().default(4),
-    queueLength: z.number().int().nonnegative().default(1000),
-    queueSeconds: z.number().positive().default(45),
-    rdpPort: z.number().int().min(1).max(65535).default(3389),
-  }),
+};
+
+/** backend "openstack": desktops are the user's Nova servers, logins go to Keystone. */
+const OpenStackSettings = z.object({
+  authUrl: z.string().url(),
+  interface: z.enum(['public', 'internal', 'admin']).default('public'),
+  region: z.string().optional(),
+  defaultDomain: z.string().default('Default'),
+  defaultProject: z.string().optional(),
+  caFile: z.string().optional(),
+  timeoutSeconds: z.number().positive().default(15),
+  /** false: users see only servers they own (Nova user_id filter); true: their whole project. */
+  showWholeProject: z.boolean().default(false),
+  /** Console types enabled in this cloud's nova.conf ([vnc]/[spice] enabled). */
+  consoleProtocols: z.array(Protocol.exclude(['rdp'])).default(['vnc', 'spice']),
+  /** External network name to take floating IPs from for RDP; unset = never touch floating IPs. */
+  floatingIpPool: z.string().optional(),
+  imageCacheSeconds: z.number().int().nonnegative().default(600),
+  /**
+   * Calls this instance sends at once to Keystone for logins (password hashing is CPU-bound:
+   * about Keystone's worker count) and to Nova for desktop lists; how many more may wait, and
+   * for how long, before the shim answers "try again in N seconds".
+   */
+  loginConcurrency: z.number().int().positive().default(4),
+  listConcurrency: z.number().int().positive().default(4),
+  queueLength: z.number().int().nonnegative().default(1000),
+  queueSeconds: z.number().positive().default(45),
+  rdpPort: z.number().int().min(1).max(65535).default(3389),
 });
+
+/** backend "static": users and desktops listed in an inventory file (static-inventory.ts). */
+const StaticSettings = z.object({
+  /** YAML or JSON; see README "Static inventory". Read at start-up. */
+  inventoryFile: z.string().min(1),
+  /** How long a desktop's remote-desktop port may take to accept before it counts as down. */
+  probeTimeoutMs: z.number().int().min(50).max(10_000).default(1500),
+  /** How long a console address (relay ticket) stays good for new connections. */
+  relayTicketSeconds: z.number().int().min(5).max(600).default(60),
+});
+
+export const ControllerConfig = z.preprocess(
+  // Configurations written before the static backend existed have no "backend": they are OpenStack.
+  (raw) => (raw && typeof raw === 'object' && !Array.isArray(raw) && !('backend' in raw) ? { ...raw, backend: 'openstack' } : raw),
+  z.discriminatedUnion('backend', [
+    z.object({ ...Common, backend: z.literal('openstack'), openstack: OpenStackSettings }),
+    z.object({ ...Common, backend: z.literal('static'), static: StaticSettings }),
+  ], { error: 'must be "openstack" or "static"' }),
+);
 export type ControllerConfig = z.infer<typeof ControllerConfig>;
+export type OpenStackConfig = z.infer<typeof OpenStackSettings>;
+export type StaticConfig = z.infer<typeof StaticSettings>;
 
 export class ConfigError extends Error {}
 

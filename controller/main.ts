@@ -12,15 +12,15 @@ if (!path) {
 }
 try {
   const config = loadConfig(path);
-  const { server, ephemeralKey } = buildController(config);
+  const { server, ephemeralKey, closeConsoles } = buildController(config);
   if (ephemeralKey) jsonLogger.log('warn', 'ephemeral-session-key', { hint: 'no sessionKeys configured: sessions end when this process does and do not work across instances. Generate one: openssl rand -base64 32' });
   server.on('error', (error) => { jsonLogger.log('error', 'listen-failed', { error: String(error) }); process.exit(1); });
   server.listen(config.listen.port, config.listen.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.listen.port;
-    jsonLogger.log('info', 'listening', { url: `${config.tls ? 'https' : 'http'}://${config.listen.host}:${port}/v1/identity`, keystone: config.openstack.authUrl });
+    jsonLogger.log('info', 'listening', { url: `${config.tls ? 'https' : 'http'}://${config.listen.host}:${port}/v1/identity`, backend: config.backend, ...(config.backend === 'openstack' ? { keystone: config.openstack.authUrl } : { inventory: config.static.inventoryFile }) });
   });
-  const stop = () => server.close(() => process.exit(0));
+  const stop = () => { closeConsoles(); server.close(() => process.exit(0)); };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 } catch (error) {

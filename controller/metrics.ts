@@ -53,8 +53,9 @@ export class Metrics {
   readonly requestSeconds = new Histogram('thinkiosk_http_request_duration_seconds', 'Time to answer a request, by route and outcome.');
   readonly upstreamSeconds = new Histogram('thinkiosk_upstream_request_duration_seconds', 'Time of calls to OpenStack, by service and outcome.');
   readonly logins = new Counter('thinkiosk_logins_total', 'Login attempts, by result (ok, invalid, locked, error).');
+  readonly relays = new Counter('thinkiosk_relay_connections_total', 'Console connections through the controller\'s relay (static backend), by protocol and result (ok, refused, unreachable).');
 
   render(): string {
-    return [this.requests, this.requestSeconds, this.upstreamSeconds, this.logins].map((m) => m.render()).join('\n') + '\n';
+    return [this.requests, this.requestSeconds, this.upstreamSeconds, this.logins, this.relays].map((m) => m.render()).join('\n') + '\n';
   }
 }

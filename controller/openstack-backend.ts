@@ -5,7 +5,7 @@
  */
 import type { Console, Desktop, GuestOs, LoginRequest, PowerAction, PowerResult, Protocol } from '../contract/api.js';
 import { ApiError, fromOpenStack } from './api-error.js';
-import type { ControllerConfig } from './config.js';
+import type { OpenStackConfig } from './config.js';
 import { addressesOf, guestOsOf, META, toDesktop, UNKNOWN_OS } from './desktop-mapping.js';
 import { FloatingIpManager } from './floating-ips.js';
 import { AdmissionGate } from './admission-gate.js';
@@ -16,6 +16,7 @@ import type { OpenStackHttp } from './openstack/http.js';
 import { KeystoneClient, type KeystoneToken } from './openstack/keystone.js';
 import { NeutronClient } from './openstack/neutron.js';
 import { NovaClient, type NovaServer, type ServerAction } from './openstack/nova.js';
+import type { BackendKind, DesktopBackend, LoginResult } from './backend.js';
 import type { SessionPayload } from './session-token.js';
 
 const ACTIONS: Record<PowerAction, ServerAction> = {
@@ -25,7 +26,23 @@ const ACTIONS: Record<PowerAction, ServerAction> = {
   'hard-reboot': { reboot: { type: 'HARD' } },
 };
 
-export class OpenStackBackend {
+/** The parts of a session the OpenStack calls need. */
+interface OpenStackSession {
+  keystoneToken: string;
+  endpoints: { compute: string; image: string; network: string | null };
+  user: { id: string; name: string };
+}
+
+/** A session sealed for another backend (same keys, other configuration) is no session here. */
+function openStackSession(session: SessionPayload): OpenStackSession {
+  if (session.auth.kind !== 'keystone') {
+    throw new ApiError('session-expired', 'Your session has ended. Please log in again.', `a ${session.auth.kind} session was presented to the OpenStack backend`);
+  }
+  return { keystoneToken: session.auth.token, endpoints: session.auth.endpoints, user: session.user };
+}
+
+export class OpenStackBackend implements DesktopBackend {
+  readonly kind: BackendKind = 'openstack';
   private readonly keystone: KeystoneClient;
   private readonly nova: NovaClient;
   private readonly glance: GlanceClient;
@@ -35,7 +52,7 @@ export class OpenStackBackend {
   private readonly loginGate: AdmissionGate;
   private readonly listGate: AdmissionGate;
 
-  constructor(private readonly config: ControllerConfig['openstack'], http: OpenStackHttp, private readonly logger: Logger) {
+  constructor(private readonly config: OpenStackConfig, http: OpenStackHttp, private readonly logger: Logger) {
     this.keystone = new KeystoneClient(http, config.authUrl.replace(/\/+$/, ''), config.interface, config.region);
     this.nova = new NovaClient(http);
     this.glance = new GlanceClient(http);
@@ -45,7 +62,12 @@ export class OpenStackBackend {
     this.listGate = new AdmissionGate({ ...queue, maxInFlight: config.listConcurrency, service: 'nova', busyMessage: 'Many people are opening their desktops right now.' });
   }
 
-  async login(request: LoginRequest): Promise<KeystoneToken> {
+  async login(request: LoginRequest): Promise<LoginResult> {
+    const token = await this.keystoneLogin(request);
+    return { user: token.user, project: token.project, expiresAt: token.expiresAt, auth: { kind: 'keystone', token: token.token, endpoints: token.endpoints } };
+  }
+
+  private async keystoneLogin(request: LoginRequest): Promise<KeystoneToken> {
     try {
       return await this.loginGate.run(() => this.keystone.login({
         username: request.username,
@@ -64,7 +86,8 @@ export class OpenStackBackend {
     }
   }
 
-  async logout(session: SessionPayload): Promise<void> {
+  async logout(sealed: SessionPayload): Promise<void> {
+    const session = openStackSession(sealed);
     try {
       await this.keystone.revoke(session.keystoneToken);
     } catch (error) {
@@ -74,7 +97,8 @@ export class OpenStackBackend {
     }
   }
 
-  async listDesktops(session: SessionPayload): Promise<Desktop[]> {
+  async listDesktops(sealed: SessionPayload): Promise<Desktop[]> {
+    const session = openStackSession(sealed);
     let servers: NovaServer[];
     try {
       servers = await this.listGate.run(() => this.nova.listServers(session.endpoints.compute, session.keystoneToken, this.config.showWholeProject ? undefined : session.user.id));
@@ -85,11 +109,13 @@ export class OpenStackBackend {
     return desktops.sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  async getDesktop(session: SessionPayload, id: string): Promise<Desktop> {
+  async getDesktop(sealed: SessionPayload, id: string): Promise<Desktop> {
+    const session = openStackSession(sealed);
     return this.describe(await this.server(session, id, 'looking up the desktop'), session);
   }
 
-  async power(session: SessionPayload, id: string, action: PowerAction): Promise<PowerResult> {
+  async power(sealed: SessionPayload, id: string, action: PowerAction): Promise<PowerResult> {
+    const session = openStackSession(sealed);
     const server = await this.server(session, id, `asking to ${action} the desktop`);
     let result: PowerResult;
     try {
@@ -110,7 +136,8 @@ export class OpenStackBackend {
     return result;
   }
 
-  async console(session: SessionPayload, id: string, protocol: Protocol): Promise<Console> {
+  async console(sealed: SessionPayload, id: string, protocol: Protocol): Promise<Console> {
+    const session = openStackSession(sealed);
     const server = await this.server(session, id, 'opening the desktop');
     requireActive(server);
     const desktop = await this.describe(server, session);
@@ -130,7 +157,7 @@ export class OpenStackBackend {
   }
 
   /** RDP goes straight to the guest: metadata override, then floating IP, accessIPv4, fixed IP. */
-  private async rdpTarget(session: SessionPayload, server: NovaServer): Promise<Console> {
+  private async rdpTarget(session: OpenStackSession, server: NovaServer): Promise<Console> {
     const port = Number(server.metadata[META.rdpPort] ?? this.config.rdpPort);
     const validPort = Number.isInteger(port) && port > 0 && port < 65536 ? port : this.config.rdpPort;
     const overrideHost = server.metadata[META.rdpHost];
@@ -152,7 +179,7 @@ export class OpenStackBackend {
     throw new ApiError('not-ready', `${server.name} has no network address to connect to. Ask your administrator.`);
   }
 
-  private async server(session: SessionPayload, id: string, context: string): Promise<NovaServer> {
+  private async server(session: OpenStackSession, id: string, context: string): Promise<NovaServer> {
     let server: NovaServer;
     try {
       server = await this.nova.getServer(session.endpoints.compute, session.keystoneToken, id);
@@ -166,13 +193,13 @@ export class OpenStackBackend {
     return server;
   }
 
-  private async describe(server: NovaServer, session: SessionPayload): Promise<Desktop> {
+  private async describe(server: NovaServer, session: OpenStackSession): Promise<Desktop> {
     const imageId = server.image && typeof server.image === 'object' ? server.image.id : null;
     const os = imageId ? await this.guestOs(session, imageId) : UNKNOWN_OS;
     return toDesktop(server, os, { consoleProtocols: this.config.consoleProtocols });
   }
 
-  private guestOs(session: SessionPayload, imageId: string): Promise<GuestOs> {
+  private guestOs(session: OpenStackSession, imageId: string): Promise<GuestOs> {
     const now = Date.now();
     const cached = this.osCache.get(imageId);
     if (cached && cached.until > now) return cached.os;

@@ -1,11 +1,13 @@
 /**
  * The kiosk-facing HTTP API (v1, JSON). Routing, body validation, sessions, the login guard,
- * metrics and the single error handler live here; OpenStack work is the backend's.
+ * metrics and the single error handler live here; desktop work is the backend's (OpenStack or a
+ * static inventory, backend.ts). With a console relay, websocket upgrades on /v1/relay/ go to it.
  */
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import type { z } from 'zod';
 import { ConsoleRequest, LoginRequest, PowerRequest, PRODUCT, type ErrorBody, type Identity, type Session } from '../contract/api.js';
 import { ApiError } from './api-error.js';
@@ -13,11 +15,14 @@ import type { ControllerConfig } from './config.js';
 import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import { LoginGuard } from './login-guard.js';
-import type { OpenStackBackend } from './openstack-backend.js';
+import type { DesktopBackend, RequestOrigin } from './backend.js';
+import { type ConsoleRelay, RELAY_PATH, refuse } from './console-relay.js';
 import { SessionSealer, type SessionPayload } from './session-token.js';
 
 export const VERSION = '0.1.0';
 const MAX_BODY_BYTES = 16 * 1024;
+/** host, host:port, [v6]:port — anything else in a Host header is not echoed into a URL. */
+const HOST_HEADER = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
 interface Context {
   req: http.IncomingMessage;
@@ -28,13 +33,15 @@ interface Route { method: string; pattern: RegExp; name: string; handler: Handle
 
 export interface ControllerDeps {
   config: ControllerConfig;
-  backend: OpenStackBackend;
+  backend: DesktopBackend;
+  /** Relays VNC/SPICE websockets to desktops (static backend); without it upgrades are refused. */
+  relay?: ConsoleRelay;
   sealer: SessionSealer;
   metrics: Metrics;
   logger: Logger;
 }
 
-export function createController({ config, backend, sealer, metrics, logger }: ControllerDeps): http.Server {
+export function createController({ config, backend, relay, sealer, metrics, logger }: ControllerDeps): http.Server {
   const guard = new LoginGuard(config.loginGuard);
   // Keystone revokes the token at logout, but Nova's auth middleware may keep accepting a token it
   // validated recently (its token cache): this instance also refuses the session itself at once.
@@ -57,11 +64,20 @@ export function createController({ config, backend, sealer, metrics, logger }: C
     return forwarded || req.socket.remoteAddress || 'unknown';
   };
 
+  /** The address the kiosk used for this controller, so a relayed console is offered at the same one. */
+  const origin = (req: http.IncomingMessage): RequestOrigin => {
+    const forwardedProto = config.trustProxy ? String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]?.trim() : '';
+    const forwardedHost = config.trustProxy ? String(req.headers['x-forwarded-host'] ?? '').split(',')[0]?.trim() : '';
+    const host = [forwardedHost, req.headers.host].find((h) => h && HOST_HEADER.test(h))
+      ?? `${config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host}:${req.socket.localPort}`;
+    return { secure: forwardedProto ? forwardedProto === 'https' : Boolean(config.tls), host };
+  };
+
   const routes: Route[] = [
     {
       method: 'GET', pattern: /^\/v1\/identity$/, name: 'identity',
       handler: async () => {
-        const body: Identity = { product: PRODUCT, apiVersion: 1, version: VERSION, name: config.name, backend: 'openstack' };
+        const body: Identity = { product: PRODUCT, apiVersion: 1, version: VERSION, name: config.name, backend: config.backend };
         return { status: 200, body };
       },
     },
@@ -75,9 +91,9 @@ export function createController({ config, backend, sealer, metrics, logger }: C
           metrics.logins.inc({ result: 'locked' });
           throw new ApiError('too-many-attempts', `Too many failed logins. Wait ${wait} seconds and try again.`, `login locked for ${request.username} from ${address}`, { retryAfterSeconds: wait });
         }
-        let token;
+        let result;
         try {
-          token = await backend.login(request);
+          result = await backend.login(request);
         } catch (error) {
           const invalid = error instanceof ApiError && error.kind === 'invalid-credentials';
           if (invalid) guard.recordFailure(address, request.username);
@@ -86,12 +102,12 @@ export function createController({ config, backend, sealer, metrics, logger }: C
         }
         guard.recordSuccess(address, request.username);
         metrics.logins.inc({ result: 'ok' });
-        const expiresAt = Math.min(token.expiresAt.getTime(), Date.now() + config.sessionMaxSeconds * 1000);
+        const expiresAt = Math.min(result.expiresAt.getTime(), Date.now() + config.sessionMaxSeconds * 1000);
         const body: Session = {
-          token: sealer.seal({ v: 1, keystoneToken: token.token, expiresAt, user: token.user, project: token.project, endpoints: token.endpoints }),
+          token: sealer.seal({ v: 2, expiresAt, user: result.user, project: result.project, auth: result.auth }),
           expiresAt: new Date(expiresAt).toISOString(),
-          user: token.user,
-          project: token.project,
+          user: result.user,
+          project: result.project,
         };
         return { status: 201, body };
       },
@@ -132,7 +148,7 @@ export function createController({ config, backend, sealer, metrics, logger }: C
       handler: async ({ req, params }) => {
         const s = session(req);
         const { protocol } = await readBody(req, ConsoleRequest);
-        return { status: 200, body: await backend.console(s, params[0]!, protocol) };
+        return { status: 200, body: await backend.console(s, params[0]!, protocol, origin(req)) };
       },
     },
     {
@@ -183,6 +199,11 @@ export function createController({ config, backend, sealer, metrics, logger }: C
     ? https.createServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, listener)
     : http.createServer(listener);
   server.keepAliveTimeout = 30_000;
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    const ticket = RELAY_PATH.exec(new URL(req.url ?? '/', 'http://controller').pathname)?.[1];
+    if (relay && ticket) relay.handleUpgrade(req, socket, head, ticket);
+    else refuse(socket, new ApiError('not-found', 'There is no console here. Open the desktop again.', `websocket upgrade refused for ${req.url}`), logger);
+  });
   return server;
 }
 

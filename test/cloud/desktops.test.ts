@@ -2,7 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Console, DesktopList, type Desktop } from '../../contract/api.js';
 import { cloud, keystoneToken, serverId, startController, waitForStatus } from './harness.js';
-import { grabVncScreen, spiceLink } from './rfb.js';
+import { grabVncScreen, spiceLink } from '../support/rfb.js';
 
 const ctl = await startController();
 after(() => ctl.close());

@@ -1,0 +1,58 @@
+/**
+ * Shared by the static-backend tests: the controller in-process with a static inventory written to
+ * a file, on a fixed port of this test's range, and a small client for its API.
+ */
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { buildController } from '../../controller/app.js';
+import { parseConfig } from '../../controller/config.js';
+import { silentLogger } from '../../controller/log.js';
+import type { Metrics } from '../../controller/metrics.js';
+
+export interface Answer { status: number; body: any; headers: Headers } // eslint-disable-line @typescript-eslint/no-explicit-any
+
+export interface StaticController {
+  url: string;
+  metrics: Metrics;
+  sessionKey: Buffer;
+  call(method: string, path: string, opts?: { token?: string; body?: unknown }): Promise<Answer>;
+  login(username: string, password: string): Promise<string>;
+  close(): Promise<void>;
+}
+
+export async function startStaticController({ workDir, inventory, port, relayTicketSeconds = 60 }: { workDir: string; inventory: string; port: number; relayTicketSeconds?: number }): Promise<StaticController> {
+  const inventoryFile = path.join(workDir, 'inventory.yaml');
+  writeFileSync(inventoryFile, inventory);
+  const sessionKey = Buffer.alloc(32, 9);
+  const config = parseConfig({
+    name: 'Static test site',
+    backend: 'static',
+    listen: { host: '127.0.0.1', port },
+    sessionKeys: [sessionKey.toString('base64')],
+    static: { inventoryFile, probeTimeoutMs: 1000, relayTicketSeconds },
+  }, 'static test');
+  const { server, metrics, closeConsoles } = buildController(config, silentLogger);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const url = `http://127.0.0.1:${port}`;
+  const call = async (method: string, apiPath: string, opts: { token?: string; body?: unknown } = {}): Promise<Answer> => {
+    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+    if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
+    const response = await fetch(`${url}${apiPath}`, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
+    const text = await response.text();
+    let body: unknown = text;
+    try { body = text ? JSON.parse(text) : null; } catch { /* metrics are text */ }
+    return { status: response.status, body, headers: response.headers };
+  };
+  return {
+    url, metrics, sessionKey, call,
+    async login(username, password) {
+      const answer = await call('POST', '/v1/session', { body: { username, password } });
+      if (answer.status !== 201) throw new Error(`login ${username}: ${answer.status} ${JSON.stringify(answer.body)}`);
+      return answer.body.token as string;
+    },
+    close: () => new Promise((resolve) => { closeConsoles(); server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
