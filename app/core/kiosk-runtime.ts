@@ -33,6 +33,7 @@ export interface KioskRuntimeOptions {
   native?: NativeViewers;
   admin?: AdminTools;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
+  onPageLoaded?: () => void;
 }
 
 /** dist/app/core → repository (or installed app) root. */
@@ -79,6 +80,7 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
     systemLanguage: systemLanguage(),
     bootSource: process.env.THINKIOSK_BOOT_SOURCE ?? 'local disk',
     fullscreenViewers: options.fullscreenViewers ?? true,
+    ...(options.onPageLoaded ? { onPageLoaded: options.onPageLoaded } : {}),
   });
   const launchKey = options.rpcOverHttp ? randomBytes(24).toString('base64url') : undefined;
   const server = await startLocalServer({

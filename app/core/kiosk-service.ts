@@ -48,6 +48,8 @@ export interface KioskServiceOptions {
   clientFamily?: ClientFamily;
   systemLanguage?: Language;
   bootSource?: string;
+  /** Called once, when the page first asks for the state (it has loaded and runs). */
+  onPageLoaded?: () => void;
   /** Viewers full screen (the appliance) or windowed (development, tests). */
   fullscreenViewers?: boolean;
 }
@@ -72,6 +74,7 @@ class KioskFailure extends Error {
 export class KioskService implements KioskBackend {
   private session: LoginSession | null = null;
   private adminUnlocked = false;
+  private pageLoaded = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private readonly listeners = new Set<(event: KioskEvent) => void>();
@@ -111,7 +114,14 @@ export class KioskService implements KioskBackend {
   }
 
   private readonly handlers: { [M in KioskMethod]: (args: KioskArgs<M>) => Promise<KioskValue<M>> } = {
-    state: async () => this.state(),
+    state: async () => {
+      // The page asks for the state first thing after it loaded: that is "the kiosk is up".
+      if (!this.pageLoaded) {
+        this.pageLoaded = true;
+        this.options.onPageLoaded?.();
+      }
+      return this.state();
+    },
     checkController: async ({ url }) => this.clientFor(url).identity(),
     saveController: async ({ url }) => {
       const client = this.clientFor(url);

@@ -31,6 +31,10 @@ const say = (message: string): void => void process.stdout.write(`[shell] ${mess
 const VIRTUAL_DISPLAY = ':60';
 const VIRTUAL_VNC_PORT = 5960;
 
+function settingsDescription(): string {
+  return process.env.THINKIOSK_BOOT_SOURCE ? `booted from ${process.env.THINKIOSK_BOOT_SOURCE}` : 'local';
+}
+
 async function main(): Promise<void> {
   const settingsDir = args['settings-dir'] ?? process.env.THINKIOSK_SETTINGS_DIR;
   if (args.controller) {
@@ -43,6 +47,8 @@ async function main(): Promise<void> {
     ...(args.preset ? { presetFile: args.preset } : {}),
     ...(args.port ? { port: Number(args.port) } : {}),
     fullscreenViewers: !args.windowed,
+    // One fixed line that the image's boot test and the system log look for.
+    onPageLoaded: () => say(`THINKIOSK-KIOSK-READY page loaded (${settingsDescription()})`),
   });
   const helpers: ChildProcess[] = [];
   let browser: ChildProcess | null = null;
