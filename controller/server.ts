@@ -199,11 +199,13 @@ export function createController({ config, backend, relay, sealer, metrics, logg
     ? https.createServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, listener)
     : http.createServer(listener);
   server.keepAliveTimeout = 30_000;
-  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
-    const ticket = RELAY_PATH.exec(new URL(req.url ?? '/', 'http://controller').pathname)?.[1];
-    if (relay && ticket) relay.handleUpgrade(req, socket, head, ticket);
-    else refuse(socket, new ApiError('not-found', 'There is no console here. Open the desktop again.', `websocket upgrade refused for ${req.url}`), logger);
-  });
+  if (relay) {
+    server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      const ticket = RELAY_PATH.exec(new URL(req.url ?? '/', 'http://controller').pathname)?.[1];
+      if (ticket) relay.handleUpgrade(req, socket, head, ticket);
+      else refuse(socket, new ApiError('not-found', 'There is no console here. Open the desktop again.', `websocket upgrade refused for ${req.url}`), logger);
+    });
+  }
   return server;
 }
 
