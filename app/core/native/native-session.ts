@@ -98,6 +98,10 @@ export class NativeLauncher {
         // remote-viewer turns its secure-attention hotkey into Ctrl+Alt+Del for the guest; the
         // combination itself would be taken by the kiosk's X server or window manager first.
         ctrlAltDelKeys: SPICE_SECURE_ATTENTION_KEYS,
+        // Debian 12's libspice-server (0.15.1, QEMU 7.2) segfaults, taking the VM down with it,
+        // when a client leaves while its display channel is still starting: 3 of 8 runs that
+        // stopped remote-viewer right after it connected killed the local QEMU; after 300 ms none did.
+        settleMs: 1000,
       });
     }
     return this.track(session);
@@ -123,6 +127,8 @@ interface ViewerPlan {
   parser: ViewerOutputParser;
   answer: (partial: string) => { prompt: FreerdpPrompt; reply: string } | null;
   ctrlAltDelKeys: string;
+  /** stop() waits until the session has been connected this long (see startSpice). */
+  settleMs?: number;
 }
 
 /** How often one prompt is answered before the session counts as refused (a prompt loop). */
@@ -145,6 +151,8 @@ class ViewerSession implements NativeSession {
   private verdict: NativeResult | null = null;
   private exited: Promise<void> | null = null;
   private keys = 'ctrl+alt+Delete';
+  private settleMs = 0;
+  private startedAt = 0;
   private readonly tail: OutputTail;
 
   constructor(
@@ -184,6 +192,7 @@ class ViewerSession implements NativeSession {
     let fifo: VvFifo | null = null;
     try {
       this.keys = plan.ctrlAltDelKeys;
+      this.settleMs = plan.settleMs ?? 0;
       const binary = await findBinary(plan.command, this.env.PATH);
       if (!binary) return this.fail(plan.missing);
       if (plan.connectionFile !== undefined) fifo = await createVvFifo(this.env.XDG_RUNTIME_DIR);
@@ -227,6 +236,7 @@ class ViewerSession implements NativeSession {
       const meaning = plan.parser.line(line);
       if (meaning?.kind === 'connected' && !this.isStarted && !this.verdict) {
         this.isStarted = true;
+        this.startedAt = Date.now();
         clearTimeout(timer);
         this.resolveStarted();
       } else if (meaning?.kind === 'decided') {
@@ -275,6 +285,10 @@ class ViewerSession implements NativeSession {
       // Not spawned yet (looking up the binary): run() sees stopRequested and ends the session.
       await this.result;
       return;
+    }
+    const settling = this.isStarted ? this.startedAt + this.settleMs - Date.now() : 0;
+    if (settling > 0) {
+      await Promise.race([this.result, new Promise((resolve) => setTimeout(resolve, settling))]);
     }
     await this.kill();
   }
