@@ -1,9 +1,10 @@
-// TEMPORARY until app/core/native lands (helper): every native launch reports client-missing.
-import type { NativeViewers, NativeViewerSession } from './kiosk-service.js';
-export function createNativeViewers(): NativeViewers {
-  const missing = (protocol: 'rdp' | 'spice'): NativeViewerSession => ({
-    id: 'x', protocol, started: new Promise(() => undefined),
-    result: Promise.resolve({ outcome: 'client-missing', message: 'not yet' }), stop: async () => undefined, sendCtrlAltDel: async () => undefined,
-  });
-  return { startRdp: () => missing('rdp'), startSpice: () => missing('spice'), stopAll: async () => undefined };
+/**
+ * The kiosk service's native viewers: app/core/native's launcher (xfreerdp, remote-viewer under
+ * node-pty) with the kiosk's environment, so viewers open on the kiosk's own display.
+ */
+import { NativeLauncher } from './native/native-session.js';
+import type { NativeViewers } from './kiosk-service.js';
+
+export function createNativeViewers(env: NodeJS.ProcessEnv = process.env): NativeViewers {
+  return new NativeLauncher({ env });
 }

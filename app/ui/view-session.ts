@@ -6,7 +6,7 @@
  * The hot-key bar (Ctrl+Alt+Home, or the handle at the top) has Disconnect, Ctrl+Alt+Del, Full screen.
  */
 import type { Protocol } from '../../contract/api.js';
-import type { Connection, KioskError } from '../core/kiosk-api.js';
+import type { Connection, KioskError, KioskEvent } from '../core/kiosk-api.js';
 import { errorBox, type Context } from './context.js';
 import { h, mount } from './dom.js';
 import { t } from './i18n.js';
@@ -67,18 +67,26 @@ export function showSession(ctx: Context, desktopId: string, desktopName: string
     }
   };
   window.addEventListener('keydown', onKey, true);
-  const unsubscribe = ctx.onEvent((event) => {
-    if (!connection || connection.kind !== 'native') return;
-    if (event.type === 'native-started' && event.sessionId === connection.sessionId) {
+  // A viewer can end (e.g. not installed) before the page has the answer to `connect`: keep what
+  // arrives early and replay it once the session id is known.
+  const early = new Map<string, KioskEvent>();
+  const onNativeEvent = (event: KioskEvent): void => {
+    if (event.type !== 'native-started' && event.type !== 'native-ended') return;
+    if (!connection || connection.kind !== 'native' || connection.sessionId !== event.sessionId) {
+      if (event.type === 'native-ended' || !early.has(event.sessionId)) early.set(event.sessionId, event);
+      return;
+    }
+    if (event.type === 'native-started') {
       mount(message, h('p', { 'data-testid': 'native-running' }, t('session.native', { name: desktopName })),
         h('button', { 'data-testid': 'native-disconnect', onclick: () => back() }, t('session.disconnect')));
     }
-    if (event.type === 'native-ended' && event.sessionId === connection.sessionId) {
+    if (event.type === 'native-ended') {
       connection = null;
       if (event.outcome === 'ended') back(event.message);
-      else dropped({ kind: event.outcome === 'wrong-password' ? 'wrong-password' : 'console-refused', message: event.message });
+      else dropped({ kind: event.outcome === 'wrong-password' || event.outcome === 'client-missing' ? event.outcome : 'console-refused', message: event.message });
     }
-  });
+  };
+  const unsubscribe = ctx.onEvent(onNativeEvent);
   cleanup = () => {
     window.removeEventListener('keydown', onKey, true);
     unsubscribe();
@@ -103,6 +111,9 @@ export function showSession(ctx: Context, desktopId: string, desktopName: string
         disconnect: () => void ctx.bridge.call('disconnect', { sessionId }),
         sendCtrlAltDel: () => void ctx.bridge.call('sendCtrlAltDel', { sessionId }),
       };
+      const arrived = early.get(sessionId);
+      early.clear();
+      if (arrived) onNativeEvent(arrived);
       return;
     }
     const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${connection.relayPath}`;

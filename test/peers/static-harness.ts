@@ -17,6 +17,8 @@ export interface StaticController {
   sessionKey: Buffer;
   call(method: string, path: string, opts?: { token?: string; body?: unknown }): Promise<Answer>;
   login(username: string, password: string): Promise<string>;
+  /** Drops every live console connection the controller relays (a network drop mid-session). */
+  closeConsoles(): void;
   close(): Promise<void>;
 }
 
@@ -47,7 +49,7 @@ export async function startStaticController({ workDir, inventory, port, relayTic
     return { status: response.status, body, headers: response.headers };
   };
   return {
-    url, metrics, sessionKey, call,
+    url, metrics, sessionKey, call, closeConsoles,
     async login(username, password) {
       const answer = await call('POST', '/v1/session', { body: { username, password } });
       if (answer.status !== 201) throw new Error(`login ${username}: ${answer.status} ${JSON.stringify(answer.body)}`);

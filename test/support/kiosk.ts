@@ -1,7 +1,8 @@
 /**
  * Drives the real kiosk: the browser shell's Node side started as its own process (exactly as the
  * appliance runs it, in server-only mode) and Debian's Chromium through playwright-core. Each test
- * gets a fresh settings directory, so nothing leaks between tests.
+ * gets a fresh settings directory, also its HOME (FreeRDP's known certificates live there), so
+ * nothing leaks between tests or runs.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,7 +32,7 @@ export async function startKiosk(options: KioskStartOptions = {}): Promise<Kiosk
   const presetFile = join(settingsDir, 'thinkiosk.conf');
   if (options.preset !== undefined) writeFileSync(presetFile, options.preset);
   const child: ChildProcess = spawn(process.execPath, ['dist/app/shell/main.js', '--no-browser', '--windowed', '--settings-dir', settingsDir, '--preset', presetFile], {
-    env: { ...process.env, LANG: 'C.UTF-8', ...options.env }, stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, LANG: 'C.UTF-8', HOME: settingsDir, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
