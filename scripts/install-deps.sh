@@ -14,7 +14,7 @@ TOOLS="bc curl cpio iproute2 openssl ca-certificates build-essential python3"
 # system tools (xrandr, wlr-randr, nmcli, wpctl/pactl) and a PipeWire to test audio against.
 KIOSK="tigervnc-standalone-server tigervnc-tools x11vnc xvfb x11-utils xdotool imagemagick freerdp2-x11
  freerdp2-shadow-x11 xrdp virt-viewer qemu-system-x86 qemu-utils chromium fonts-wqy-microhei
- x11-xserver-utils wlr-randr network-manager pipewire-bin pipewire-pulse wireplumber pulseaudio-utils"
+ x11-xserver-utils wlr-randr cage xwayland network-manager pipewire-bin pipewire-pulse wireplumber pulseaudio-utils"
 PKGS="$CLOUD $TOOLS $KIOSK"
 [ "$(id -u)" = 0 ] || { echo "install-deps: run as root (apt-get needs it)" >&2; exit 1; }
 missing=$(for p in $PKGS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"; done)

@@ -18,11 +18,11 @@ export interface DisplayOptions {
 export class Displays {
   constructor(private readonly options: DisplayOptions = {}) {}
 
-  outputs(): Promise<DisplayOutput[]> {
+  async outputs(): Promise<DisplayOutput[]> {
     return this.tool().outputs();
   }
 
-  setMode(output: string, mode: string): Promise<void> {
+  async setMode(output: string, mode: string): Promise<void> {
     return this.tool().setMode(output, mode);
   }
 
