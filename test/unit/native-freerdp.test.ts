@@ -101,6 +101,15 @@ test('recorded xfreerdp: no X display is a kiosk problem, said so', () => {
   assert.match(run.result.message, /could not open its window/);
 });
 
+test('recorded xfreerdp against xrdp (TLS, no NLA): a wrong password is not visible to the client', () => {
+  // xrdp takes the credentials inside the session and shows its own dialog there, so the session
+  // counts as connected: the person at the kiosk sees xrdp's message and can type again.
+  assert.ok(rdp('xfreerdp-xrdp-tls-good-password-then-sigterm').connectedAtLine !== null);
+  const wrong = rdp('xfreerdp-xrdp-tls-wrong-password-then-sigterm');
+  assert.ok(wrong.connectedAtLine !== null);
+  assert.ok(!wrong.lines.some((line) => /ERRCONNECT_|LOGON_FAILURE/.test(line)));
+});
+
 // Not recorded (no Windows server here): lines in the format FreeRDP 2.11 logs them
 // (freerdp_set_last_error_ex in libfreerdp/core/errconnect.c), with its exit codes.
 test('Windows-style refusals: LOGON_FAILURE / WRONG_PASSWORD codes and account problems', () => {

@@ -72,7 +72,12 @@ const ACCOUNT_BARRED = new Set([
   'ERRCONNECT_ACCESS_DENIED', 'ERRCONNECT_INSUFFICIENT_PRIVILEGES',
 ]);
 
-/** Follows one xfreerdp run's output and explains how it ended. */
+/**
+ * Follows one xfreerdp run's output and explains how it ended. A wrong password is only visible
+ * with NLA; servers that check it inside the session (xrdp, Windows with TLS security) show their
+ * own login dialog there, which to xfreerdp, and so here, is a connected session: the person at the
+ * kiosk sees the server's message and can type again.
+ */
 export class FreerdpOutput implements ViewerOutputParser {
   private connected = false;
   /** The connection state the last failed attempt fell back from. */
