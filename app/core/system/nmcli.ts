@@ -3,15 +3,17 @@
  * inside a value escaped with '\'): the network devices, a Wi-Fi scan and joining a Wi-Fi network.
  *
  * The Wi-Fi password never appears on a command line (where `ps` would show it to every local user)
- * and is never written to disk by the kiosk: nmcli reads it as a password file from its stdin
- * (`connection up ... passwd-file /dev/stdin`; nmcli reads non-regular files to their end), and
- * NetworkManager, asking for the secret, gets it from nmcli acting as its secret agent. That path
- * also works for a saved profile whose old password is wrong: NetworkManager tries the saved one,
- * fails, and asks the agent for a new one.
+ * and is never written to disk by the kiosk: nmcli reads it as a password file from a named pipe
+ * (`connection up ... passwd-file <fifo>`, see secret-pipe.ts; nmcli reads non-regular files to
+ * their end), and NetworkManager, asking for the secret, gets it from nmcli acting as its secret
+ * agent. That path also works for a saved profile whose old password is wrong: NetworkManager tries
+ * the saved one, fails, and asks the agent for a new one. (`nmcli --ask` with the password typed
+ * into its prompt would work too, but which prompts come, in what order, depends on the network.)
  */
 import { z } from 'zod';
 import { NetworkDevice, WifiNetwork } from '../kiosk-api.js';
 import { firstErrorLine, runTool, type ToolRun } from './run-tool.js';
+import { withSecretPipe } from './secret-pipe.js';
 import { SystemError } from './system-error.js';
 
 export type NetworkDevice = z.infer<typeof NetworkDevice>;
@@ -153,10 +155,10 @@ export class Nmcli {
 
   /**
    * Brings up the saved profile `name`, handing NetworkManager `secrets` (password-file lines,
-   * `setting.property:value`) through nmcli's stdin when it asks for them.
+   * `setting.property:value`) through nmcli when it asks for them.
    */
   async activate(name: string, secrets: string): Promise<void> {
-    const run = await this.nmcli(['--wait', String(this.connectSeconds), 'connection', 'up', 'id', name, 'passwd-file', '/dev/stdin'], this.connectTimeoutMs(), secrets);
+    const run = await withSecretPipe(secrets, (path) => this.nmcli(['--wait', String(this.connectSeconds), 'connection', 'up', 'id', name, 'passwd-file', path], this.connectTimeoutMs()));
     if (run.code !== 0) throw nmcliConnectFailure(run, name, true);
   }
 
@@ -175,8 +177,8 @@ export class Nmcli {
     return (this.connectSeconds + 15) * 1000;
   }
 
-  private nmcli(args: string[], timeoutMs = 15_000, input?: string): Promise<ToolRun> {
-    return runTool(this.command, args, { service: 'NetworkManager', missing: 'NetworkManager is not installed on this kiosk, so the network cannot be changed here. The system image needs the network-manager package.', env: this.env, timeoutMs, input });
+  private nmcli(args: string[], timeoutMs = 15_000): Promise<ToolRun> {
+    return runTool(this.command, args, { service: 'NetworkManager', missing: 'NetworkManager is not installed on this kiosk, so the network cannot be changed here. The system image needs the network-manager package.', env: this.env, timeoutMs });
   }
 }
 

@@ -21,8 +21,6 @@ export interface ToolOptions {
   missing: string;
   timeoutMs?: number;
   env?: NodeJS.ProcessEnv;
-  /** Written to the tool's stdin, then stdin is closed (secrets go here, never into argv). */
-  input?: string;
 }
 
 const MAX_OUTPUT = 4 * 1024 * 1024;
@@ -49,9 +47,9 @@ export function runTool(command: string, args: readonly string[], options: ToolO
       }
       resolve({ stdout, stderr, code: typeof failure.code === 'number' ? failure.code : 1 });
     });
-    // Write even when empty: closing stdin is what tells a prompting tool there is nothing more.
-    child.stdin?.on('error', () => undefined); // the tool may exit before reading; that is its answer
-    child.stdin?.end(options.input ?? '');
+    // An empty, closed stdin: a tool that unexpectedly prompts reads end-of-file instead of waiting.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end();
   });
 }
 
