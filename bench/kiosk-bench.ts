@@ -1,0 +1,252 @@
+/**
+ * Kiosk benchmark (not a test): time from "Connect" to the first correct frame, for each protocol,
+ * through the whole kiosk (page → kiosk relay → controller → controller relay → server, or the
+ * supervised native viewer) against the same server opened directly (a bare noVNC / spice-html5
+ * page behind a plain websocket-to-TCP bridge, or xfreerdp started by hand), side by side in one
+ * run, interleaved; and the kiosk's memory (PSS of its Node process and every Chromium process) at
+ * the desktop list and during a VNC session.
+ * "Correct frame" = the local desktops' known picture (checkQuadPattern), polled the same way
+ * (screenshots every ~50 ms) on both sides, so the polling cost cancels out in the ratio.
+ *   BENCH_ROUNDS (default 5)
+ */
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { WebSocketServer } from 'ws';
+import type { Page } from 'playwright-core';
+import { hashPassword } from '../controller/password-hash.js';
+import { startLocalDesktops } from '../scripts/local-desktops.js';
+import { startStaticController } from '../test/peers/static-harness.js';
+import { launchChromium, startKiosk } from '../test/support/kiosk.js';
+import { checkQuadPattern } from '../test/support/pattern.js';
+
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));
+const PORTS = { vnc: 17101, spice: 17102, rdp: 17103, controller: 17110, bridge: 17111 };
+const DISPLAY_BASE = 65; // :65 VNC, :66 RDP server
+const VIEWER_DISPLAY = ':67'; // where native viewers draw
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+
+const median = (values: number[]): number => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+};
+
+async function untilPattern(grab: () => Promise<Buffer> | Buffer, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (checkQuadPattern(await grab()).ok) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('no correct frame within the time limit');
+}
+
+/** The baseline's plumbing: a static page server plus a bare websocket→TCP bridge (no auth, no tickets). */
+function startBaselineServer(): Promise<http.Server> {
+  const pages: Record<string, string> = {
+    '/vnc.html': `<!doctype html><body style="margin:0"><div id="screen" style="width:100vw;height:100vh"></div><script type="module">
+import RFB from '/vendor/novnc/core/rfb.js';
+const q = new URLSearchParams(location.search);
+let rfb;
+window.go = () => { rfb = new RFB(document.getElementById('screen'), 'ws://' + location.host + '/tcp/' + q.get('port'), { credentials: { password: q.get('password') } }); rfb.scaleViewport = true; };
+window.stop = () => rfb.disconnect();
+window.ready = true;
+</script></body>`,
+    '/spice.html': `<!doctype html><body style="margin:0"><div id="spice-screen" style="width:100vw;height:100vh"></div><div id="m" hidden></div><script type="module">
+import { SpiceMainConn } from '/vendor/spice/main.js';
+const q = new URLSearchParams(location.search);
+let sc;
+window.go = () => { sc = new SpiceMainConn({ uri: 'ws://' + location.host + '/tcp/' + q.get('port'), screen_id: 'spice-screen', message_id: 'm', password: q.get('password') }); };
+window.stop = () => { sc.stop(); document.getElementById('spice-screen').replaceChildren(); };
+window.ready = true;
+</script></body>`,
+  };
+  const vendor: Record<string, string> = { '/vendor/novnc/': 'node_modules/@novnc/novnc/', '/vendor/spice/': 'node_modules/@spice-project/spice-html5/src/' };
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    const page = pages[url.pathname];
+    if (page) return res.writeHead(200, { 'content-type': 'text/html' }).end(page);
+    for (const [prefix, dir] of Object.entries(vendor)) {
+      if (url.pathname.startsWith(prefix)) {
+        try {
+          return res.writeHead(200, { 'content-type': 'text/javascript' }).end(readFileSync(path.join(ROOT, dir, url.pathname.slice(prefix.length))));
+        } catch {
+          break;
+        }
+      }
+    }
+    res.writeHead(404).end();
+  });
+  const wss = new WebSocketServer({ noServer: true, handleProtocols: (p) => (p.has('binary') ? 'binary' : false) });
+  server.on('upgrade', (req, socket, head) => {
+    const port = Number(/^\/tcp\/(\d+)$/.exec(req.url ?? '')?.[1]);
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const tcp = net.connect(port, '127.0.0.1');
+      tcp.on('data', (data) => ws.send(data));
+      ws.on('message', (data) => tcp.write(data as Buffer));
+      tcp.on('close', () => ws.close());
+      tcp.on('error', () => ws.close());
+      ws.on('close', () => tcp.destroy());
+    });
+  });
+  return new Promise((resolve) => server.listen(PORTS.bridge, '127.0.0.1', () => resolve(server)));
+}
+
+/**
+ * PSS in MiB of the given processes and all their descendants: each shared page counted once in
+ * proportion (summing RSS would count Chromium's shared libraries once per process).
+ */
+function treePssMiB(roots: number[]): number {
+  const parent = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch { /* gone */ }
+  }
+  const inTree = (pid: number): boolean => {
+    for (let p: number | undefined = pid; p && p > 1; p = parent.get(p)) if (roots.includes(p)) return true;
+    return false;
+  };
+  let kib = 0;
+  for (const pid of parent.keys()) {
+    if (!inTree(pid)) continue;
+    try {
+      kib += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+    } catch { /* gone */ }
+  }
+  return kib / 1024;
+}
+
+function chromiumRoot(marker: string): number {
+  const out = execFileSync('pgrep', ['-f', '--', marker]).toString().trim().split('\n').map(Number);
+  return Math.min(...out);
+}
+
+async function main(): Promise<void> {
+  const work = mkdtempSync(path.join(tmpdir(), 'thinkiosk-bench-'));
+  const children: ChildProcess[] = [];
+  const desktops = await startLocalDesktops({
+    workDir: path.join(work, 'desktops'), vncPort: PORTS.vnc, spicePort: PORTS.spice, rdpPort: PORTS.rdp, displayBase: DISPLAY_BASE,
+    vncPassword: 'benchpw1', spicePassword: 'bench-tkt', rdpUser: 'bench', rdpPassword: 'bench-pass',
+  });
+  const ctl = await startStaticController({
+    workDir: work, port: PORTS.controller, inventory: `
+users: [{ name: bench, password: "${await hashPassword('bench-pass')}" }]
+desktops:
+  - { id: vnc, name: VNC, guestOs: { family: other }, endpoints: { vnc: { host: 127.0.0.1, port: ${PORTS.vnc}, password: benchpw1 } }, users: [bench] }
+  - { id: spice, name: SPICE, guestOs: { family: linux }, usbRedirection: false, endpoints: { spice: { host: 127.0.0.1, port: ${PORTS.spice}, password: bench-tkt } }, users: [bench] }
+  - { id: rdp, name: RDP, guestOs: { family: windows }, endpoints: { rdp: { host: 127.0.0.1, port: ${PORTS.rdp} } }, users: [bench] }
+` });
+  const xvfb = spawn('Xvfb', [VIEWER_DISPLAY, '-screen', '0', '1024x768x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
+  children.push(xvfb);
+  await new Promise((resolve) => setTimeout(resolve, 800));
+  const baseline = await startBaselineServer();
+  const kiosk = await startKiosk({ preset: `controller = ${ctl.url}\n`, env: { DISPLAY: VIEWER_DISPLAY } });
+  const marker = `--thinkiosk-bench-${process.pid}`;
+  const browser = await (await import('playwright-core')).chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', marker] });
+  const context = await browser.newContext({ viewport: { width: 1024, height: 768 } });
+  const kioskPage = await context.newPage();
+  let basePage!: Page;
+  const screen = (): Buffer => execFileSync('import', ['-display', VIEWER_DISPLAY, '-window', 'root', 'png:-']);
+  const results: Record<string, { kiosk: number[]; direct: number[] }> = { vnc: { kiosk: [], direct: [] }, spice: { kiosk: [], direct: [] }, rdp: { kiosk: [], direct: [] } };
+  const memory: Record<string, number> = {};
+  try {
+    await kioskPage.goto(kiosk.url);
+    await kioskPage.getByTestId('username').fill('bench');
+    await kioskPage.getByTestId('password').fill('bench-pass');
+    await kioskPage.getByTestId('login-submit').click();
+    await kioskPage.locator('[data-desktop-id=vnc]').waitFor();
+    await kioskPage.waitForTimeout(1000);
+    const kioskPid = Number(execFileSync('pgrep', ['-f', `dist/app/shell/main.js --no-browser --windowed --settings-dir ${kiosk.settingsDir}`]).toString().trim().split('\n')[0]);
+    const chromium = chromiumRoot(marker);
+    memory.list = treePssMiB([kioskPid, chromium]);
+    await kioskPage.locator('[data-desktop-id=vnc] [data-testid=connect]').click();
+    await untilPattern(() => kioskPage.locator('body').screenshot());
+    await kioskPage.waitForTimeout(1000);
+    memory.vncSession = treePssMiB([kioskPid, chromium]);
+    await kioskPage.keyboard.press('Control+Alt+Home');
+    await kioskPage.getByTestId('bar-disconnect').click();
+    await kioskPage.getByTestId('desktops-screen').waitFor();
+    basePage = await context.newPage();
+
+    const inPage = async (page: Page, start: () => Promise<void>, stop: () => Promise<void>): Promise<number> => {
+      await page.bringToFront(); // a background tab's timers and animation frames are throttled
+      const t0 = performance.now();
+      await start();
+      await untilPattern(() => page.locator('body').screenshot());
+      const elapsed = performance.now() - t0;
+      await stop();
+      return elapsed;
+    };
+    const kioskConnect = (id: string) => async () => kioskPage.locator(`[data-desktop-id=${id}] [data-testid=connect]`).click();
+    const kioskBack = async (): Promise<void> => {
+      await kioskPage.keyboard.press('Control+Alt+Home');
+      await kioskPage.getByTestId('bar-disconnect').click();
+      await kioskPage.getByTestId('desktops-screen').waitFor();
+    };
+    for (let round = 0; round < ROUNDS + 1; round++) {
+      const keep = round > 0; // round 0 warms caches (module loading, JIT) on both sides
+      const vncKiosk = await inPage(kioskPage, kioskConnect('vnc'), kioskBack);
+      await basePage.goto(`http://127.0.0.1:${PORTS.bridge}/vnc.html?port=${PORTS.vnc}&password=benchpw1`);
+      await basePage.waitForFunction('window.ready === true');
+      const vncDirect = await inPage(basePage, () => basePage.evaluate('window.go()'), () => basePage.evaluate('window.stop()'));
+      const spiceKiosk = await inPage(kioskPage, kioskConnect('spice'), kioskBack);
+      await basePage.goto(`http://127.0.0.1:${PORTS.bridge}/spice.html?port=${PORTS.spice}&password=bench-tkt`);
+      await basePage.waitForFunction('window.ready === true');
+      const spiceDirect = await inPage(basePage, () => basePage.evaluate('window.go()'), () => basePage.evaluate('window.stop()'));
+      // RDP: the kiosk's supervised xfreerdp vs xfreerdp started by hand, both drawing on VIEWER_DISPLAY.
+      await kioskPage.bringToFront();
+      let t0 = performance.now();
+      await kioskConnect('rdp')();
+      await untilPattern(screen);
+      const rdpKiosk = performance.now() - t0;
+      await kioskPage.getByTestId('native-disconnect').click();
+      await kioskPage.getByTestId('desktops-screen').waitFor();
+      await untilPatternGone(screen);
+      t0 = performance.now();
+      const direct = spawn('xfreerdp', [`/v:127.0.0.1:${PORTS.rdp}`, '/u:bench', '/p:bench-pass', '/cert:ignore', '/f'], { env: { ...process.env, DISPLAY: VIEWER_DISPLAY, HOME: work }, stdio: 'ignore' });
+      await untilPattern(screen);
+      const rdpDirect = performance.now() - t0;
+      direct.kill();
+      await new Promise((resolve) => direct.once('exit', resolve));
+      await untilPatternGone(screen);
+      if (keep) {
+        results.vnc!.kiosk.push(vncKiosk); results.vnc!.direct.push(vncDirect);
+        results.spice!.kiosk.push(spiceKiosk); results.spice!.direct.push(spiceDirect);
+        results.rdp!.kiosk.push(rdpKiosk); results.rdp!.direct.push(rdpDirect);
+      }
+      process.stderr.write(`round ${round}${keep ? '' : ' (warm-up)'}: vnc ${vncKiosk.toFixed(0)}/${vncDirect.toFixed(0)} spice ${spiceKiosk.toFixed(0)}/${spiceDirect.toFixed(0)} rdp ${rdpKiosk.toFixed(0)}/${rdpDirect.toFixed(0)} ms\n`);
+    }
+  } finally {
+    await browser.close();
+    await kiosk.stop();
+    baseline.close();
+    await ctl.close();
+    await desktops.stop();
+    for (const child of children) child.kill();
+    rmSync(work, { recursive: true, force: true });
+  }
+  console.log(`\nKiosk: "Connect" → first correct frame, median of ${ROUNDS} interleaved rounds (ms)`);
+  console.log('protocol  kiosk   direct  ratio  (direct = an already loaded bare noVNC / spice-html5 page behind a plain ws→TCP bridge; xfreerdp by hand)');
+  for (const [protocol, r] of Object.entries(results)) {
+    const k = median(r.kiosk);
+    const d = median(r.direct);
+    console.log(`${protocol.padEnd(8)}  ${k.toFixed(0).padStart(5)}  ${d.toFixed(0).padStart(6)}  ${(k / d).toFixed(2).padStart(5)}`);
+  }
+  console.log(`\nKiosk memory (PSS of the kiosk's Node process + all its Chromium processes, only the kiosk page open): desktop list ${memory.list?.toFixed(0)} MiB, during a VNC session ${memory.vncSession?.toFixed(0)} MiB`);
+  writeFileSync(path.join(tmpdir(), 'thinkiosk-kiosk-bench.json'), JSON.stringify({ results, memory }, null, 1));
+}
+
+async function untilPatternGone(grab: () => Buffer): Promise<void> {
+  for (let i = 0; i < 100 && checkQuadPattern(grab()).ok; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+}
+
+main().catch((error: unknown) => {
+  console.error(`kiosk bench failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});
