@@ -29,8 +29,9 @@ test('vv FIFO: a private pipe, the content reaches a real reader, nothing is lef
   }
 });
 
-test('vv FIFO: gives up when the viewer never opens it', async () => {
-  const fifo = await createVvFifo(undefined);
+test('vv FIFO: gives up when the viewer never opens it; a missing runtime directory falls back to the temp directory', async () => {
+  const fifo = await createVvFifo('/nonexistent-runtime-dir');
+  assert.ok(fifo.path.startsWith(tmpdir()), fifo.path);
   const t0 = Date.now();
   assert.equal(await fifo.deliver('x', () => Date.now() - t0 > 150), false);
   await fifo.remove();

@@ -193,7 +193,8 @@ class ViewerSession implements NativeSession {
     try {
       this.keys = plan.ctrlAltDelKeys;
       this.settleMs = plan.settleMs ?? 0;
-      const binary = await findBinary(plan.command, this.env.PATH);
+      // A kiosk environment without PATH still has Debian's viewers in the usual places.
+      const binary = await findBinary(plan.command, this.env.PATH ?? '/usr/local/bin:/usr/bin:/bin');
       if (!binary) return this.fail(plan.missing);
       if (plan.connectionFile !== undefined) fifo = await createVvFifo(this.env.XDG_RUNTIME_DIR);
       if (this.stopRequested) return this.fail({ outcome: 'ended', message: 'The connection was cancelled.' });

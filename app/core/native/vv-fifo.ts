@@ -30,8 +30,9 @@ export interface VvFifo {
 }
 
 export async function createVvFifo(runtimeDir: string | undefined): Promise<VvFifo> {
-  // mkdtemp makes the directory 0700, so nobody else can open the pipe in it.
-  const dir = await mkdtemp(join(runtimeDir ?? tmpdir(), 'thinkiosk-vv-'));
+  // mkdtemp makes the directory 0700, so nobody else can open the pipe in it; /tmp does as well
+  // when the session's runtime directory is not there (no logind on a bare kiosk).
+  const dir = await mkdtemp(join(runtimeDir ?? tmpdir(), 'thinkiosk-vv-')).catch(() => mkdtemp(join(tmpdir(), 'thinkiosk-vv-')));
   const path = join(dir, 'console.vv');
   try {
     // Node has no mkfifo(3); coreutils' mkfifo is always there on Debian.
