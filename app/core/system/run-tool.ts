@@ -39,8 +39,8 @@ export function runTool(command: string, args: readonly string[], options: ToolO
         return reject(new SystemError('system', options.missing, `${command}: ${failure.code}`));
       }
       if (failure.killed || failure.signal) {
-        const seconds = Math.round(timeoutMs / 1000);
-        return reject(new SystemError('system', `${options.service} did not answer within ${seconds} seconds. Try again in a moment.`, `${command} ${args.join(' ')}: killed after ${timeoutMs} ms (${failure.signal ?? 'timeout'}); stderr: ${stderr.trim()}`));
+        const seconds = Math.max(1, Math.round(timeoutMs / 1000));
+        return reject(new SystemError('system', `${options.service} did not answer within ${seconds} second${seconds === 1 ? '' : 's'}. Try again in a moment.`, `${command} ${args.join(' ')}: killed after ${timeoutMs} ms (${failure.signal ?? 'timeout'}); stderr: ${stderr.trim()}`));
       }
       if (failure.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') {
         return reject(new SystemError('system', 'A system tool printed far more than expected. Try again; if it keeps happening, restart the kiosk.', `${command}: output over ${MAX_OUTPUT} bytes`));
