@@ -73,15 +73,23 @@ Ctrl+C stops everything.
 
 MSG
 
-# The kiosk's browser shell (app/shell/main.js) is being written by another engineer; until it is
-# built, the demo serves the controller and desktops only, for curl or a kiosk started by hand.
+# The kiosk: Electron when its binary is there (it cannot be downloaded everywhere), otherwise the
+# browser shell on Debian's Chromium. Its settings live in this run's directory; without a display
+# the shell runs Chromium on a virtual one and says how to look at it.
 if [ -z "$KIOSK" ]; then
   echo "demo: --no-kiosk: waiting for Ctrl+C"
-elif [ -f dist/app/shell/main.js ]; then
-  node dist/app/shell/main.js --controller "$CONTROLLER" &
-  pids+=($!)
 else
-  echo "demo: no kiosk yet (dist/app/shell/main.js is not built); waiting for Ctrl+C"
+  # The same preset file the appliance reads from its boot partition.
+  printf 'controller = %s\n' "$CONTROLLER" >"$work/thinkiosk.conf"
+  export THINKIOSK_SETTINGS_DIR="$work/kiosk" THINKIOSK_PRESET="$work/thinkiosk.conf"
+  if [ -x node_modules/electron/dist/electron ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
+    echo "demo: kiosk: Electron"
+    node_modules/electron/dist/electron dist/app/electron/main.js &
+  else
+    echo "demo: kiosk: browser shell on Debian's Chromium (no Electron binary here, or no display)"
+    node dist/app/shell/main.js &
+  fi
+  pids+=($!)
 fi
 # Whichever ends first (the kiosk closing, or a server dying) ends the demo.
 wait -n

@@ -82,6 +82,7 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
     fullscreenViewers: options.fullscreenViewers ?? true,
     ...(options.onPageLoaded ? { onPageLoaded: options.onPageLoaded } : {}),
   });
+  await Promise.race([service.learnControllerName(), new Promise((resolve) => setTimeout(resolve, 3000))]);
   const launchKey = options.rpcOverHttp ? randomBytes(24).toString('base64url') : undefined;
   const server = await startLocalServer({
     backend: service, relay, log, ...(launchKey ? { launchKey } : {}), ...(options.port ? { port: options.port } : {}),

@@ -233,6 +233,23 @@ export class KioskService implements KioskBackend {
     };
   }
 
+  /**
+   * A controller set by the preset file has no name yet: ask it once in the background, so the
+   * login screen can say whose desktops these are. Failing here is fine; login will explain.
+   */
+  async learnControllerName(): Promise<void> {
+    const settings = this.options.settings.read();
+    if (!settings.controllerUrl || settings.controllerName) return;
+    try {
+      const identity = await this.clientFor(settings.controllerUrl).identity();
+      if (this.options.settings.read().controllerUrl === settings.controllerUrl) {
+        this.options.settings.update({ controllerName: identity.name, controllerBackend: identity.backend });
+      }
+    } catch (error) {
+      this.options.log('warn', `controller ${settings.controllerUrl} not identified yet: ${error instanceof ControllerError ? error.detail : String(error)}`);
+    }
+  }
+
   /** Pushes an event to every page listening (used by the admin tools for terminal output). */
   emit(event: KioskEvent): void {
     for (const listener of this.listeners) listener(event);

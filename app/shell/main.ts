@@ -89,6 +89,8 @@ async function main(): Promise<void> {
     '--disable-infobars', '--disable-session-crashed-bubble', '--disable-translate', '--disable-features=Translate,TranslateUI',
     '--overscroll-history-navigation=0', '--disable-pinch', '--password-store=basic', '--autoplay-policy=no-user-gesture-required',
     ...(args.windowed ? ['--window-size=1280,800'] : ['--kiosk', '--start-fullscreen']),
+    // A bare X server has no window manager to make the kiosk window fill the screen.
+    ...(env.DISPLAY === VIRTUAL_DISPLAY ? ['--window-position=0,0', '--window-size=1280,800'] : []),
     ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []), // Chromium refuses to run as root with its sandbox
   ];
   // Chromium dying must not leave a desktop or a blank screen: start it again, slower if it keeps dying.
