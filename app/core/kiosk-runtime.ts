@@ -14,6 +14,8 @@ import { KioskService, type AdminTools, type NativeViewers } from './kiosk-servi
 import { startLocalServer } from './local-server.js';
 import { readPreset } from './preset.js';
 import { Settings } from './settings.js';
+import { createSystemAdminTools } from './system/admin-tools.js';
+import { LogBuffer } from './system/log-buffer.js';
 
 export interface KioskRuntime {
   /** The page, with the launch key in the fragment for the browser shell. */
@@ -45,7 +47,9 @@ export function systemLanguage(env: NodeJS.ProcessEnv = process.env): Language {
 }
 
 export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<KioskRuntime> {
-  const log = options.log ?? ((level, message) => process.stderr.write(`[kiosk ${level}] ${message}\n`));
+  // One log: the journal (stderr) and the ring the admin screen shows, secrets redacted.
+  const logBuffer = new LogBuffer();
+  const log = options.log ?? ((level: 'info' | 'warn' | 'error', message: string) => void logBuffer.log(level, message));
   const settingsDir = options.settingsDir ?? process.env.THINKIOSK_SETTINGS_DIR ?? join(homedir(), '.config', 'thinkiosk');
   mkdirSync(settingsDir, { recursive: true });
   const settings = new Settings(settingsDir);
@@ -76,7 +80,14 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
   const service = new KioskService({
     settings, relay, log, presetProblem,
     native: options.native ?? (await defaultNativeViewers()),
-    admin: options.admin ?? (await defaultAdminTools((event) => service.emit(event))),
+    admin: options.admin ?? createSystemAdminTools({
+      emit: (event) => service.emit(event),
+      log: logBuffer,
+      controller: () => {
+        const { controllerUrl, caFile } = settings.read();
+        return controllerUrl ? { url: controllerUrl, caFile } : null;
+      },
+    }),
     systemLanguage: systemLanguage(),
     bootSource: process.env.THINKIOSK_BOOT_SOURCE ?? 'local disk',
     fullscreenViewers: options.fullscreenViewers ?? true,
@@ -104,14 +115,9 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
   };
 }
 
-// The native launcher (app/core/native) and the admin tools (app/core/system) are loaded lazily so
-// a missing optional native module (node-pty) degrades to clear errors instead of no kiosk at all.
+// The native launcher (app/core/native) is loaded lazily so a broken native module (node-pty built
+// for another Node) shows up as a failed connect with its reason, not as no kiosk at all.
 async function defaultNativeViewers(): Promise<NativeViewers> {
   const { createNativeViewers } = await import('./native-viewers.js');
   return createNativeViewers();
-}
-
-async function defaultAdminTools(emit: Parameters<typeof import('./admin-tools.js').createAdminTools>[0]): Promise<AdminTools> {
-  const { createAdminTools } = await import('./admin-tools.js');
-  return createAdminTools(emit);
 }
