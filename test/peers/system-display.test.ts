@@ -23,8 +23,10 @@ function x(display: string): Displays {
 }
 
 before(async () => {
-  daemons.push(startDaemon('Xvfb', [XVFB, '-screen', '0', '1280x1024x24', '-nolisten', 'tcp']));
-  daemons.push(startDaemon('Xvnc', [XVNC, '-geometry', '1280x800', '-SecurityTypes', 'None', '-localhost', '-rfbport', '16501', '-nolisten', 'tcp']));
+  // -noreset: each xrandr is the only client, and an X server resets when its last client leaves,
+  // refusing connections meanwhile; a kiosk's X server always has its own window as a client.
+  daemons.push(startDaemon('Xvfb', [XVFB, '-screen', '0', '1280x1024x24', '-nolisten', 'tcp', '-noreset']));
+  daemons.push(startDaemon('Xvnc', [XVNC, '-geometry', '1280x800', '-SecurityTypes', 'None', '-localhost', '-rfbport', '16501', '-nolisten', 'tcp', '-noreset']));
   await waitFor('Xvfb', () => exists(`/tmp/.X11-unix/X${XVFB.slice(1)}`));
   await waitFor('Xvnc', () => exists(`/tmp/.X11-unix/X${XVNC.slice(1)}`));
 
