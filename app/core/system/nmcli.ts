@@ -145,7 +145,14 @@ export class Nmcli {
     if (keyManagement === 'none' || password === undefined || password === '') {
       // An open network, or a secured one with a profile that already holds its password.
       const run = await this.nmcli(['--wait', String(this.connectSeconds), 'device', 'wifi', 'connect', ssid], this.connectTimeoutMs());
-      if (run.code !== 0) throw nmcliConnectFailure(run, ssid, keyManagement !== 'none');
+      if (run.code !== 0) {
+        const failure = nmcliConnectFailure(run, ssid, keyManagement !== 'none');
+        // No password given and none saved: "not accepted" would puzzle; say what is missing.
+        if (keyManagement !== 'none' && failure.kind === 'invalid-input' && /not accepted/.test(failure.message)) {
+          throw new SystemError('invalid-input', `“${ssid}” needs a password. Enter it and try again.`, failure.detail);
+        }
+        throw failure;
+      }
       return `Connected to “${ssid}”.`;
     }
     await this.ensureWifiProfile(ssid, keyManagement);
