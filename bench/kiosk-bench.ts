@@ -20,7 +20,7 @@ import type { Page } from 'playwright-core';
 import { hashPassword } from '../controller/password-hash.js';
 import { startLocalDesktops } from '../scripts/local-desktops.js';
 import { startStaticController } from '../test/peers/static-harness.js';
-import { launchChromium, startKiosk } from '../test/support/kiosk.js';
+import { startKiosk } from '../test/support/kiosk.js';
 import { checkQuadPattern } from '../test/support/pattern.js';
 
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 5));

@@ -59,6 +59,9 @@ function showPanel(ctx: Context): void {
 }
 
 let terminalCleanup: (() => void) | null = null;
+/** CSI and OSC sequences (colours, titles) and carriage returns: the plain view shows text only. */
+// eslint-disable-next-line no-control-regex -- matching terminal control characters is the point
+const ESCAPE_SEQUENCES = /\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r/g;
 
 const show = (target: HTMLElement, error: KioskError): void => mount(target, errorBox(error));
 
@@ -148,7 +151,7 @@ const TAB_VIEWS: Record<Tab, (ctx: Context, body: HTMLElement) => Promise<void> 
     // A plain-text terminal: enough for a technician's commands; escape sequences are stripped.
     const unsubscribe = ctx.onEvent((event) => {
       if (event.type === 'terminal-output' && event.terminalId === terminalId) {
-        output.textContent = (output.textContent + event.data.replace(/\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r/g, '')).slice(-20000);
+        output.textContent = (output.textContent + event.data.replace(ESCAPE_SEQUENCES, '')).slice(-20000);
         output.scrollTop = output.scrollHeight;
       }
     });
