@@ -2,6 +2,7 @@
 # install-deps.sh — every Debian package thinkiosk's tests, demo and benchmarks need, on a fresh
 # Debian 12 machine (run as root; idempotent: installs only what is missing).
 #   scripts/install-deps.sh            everything
+#   scripts/install-deps.sh image      only what building and flashing the appliance image needs
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 CLOUD="mariadb-server python3-pymysql rabbitmq-server keystone python3-keystone python3-keystoneclient
@@ -15,7 +16,13 @@ TOOLS="bc curl cpio iproute2 openssl ca-certificates build-essential python3"
 KIOSK="tigervnc-standalone-server tigervnc-tools x11vnc xvfb x11-utils xdotool imagemagick freerdp2-x11
  freerdp2-shadow-x11 xrdp virt-viewer qemu-system-x86 qemu-utils chromium fonts-wqy-microhei
  x11-xserver-utils wlr-randr cage xwayland network-manager pipewire-bin pipewire-pulse wireplumber pulseaudio-utils"
-PKGS="$CLOUD $TOOLS $KIOSK"
+# The appliance image (make image, test/image): mmdebstrap of Debian trixie for arm64 (run through
+# qemu-user) and amd64, filesystems without loop mounts (mtools, mkfs.ext4 -d), bmap + xz outputs,
+# node-pty cross-built for arm64, and QEMU (TCG) to boot what was built; tesseract reads the screen.
+IMAGE="mmdebstrap qemu-user-static binfmt-support arch-test eatmydata mtools dosfstools e2fsprogs fdisk
+ bmap-tools xz-utils zstd qemu-system-arm qemu-system-x86 g++-aarch64-linux-gnu tesseract-ocr tesseract-ocr-eng"
+PKGS="$CLOUD $TOOLS $KIOSK $IMAGE"
+[ "${1:-}" = image ] && PKGS="$TOOLS $IMAGE"
 [ "$(id -u)" = 0 ] || { echo "install-deps: run as root (apt-get needs it)" >&2; exit 1; }
 missing=$(for p in $PKGS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"; done)
 if [ -z "$missing" ]; then echo "install-deps: all Debian packages present"; exit 0; fi
