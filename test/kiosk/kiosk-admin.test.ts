@@ -20,15 +20,17 @@ import { launchChromium, openKioskPage, startKiosk } from '../support/kiosk.js';
 const DISPLAY = ':64';
 let work: string;
 let ctl: StaticController;
+let inventory: string;
 let xvfb: ChildProcess;
 let browser: Browser;
 
 before(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'thinkiosk-kiosk-admin-'));
-  ctl = await startStaticController({ workDir: work, port: 17020, inventory: `
+  inventory = `
 users: [{ name: ana, password: "${await hashPassword('ana-secret-pw')}" }]
 desktops: []
-` });
+`;
+  ctl = await startStaticController({ workDir: work, port: 17020, inventory });
   xvfb = spawn('Xvfb', [DISPLAY, '-screen', '0', '1280x800x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
   await new Promise((resolve) => setTimeout(resolve, 800));
   browser = await launchChromium();
@@ -116,4 +118,20 @@ test('[kiosk] idle logout: no input for the set time → back to login, with the
   await page.getByTestId('desktops-screen').waitFor({ timeout: 20_000 });
   await page.getByTestId('login-screen').waitFor({ timeout: 15_000 });
   assert.match(await page.getByTestId('notice').innerText(), /inactivity/);
+});
+
+test('[kiosk] a session the controller no longer accepts (its key rotated) ends at the login screen, with the reason', async (t) => {
+  const kiosk = await startKiosk({ preset: `controller = ${ctl.url}\n` });
+  t.after(() => kiosk.stop());
+  const { page, pageErrors } = await openKioskPage(browser, kiosk);
+  await page.getByTestId('username').fill('ana');
+  await page.getByTestId('password').fill('ana-secret-pw');
+  await page.getByTestId('login-submit').click();
+  await page.getByTestId('desktops-empty').waitFor({ timeout: 20_000 });
+  await ctl.close();
+  ctl = await startStaticController({ workDir: work, port: 17020, inventory, sessionKey: Buffer.alloc(32, 7) });
+  await page.getByTestId('refresh').click();
+  await page.getByTestId('login-screen').waitFor({ timeout: 15_000 });
+  assert.match(await page.getByTestId('notice').innerText(), /log in again/i);
+  assert.deepEqual(pageErrors, []);
 });

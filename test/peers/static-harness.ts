@@ -22,10 +22,9 @@ export interface StaticController {
   close(): Promise<void>;
 }
 
-export async function startStaticController({ workDir, inventory, port, relayTicketSeconds = 60 }: { workDir: string; inventory: string; port: number; relayTicketSeconds?: number }): Promise<StaticController> {
+export async function startStaticController({ workDir, inventory, port, relayTicketSeconds = 60, sessionKey = Buffer.alloc(32, 9) }: { workDir: string; inventory: string; port: number; relayTicketSeconds?: number; sessionKey?: Buffer }): Promise<StaticController> {
   const inventoryFile = path.join(workDir, 'inventory.yaml');
   writeFileSync(inventoryFile, inventory);
-  const sessionKey = Buffer.alloc(32, 9);
   const config = parseConfig({
     name: 'Static test site',
     backend: 'static',
