@@ -59,7 +59,10 @@ function table(ctx: Context, desktops: DesktopRow[], status: HTMLElement, refres
   const head = h('tr', {}, ...(['desktops.col.name', 'desktops.col.state', 'desktops.col.ip', 'desktops.col.os', 'desktops.col.mac', 'desktops.col.protocol', 'desktops.col.actions'] as const).map((key) => h('th', {}, t(key))));
   const rows = desktops.map((desktop) => {
     const address = desktop.addresses.find((a) => a.kind === 'floating') ?? desktop.addresses[0];
-    const os = [t(`os.${desktop.guestOs.family}`), desktop.guestOs.distro, desktop.guestOs.version].filter(Boolean).join(' ');
+    const family = t(`os.${desktop.guestOs.family}`);
+    // "Windows 11", "Linux debian 13": the distro only when it says more than the family.
+    const distro = desktop.guestOs.distro && desktop.guestOs.distro.toLowerCase() !== family.toLowerCase() ? desktop.guestOs.distro : null;
+    const os = [family, distro, desktop.guestOs.version].filter(Boolean).join(' ');
     const running = desktop.status === 'ACTIVE';
     // The recommended protocol first; the others stay one click away (e.g. VNC when SPICE misbehaves).
     const choice = desktop.protocols.length > 1 && desktop.protocol
