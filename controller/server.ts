@@ -102,6 +102,8 @@ export function createController({ config, backend, relay, sealer, metrics, logg
         }
         guard.recordSuccess(address, request.username);
         metrics.logins.inc({ result: 'ok' });
+        // Which kiosk this is (e.g. "netboot from 10.0.0.2"), for the admin reading the log.
+        logger.log('info', 'login', { user: result.user.name, from: address, kiosk: String(req.headers['x-thinkiosk-client'] ?? 'unknown').slice(0, 120) });
         const expiresAt = Math.min(result.expiresAt.getTime(), Date.now() + config.sessionMaxSeconds * 1000);
         const body: Session = {
           token: sealer.seal({ v: 2, expiresAt, user: result.user, project: result.project, auth: result.auth }),

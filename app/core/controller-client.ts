@@ -32,6 +32,8 @@ export interface ControllerClientOptions {
   timeoutMs?: number;
   /** Retries for idempotent calls (GET) on network errors and 502/503/504. */
   retries?: number;
+  /** How this kiosk booted ("local disk", "netboot from 10.0.0.2"), told to the controller. */
+  bootSource?: string;
 }
 
 const TLS_CODES = new Set([
@@ -75,7 +77,7 @@ export class ControllerClient {
       https: ca ? { certificateAuthority: ca } : {},
       followRedirect: false,
       throwHttpErrors: true,
-      headers: { 'user-agent': 'thinkiosk-kiosk/0.1' },
+      headers: { 'user-agent': 'thinkiosk-kiosk/0.1', 'x-thinkiosk-client': (options.bootSource ?? 'local disk').replace(/[^\x20-\x7e]/g, '?') },
     });
   }
 

@@ -303,7 +303,7 @@ export class KioskService implements KioskBackend {
   private clientFor(url: string): ControllerClient {
     normaliseControllerUrl(url); // throws the friendly invalid-input error before anything else
     const caFile = this.options.settings.read().caFile;
-    return new ControllerClient(url, caFile ? { caFile } : {});
+    return new ControllerClient(url, { ...(caFile ? { caFile } : {}), bootSource: this.options.bootSource ?? 'local disk' });
   }
 
   private currentClient(): ControllerClient {
