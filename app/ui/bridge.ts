@@ -5,13 +5,10 @@
  * Either way a call returns a Result and never throws at the page.
  */
 import type { KioskArgs, KioskEvent, KioskMethod, KioskValue, Result } from '../core/kiosk-api.js';
+import type { ThinkioskBridge } from '../electron/bridge.js';
 
-interface PreloadApi {
-  call(method: string, args: unknown): Promise<Result<unknown>>;
-  onEvent(listener: (event: KioskEvent) => void): () => void;
-}
 declare global {
-  interface Window { thinkiosk?: PreloadApi }
+  interface Window { thinkiosk?: ThinkioskBridge }
 }
 
 const KEY_STORAGE = 'thinkiosk.key';
@@ -34,7 +31,7 @@ export function createBridge(): Bridge {
   const preload = window.thinkiosk;
   if (preload) {
     return {
-      call: (method, args) => preload.call(method, args) as Promise<Result<never>>,
+      call: (method, args) => preload.call(method, args),
       onEvent: (listener) => void preload.onEvent(listener),
     };
   }
