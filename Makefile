@@ -1,5 +1,5 @@
 # thinkiosk — one entry point per job. See README.md.
-.PHONY: all build lint test unit-test demo bench cloud-up cloud-down clean
+.PHONY: all build lint test unit-test demo bench cloud-up cloud-down clean image flash
 
 all: build
 
@@ -39,6 +39,16 @@ cloud-up:
 
 cloud-down:
 	scripts/test-cloud/up.sh down
+
+# The appliance image from Debian trixie: Raspberry Pi (arm64) by default, ARCH=amd64 for PCs.
+# Needs root; outputs in /var/tmp/thinkiosk-image/out (OUT=dir to change). See README, "Appliance image".
+image: build
+	scripts/install-deps.sh image
+	image/build.sh --arch $(or $(ARCH),arm64) $(if $(OUT),--out $(OUT))
+
+# Writes the image to a removable card and verifies it: make flash DEVICE=/dev/sdX [IMAGE=file.img.xz]
+flash:
+	image/flash.sh "$(DEVICE)" $(IMAGE)
 
 clean:
 	rm -rf dist

@@ -1,0 +1,43 @@
+# Step "configure root file system": a copy of the cached base root, then rootfs-overlay/ (every
+# file the image adds), the kiosk app in /opt/thinkiosk, the kiosk user and the enabled units. All
+# of it runs on the build machine (systemd-sysusers and systemctl with --root), not under qemu-user.
+
+ENABLED_UNITS="thinkiosk-kiosk.service thinkiosk-preset.service thinkiosk-grow-data.service thinkiosk-boot-server.service seatd.service NetworkManager.service ssh.service systemd-timesyncd.service"
+# Nothing waits for the network at boot, and nothing updates a root that is read-only anyway.
+DISABLED_UNITS="NetworkManager-wait-online.service apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer"
+
+configure_rootfs() {
+  ROOTFS="$WORK_DIR/rootfs"
+  rm -rf "$ROOTFS"
+  cp -a "$BASE_ROOTFS" "$ROOTFS"
+  # Owned by root whoever checked out the repository; symlinked directories (/lib -> usr/lib) kept.
+  tar -C "$REPO_DIR/rootfs-overlay" --owner=0 --group=0 -cf - . | tar -C "$ROOTFS" -xpf - --keep-directory-symlink
+  log "   rootfs-overlay: $(find "$REPO_DIR/rootfs-overlay" -type f -o -type l | wc -l) files"
+
+  mkdir -p "$ROOTFS/opt/thinkiosk"
+  cp -a "$APP_STAGE/." "$ROOTFS/opt/thinkiosk/"
+  chown -R 0:0 "$ROOTFS/opt/thinkiosk"
+
+  chroot "$ROOTFS" systemd-sysusers /usr/lib/sysusers.d/thinkiosk.conf
+  grep -q '^kiosk:' "$ROOTFS/etc/passwd" || die "the kiosk user was not created"
+  # shellcheck disable=SC2086
+  systemctl --root="$ROOTFS" enable $ENABLED_UNITS >/dev/null 2>&1 || die "systemctl enable failed"
+  local unit
+  for unit in $DISABLED_UNITS; do systemctl --root="$ROOTFS" disable "$unit" >/dev/null 2>&1 || true; done
+  systemctl --root="$ROOTFS" set-default graphical.target >/dev/null 2>&1
+
+  # Nothing that must differ between cards or that nobody may have: SSH host keys (made on the
+  # card), the machine id (made at every boot), passwords (root stays locked).
+  rm -f "$ROOTFS"/etc/ssh/ssh_host_*
+  : >"$ROOTFS/etc/machine-id"; rm -f "$ROOTFS/var/lib/dbus/machine-id"
+  awk -F: '$2 != "*" && $2 != "!" && $2 !~ /^!/ {bad=1; print "account with a password: " $1} END {exit bad}' "$ROOTFS/etc/shadow" \
+    || die "the image would have an account with a password"
+  # The root never changes on the card: no package lists, no apt caches.
+  rm -rf "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/cache/apt/*.bin "$ROOTFS"/var/cache/apt/archives/*.deb
+  # The boot partition is mounted here; its files go to the FAT partition (step "boot files").
+  BOOT_FROM_ROOTFS="$WORK_DIR/rootfs-boot"
+  rm -rf "$BOOT_FROM_ROOTFS"; mkdir -p "$BOOT_FROM_ROOTFS"
+  [ -d "$ROOTFS/boot/firmware" ] && mv "$ROOTFS/boot/firmware" "$BOOT_FROM_ROOTFS/firmware"
+  mkdir -p "$ROOTFS/boot/firmware" "$ROOTFS/var/lib/thinkiosk" "$ROOTFS/media/root-ro" "$ROOTFS/media/root-rw"
+  log "   root file system: $(du -sxh "$ROOTFS" | cut -f1), kiosk user $(grep '^kiosk:' "$ROOTFS/etc/passwd" | cut -d: -f3)"
+}
