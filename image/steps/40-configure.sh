@@ -3,8 +3,9 @@
 # of it runs on the build machine (systemd-sysusers and systemctl with --root), not under qemu-user.
 
 ENABLED_UNITS="thinkiosk-kiosk.service thinkiosk-preset.service thinkiosk-grow-data.service thinkiosk-boot-server.service seatd.service NetworkManager.service ssh.service systemd-timesyncd.service"
-# Nothing waits for the network at boot, and nothing updates a root that is read-only anyway.
-DISABLED_UNITS="NetworkManager-wait-online.service apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer"
+# Nothing waits for the network at boot, nothing updates a root that is read-only anyway, and SSH
+# host keys are made by apply-preset on the settings partition (not in RAM at every boot).
+DISABLED_UNITS="NetworkManager-wait-online.service sshd-keygen.service apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer"
 
 configure_rootfs() {
   ROOTFS="$WORK_DIR/rootfs"
@@ -18,7 +19,7 @@ configure_rootfs() {
   cp -a "$APP_STAGE/." "$ROOTFS/opt/thinkiosk/"
   chown -R 0:0 "$ROOTFS/opt/thinkiosk"
 
-  chroot "$ROOTFS" systemd-sysusers /usr/lib/sysusers.d/thinkiosk.conf
+  chroot "$ROOTFS" systemd-sysusers /usr/lib/sysusers.d/thinkiosk.conf >/dev/null 2>&1
   grep -q '^kiosk:' "$ROOTFS/etc/passwd" || die "the kiosk user was not created"
   # shellcheck disable=SC2086
   systemctl --root="$ROOTFS" enable $ENABLED_UNITS >/dev/null 2>&1 || die "systemctl enable failed"

@@ -17,7 +17,7 @@ assemble_boot_files() {
     [ -d "$ROOTFS/usr/lib/raspi-firmware" ] || die "raspi-firmware is not installed in the root file system"
     cp -r "$ROOTFS/usr/lib/raspi-firmware/." "$BOOTFS/"
     local dtbs="$ROOTFS/usr/lib/linux-image-$kver/broadcom"
-    cp "$dtbs"/bcm27*-rpi-*.dtb "$BOOTFS/" 2>/dev/null || die "no Raspberry Pi device trees in $dtbs"
+    cp "$dtbs"/bcm2*-rpi-*.dtb "$BOOTFS/" 2>/dev/null || die "no Raspberry Pi device trees in $dtbs"
     cp "$REPO_DIR/boot/config.txt" "$REPO_DIR/boot/cmdline.txt" "$BOOTFS/"
   else
     cp "$REPO_DIR/boot/cmdline-amd64.txt" "$BOOTFS/cmdline.txt"

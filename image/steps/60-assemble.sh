@@ -24,11 +24,11 @@ assemble_disk_image() {
   local used root_mib
   used=$(du -sxm --apparent-size "$ROOTFS" | cut -f1)
   root_mib=$(align_up $(( used * 110 / 100 + 96 )))
-  mkfs.ext4 -q -F -L TKROOT -O ^has_journal -m 0 -E root_owner=0:0 -d "$ROOTFS" "$parts/root.ext4" "${root_mib}M" \
-    || die "mkfs.ext4 of the root file system failed"
+  mkfs.ext4 -q -F -L TKROOT -O ^has_journal -m 0 -E root_owner=0:0 -d "$ROOTFS" "$parts/root.ext4" "${root_mib}M" >"$WORK_DIR/mkfs.log" 2>&1 \
+    || { cat "$WORK_DIR/mkfs.log" >&2; die "mkfs.ext4 of the root file system failed"; }
   mkdir -p "$parts/data-empty"
-  mkfs.ext4 -q -F -L TKDATA -m 0 -J size=4 -E root_owner=0:0 -d "$parts/data-empty" "$parts/data.ext4" "${DATA_MIB}M" \
-    || die "mkfs.ext4 of the settings file system failed"
+  mkfs.ext4 -q -F -L TKDATA -m 0 -J size=4 -E root_owner=0:0 -d "$parts/data-empty" "$parts/data.ext4" "${DATA_MIB}M" >"$WORK_DIR/mkfs.log" 2>&1 \
+    || { cat "$WORK_DIR/mkfs.log" >&2; die "mkfs.ext4 of the settings file system failed"; }
 
   local boot_start=$ALIGN_MIB root_start data_start total
   root_start=$(( boot_start + BOOT_MIB ))

@@ -1,0 +1,226 @@
+/**
+ * Helpers for the appliance-image tests: build the image (image/build.sh, which reuses a cached
+ * build when its inputs did not change), make a scratch copy of it, put files on its FAT boot
+ * partition and read them back (mtools, no mounting), boot it in QEMU (image/qemu-boot.sh, TCG)
+ * and watch its serial console, take a screendump through the QEMU monitor and read the screen
+ * with tesseract.
+ */
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** dist/test/image → repository root. */
+export const REPO = process.env.THINKIOSK_REPO ?? resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
+export const WORK = process.env.THINKIOSK_IMAGE_WORK ?? '/var/tmp/thinkiosk-image';
+export const OUT = join(WORK, 'test-out');
+export type Arch = 'arm64' | 'amd64';
+
+export interface BuiltImage {
+  arch: Arch;
+  img: string;
+  /** The build's own log (progress lines and the closing summary). */
+  log: string;
+  seconds: number;
+}
+
+/** Builds (or reuses) the image; the build's lines are passed on as they come (it takes long). */
+export async function buildImage(arch: Arch, onLine: (line: string) => void = () => {}): Promise<BuiltImage> {
+  const t0 = Date.now();
+  const child = spawn('nice', ['-n', '10', join(REPO, 'image/build.sh'), '--arch', arch, '--fast', '--out', OUT], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  let pending = '';
+  const take = (chunk: Buffer): void => {
+    log += chunk.toString();
+    pending += chunk.toString();
+    const lines = pending.split('\n');
+    pending = lines.pop() ?? '';
+    lines.forEach(onLine);
+  };
+  child.stdout.on('data', take);
+  child.stderr.on('data', take);
+  const code = await new Promise<number | null>((done) => child.on('exit', done));
+  if (code !== 0) throw new Error(`image/build.sh --arch ${arch} failed (exit ${code}):\n${log.split('\n').slice(-30).join('\n')}`);
+  const version = (JSON.parse(readFileSync(join(REPO, 'package.json'), 'utf8')) as { version: string }).version;
+  return { arch, img: join(OUT, `thinkiosk-${version}-${arch}.img`), log, seconds: (Date.now() - t0) / 1000 };
+}
+
+/** A scratch copy to boot (booting writes to it), optionally with room for the first boot to grow into. */
+export function scratchCopy(img: string, name: string, extraMiB = 0): string {
+  const dir = join(WORK, 'test-boot');
+  mkdirSync(dir, { recursive: true });
+  const copy = join(dir, name);
+  rmSync(copy, { force: true });
+  copyFileSync(img, copy);
+  if (extraMiB) truncateSync(copy, statSync(copy).size + extraMiB * 1024 * 1024);
+  return copy;
+}
+
+const bootPartition = (img: string): string => `${img}@@4M`;
+
+export async function putBootFile(img: string, name: string, content: string): Promise<void> {
+  const tmp = join(WORK, 'test-boot', `.upload-${name}`);
+  writeFileSync(tmp, content);
+  await run('mcopy', ['-o', '-i', bootPartition(img), tmp, `::/${name}`]);
+  rmSync(tmp);
+}
+
+export async function readBootFile(img: string, name: string): Promise<string> {
+  const { stdout } = await run('mtype', ['-i', bootPartition(img), `::/${name}`], { maxBuffer: 1 << 20 });
+  return stdout;
+}
+
+export async function bootFiles(img: string): Promise<string[]> {
+  const { stdout } = await run('mdir', ['-b', '-i', bootPartition(img), '::/']);
+  return stdout.split('\n').map((line) => line.replace(/^::\//, '').trim()).filter(Boolean).sort();
+}
+
+export async function partitionTable(img: string): Promise<unknown> {
+  const { stdout } = await run('sfdisk', ['-J', img]);
+  return JSON.parse(stdout);
+}
+
+export interface BootOptions {
+  /** Extra kernel command line words (the probe is added by default). */
+  cmdline?: string[];
+  /** Start test/image/probe.sh through systemd.run= (default true). */
+  probe?: boolean;
+}
+
+export class Vm {
+  readonly state: string;
+  private readonly child: ChildProcess;
+  private exited = false;
+  readonly startedAt = Date.now();
+
+  constructor(readonly arch: Arch, readonly disk: string, options: BootOptions = {}) {
+    this.state = `${disk}.state`;
+    rmSync(this.state, { recursive: true, force: true });
+    mkdirSync(this.state, { recursive: true });
+    const extra = [...(options.cmdline ?? [])];
+    if (options.probe !== false) {
+      // The image's default target (in /etc) outranks the one systemd-run-generator makes, so the
+      // probe's unit is pulled in explicitly; it waits for the boot partition (mounted "nofail").
+      extra.push(`systemd.run="/bin/sh -c 'until [ -f /boot/firmware/thinkiosk-probe.sh ]; do sleep 1; done; exec /bin/sh /boot/firmware/thinkiosk-probe.sh'"`,
+        'systemd.run_success_action=none', 'systemd.run_failure_action=none', 'systemd.wants=kernel-command-line.service');
+    }
+    this.child = spawn(join(REPO, 'image/qemu-boot.sh'), [disk, '--arch', arch, '--state', this.state, '--cmdline-extra', extra.join(' ')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    this.child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    this.child.on('exit', (code) => {
+      this.exited = true;
+      if (code) writeFileSync(join(this.state, 'qemu-stderr.txt'), stderr);
+    });
+  }
+
+  console(): string {
+    const file = join(this.state, 'console.log');
+    return existsSync(file) ? readFileSync(file, 'latin1') : '';
+  }
+
+  /** Waits for a line on the serial console; the error shows the console's last lines. */
+  async waitFor(pattern: RegExp, timeoutSeconds: number): Promise<RegExpMatchArray> {
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    for (;;) {
+      const match = this.console().match(pattern);
+      if (match) return match;
+      if (this.exited) throw new Error(`QEMU ended before ${pattern} appeared on the console:\n${this.tail()}`);
+      if (Date.now() > deadline) throw new Error(`${pattern} did not appear on the console within ${timeoutSeconds} s:\n${this.tail()}`);
+      await new Promise((done) => setTimeout(done, 1000));
+    }
+  }
+
+  tail(lines = 40): string {
+    return this.console().split('\n').slice(-lines).join('\n');
+  }
+
+  /** The probe's report: "probe: key value" lines between its markers, as a multimap. */
+  async probeReport(timeoutSeconds: number): Promise<Map<string, string[]>> {
+    await this.waitFor(/===PROBE-END===/, timeoutSeconds);
+    const text = this.console();
+    const block = text.slice(text.indexOf('===PROBE-BEGIN==='), text.indexOf('===PROBE-END==='));
+    const report = new Map<string, string[]>();
+    for (const line of block.split('\n')) {
+      const match = /probe: (\S+) ?(.*?)\r?$/.exec(line);
+      if (!match) continue;
+      report.set(match[1]!, [...(report.get(match[1]!) ?? []), match[2]!]);
+    }
+    return report;
+  }
+
+  async monitor(command: string): Promise<string> {
+    const socket = connect(join(this.state, 'monitor.sock'));
+    return new Promise((done, fail) => {
+      let answer = '';
+      socket.on('data', (chunk) => {
+        answer += chunk.toString();
+        // The monitor greets with a prompt, then answers the command with another prompt.
+        if ((answer.match(/\(qemu\) /g) ?? []).length >= 2) { socket.end(); done(answer); }
+      });
+      socket.on('error', fail);
+      socket.write(`${command}\n`);
+      setTimeout(() => { socket.destroy(); fail(new Error(`QEMU monitor did not answer "${command}"`)); }, 30_000);
+    });
+  }
+
+  /** A screendump as PPM (what the kiosk's display shows). */
+  async screendump(file: string): Promise<string> {
+    rmSync(file, { force: true });
+    await this.monitor(`screendump ${file}`);
+    for (let i = 0; i < 50 && !existsSync(file); i++) await new Promise((done) => setTimeout(done, 200));
+    await new Promise((done) => setTimeout(done, 500));
+    return file;
+  }
+
+  /** Pulled plug: SIGKILL to QEMU (qemu-boot.sh execs it), nothing flushed. */
+  async kill(): Promise<void> {
+    if (this.exited) return;
+    this.child.kill('SIGKILL');
+    await new Promise((done) => this.child.once('exit', done));
+  }
+
+  async powerOff(): Promise<void> {
+    if (this.exited) return;
+    await this.monitor('system_powerdown').catch(() => {});
+    const deadline = Date.now() + 120_000;
+    while (!this.exited && Date.now() < deadline) await new Promise((done) => setTimeout(done, 1000));
+    await this.kill();
+  }
+
+  secondsSinceStart(): number {
+    return (Date.now() - this.startedAt) / 1000;
+  }
+}
+
+/** The words on a screendump, read by tesseract, on one line. */
+export async function readScreen(ppm: string): Promise<string> {
+  const { stdout } = await run('tesseract', [ppm, 'stdout', '--psm', '3'], { maxBuffer: 1 << 20 });
+  return stdout.replace(/\s+/g, ' ');
+}
+
+/** Share of pixels that are not the most common colour: a blank or black screen is near 0. */
+export function screenBusyness(ppm: string): number {
+  const data = readFileSync(ppm);
+  // P6\n<w> <h>\n<max>\n then RGB bytes.
+  let offset = 0;
+  let fields = 0;
+  while (fields < 4) {
+    while (/\s/.test(String.fromCharCode(data[offset]!))) offset++;
+    while (!/\s/.test(String.fromCharCode(data[offset]!))) offset++;
+    fields++;
+  }
+  offset++;
+  const counts = new Map<number, number>();
+  let pixels = 0;
+  for (let i = offset; i + 2 < data.length; i += 3 * 7) {
+    const colour = (data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!;
+    counts.set(colour, (counts.get(colour) ?? 0) + 1);
+    pixels++;
+  }
+  const top = Math.max(...counts.values());
+  return 1 - top / pixels;
+}

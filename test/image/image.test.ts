@@ -1,0 +1,230 @@
+/**
+ * The appliance image, tested by booting what was built: image/build.sh builds the arm64 (Raspberry
+ * Pi) and amd64 images from Debian trixie (a cached build is reused when nothing that goes into it
+ * changed), then each boots in QEMU (TCG) with its own kernel, initramfs and command line. The
+ * kiosk must report ready on the serial console and show its first screen; the root must be
+ * read-only; settings must survive QEMU being killed in the middle of saving them; a settings file
+ * on the boot partition must be applied (or its mistakes shown); the partition table, the boot
+ * partition's files and the enabled units must match the golden descriptions in expected/.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  OUT, REPO, Vm, bootFiles, buildImage, partitionTable, putBootFile, readBootFile, readScreen, scratchCopy, screenBusyness,
+  type Arch, type BuiltImage,
+} from './appliance.js';
+
+const EXPECTED = join(REPO, 'test/image/expected');
+const PROBE = readFileSync(join(REPO, 'test/image/probe.sh'), 'utf8');
+const READY = /THINKIOSK-KIOSK-READY page loaded/;
+/** TCG emulation of a whole Pi booting Chromium: minutes, not seconds. */
+const BOOT_SECONDS = 900;
+const built = new Map<Arch, BuiltImage>();
+const metrics: Record<string, unknown> = {};
+
+mkdirSync(OUT, { recursive: true });
+const progress = (arch: Arch) => (line: string): void => {
+  appendFileSync(join(OUT, `build-${arch}.log`), `${line}\n`);
+  process.stderr.write(`[image ${arch}] ${line}\n`);
+};
+const saveMetrics = (): void => writeFileSync(join(OUT, 'metrics.json'), JSON.stringify(metrics, null, 2));
+
+function image(arch: Arch): BuiltImage {
+  const result = built.get(arch);
+  assert.ok(result, `the ${arch} image was not built (see the build test above)`);
+  return result;
+}
+
+/** sfdisk -J with what legitimately changes between builds (paths, the root's size) named instead. */
+function normalizedTable(table: unknown, img: string): unknown {
+  const text = JSON.stringify(table).split(img).join('IMG');
+  const parsed = JSON.parse(text) as { partitiontable: { partitions: { start: number; size: number | string }[] } };
+  const [, root, data] = parsed.partitiontable.partitions;
+  assert.ok(root && data, 'three partitions');
+  assert.equal(data.start, root.start + (root.size as number), 'the settings partition follows the root partition');
+  assert.equal(root.start % 8192, 0, 'the root partition starts on a 4 MiB boundary');
+  assert.equal((root.size as number) % 8192, 0, 'the root partition ends on a 4 MiB boundary');
+  root.size = 'ROOT-SIZE';
+  (data as { start: number | string }).start = 'AFTER-ROOT';
+  return parsed;
+}
+
+function expectedLines(name: string): string[] {
+  return readFileSync(join(EXPECTED, name), 'utf8').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+}
+
+async function checkBuild(arch: Arch): Promise<void> {
+  const result = await buildImage(arch, progress(arch));
+  built.set(arch, result);
+  metrics[`${arch}-build-seconds`] = result.seconds;
+  const base = result.img;
+  for (const suffix of ['.xz', '.bmap', '.xz.sha256']) assert.ok(readFileSync(base + suffix).length > 0, `${base}${suffix} exists`);
+  execFileSync('sha256sum', ['-c', `${base.split('/').pop()}.xz.sha256`], { cwd: OUT, stdio: 'ignore' });
+  const manifest = readFileSync(base.replace(/\.img$/, '.manifest'), 'utf8');
+  assert.match(manifest, /^kiosk-shell: (browser|electron)$/m, 'the manifest says which kiosk shell the image runs');
+  for (const pkg of ['chromium', 'cage', 'seatd', 'nodejs', 'freerdp3-x11', 'virt-viewer', 'pipewire', 'network-manager', 'dnsmasq-base', 'fonts-wqy-microhei']) {
+    assert.match(manifest, new RegExp(`^${pkg} \\S+ (${arch}|all)$`, 'm'), `${pkg} is in the ${arch} image`);
+  }
+  metrics[`${arch}-xz-mib`] = Math.round(readFileSync(base + '.xz').length / 1048576);
+  metrics[`${arch}-installed-mib`] = Math.round(Number(/^root-installed-bytes: (\d+)/m.exec(manifest)?.[1]) / 1048576);
+  metrics[`${arch}-kiosk-shell`] = /^kiosk-shell: (\S+)/m.exec(manifest)?.[1];
+  saveMetrics();
+  assert.match(result.log, /image: .*\.img\.xz .* in \d+s/, 'the build ends with a one-line summary');
+}
+
+async function checkGolden(arch: Arch): Promise<void> {
+  const { img } = image(arch);
+  const table = normalizedTable(await partitionTable(img), img);
+  assert.deepEqual(table, JSON.parse(readFileSync(join(EXPECTED, `partitions.json`), 'utf8')), 'partition table (sfdisk -J)');
+  assert.deepEqual(await bootFiles(img), expectedLines(`boot-files-${arch}.txt`), 'files on the boot partition');
+}
+
+function checkProbeBasics(report: Map<string, string[]>, arch: Arch): void {
+  const one = (key: string): string => report.get(key)?.[0] ?? '(missing)';
+  assert.equal(one('kiosk-ready'), 'yes');
+  assert.match(one('root'), /^overlay rw/, '/ is the RAM overlay');
+  assert.match(one('root-ro'), /LABEL=TKROOT|\/dev\/\S+2 ext4 ro,/, 'the root partition underneath');
+  assert.match(one('root-ro'), / ext4 ro[,]/, 'the root partition is mounted read-only');
+  assert.equal(one('root-ro-writable'), 'no', 'nothing can write to the root partition');
+  assert.equal(one('boot-writable'), 'no', 'the boot partition is read-only');
+  assert.match(one('data'), / ext4 rw,/, 'the settings partition is writable');
+  assert.match(one('journal'), /^\/run\/log\/journal\//, 'the journal is in RAM');
+  assert.match(one('kiosk-user'), /^uid=\d+\(kiosk\) .*\(video\)/, 'the kiosk user');
+  assert.doesNotMatch(one('kiosk-user'), /\((sudo|root|wheel)\)/, 'the kiosk user is unprivileged');
+  for (const program of ['cage', 'node', 'chromium']) assert.match(one('kiosk-processes'), new RegExp(program), `${program} runs as the kiosk user`);
+  assert.equal(one('passwords').trim(), '', 'no account has a password');
+  assert.notEqual(one('ssh'), 'active', 'SSH is off without a key');
+  assert.equal(one('default-target'), 'graphical.target');
+  assert.deepEqual((report.get('enabled') ?? []).sort(), expectedLines(`enabled-units-${arch}.txt`), 'enabled units');
+  assert.equal(one('failed').replace(/kernel-command-line\.service/, '').trim(), '', 'no unit failed');
+}
+
+async function bootToReady(vm: Vm, arch: Arch, label: string): Promise<number> {
+  await vm.waitFor(READY, BOOT_SECONDS);
+  const seconds = vm.secondsSinceStart();
+  metrics[`${arch}-${label}-boot-to-ready-seconds`] = Math.round(seconds);
+  saveMetrics();
+  return seconds;
+}
+
+async function screen(vm: Vm, name: string): Promise<string> {
+  // Chromium paints a moment after the page reports loaded.
+  await new Promise((done) => setTimeout(done, 5000));
+  const ppm = await vm.screendump(join(OUT, `${name}.ppm`));
+  assert.ok(screenBusyness(ppm) > 0.02, 'the screen is not blank');
+  return readScreen(ppm);
+}
+
+// Both at once: the arm64 build spends most of its time in one emulated dpkg, so the amd64 build
+// fits on the second core.
+test('arm64 and amd64 images build from Debian trixie, side by side (reused when nothing that goes into them changed)', { timeout: 80 * 60_000 }, async () => {
+  const results = await Promise.allSettled([checkBuild('arm64'), checkBuild('amd64')]);
+  const failures = results.flatMap((result) => (result.status === 'rejected' ? [String(result.reason)] : []));
+  assert.deepEqual(failures, []);
+});
+
+test('arm64 image: partition table and boot files match the golden descriptions', async () => {
+  await checkGolden('arm64');
+});
+
+let arm64Disk = '';
+test('arm64 boots under QEMU to the setup screen: read-only root, kiosk as an unprivileged user; settings survive a pulled plug mid-write', { timeout: 30 * 60_000 }, async () => {
+  // 512 MiB more "card" than the image, for the first boot to grow the settings partition into.
+  arm64Disk = scratchCopy(image('arm64').img, 'arm64.img', 512);
+  await putBootFile(arm64Disk, 'thinkiosk-probe.sh', PROBE);
+  const vm = new Vm('arm64', arm64Disk, { cmdline: ['thinkiosk.probe=write-loop'] });
+  try {
+    await bootToReady(vm, 'arm64', 'first');
+    const text = await screen(vm, 'arm64-setup');
+    assert.match(text, /Connect this kiosk to your desktop controller/i, `setup screen expected, the screen reads: ${text}`);
+    const report = await vm.probeReport(300);
+    checkProbeBasics(report, 'arm64');
+    assert.equal(report.get('overlay-forgot')?.[0], 'yes');
+    assert.equal(report.get('data-grown')?.[0], 'yes', 'the first boot grew the settings partition');
+    assert.ok(Number(report.get('data-size-mib')?.[0]) > 400, `the settings partition grew to the card (${report.get('data-size-mib')?.[0]} MiB)`);
+    metrics['arm64-memory-used-mib-setup-screen'] = Number(report.get('memory-used-mib')?.[0]);
+    // Pulled plug while the kiosk's settings store is being written over and over.
+    await vm.waitFor(/probe: wrote 1\b/, 300);
+    const firstWrite = Date.now();
+    await vm.waitFor(/probe: wrote 20\b/, 300);
+    while (Date.now() - firstWrite < 8000) await new Promise((done) => setTimeout(done, 500));
+    await vm.kill();
+    const writes = [...vm.console().matchAll(/probe: wrote (\d+)/g)].map((match) => Number(match[1]));
+    metrics['arm64-writes-before-kill'] = Math.max(...writes);
+  } finally {
+    await vm.kill();
+    saveMetrics();
+  }
+});
+
+test('arm64 after the pulled plug: settings intact; a settings file gives the login screen, host name, time zone, hashed PIN', { timeout: 30 * 60_000 }, async () => {
+  assert.ok(arm64Disk, 'the first boot ran');
+  await putBootFile(arm64Disk, 'thinkiosk.conf', [
+    '# written by the image test', 'controller = http://preset.example:8480', 'admin_pin = 2468', 'hostname = lab3-kiosk-07',
+    'timezone = Asia/Shanghai', 'keyboard = de', 'keyboard_variant = nodeadkeys', '',
+  ].join('\r\n'));
+  const vm = new Vm('arm64', arm64Disk);
+  try {
+    await bootToReady(vm, 'arm64', 'second');
+    const text = await screen(vm, 'arm64-login');
+    assert.match(text, /Log ?in/i, `login screen expected, the screen reads: ${text}`);
+    assert.match(text, /from http:\/\/preset\.example:8480/i, `the preset controller on the login screen, the screen reads: ${text}`);
+    const report = await vm.probeReport(300);
+    checkProbeBasics(report, 'arm64');
+    assert.equal(report.get('overlay-forgot')?.[0], 'yes', 'what the last boot wrote to / is gone');
+    const settings = JSON.parse(report.get('settings')?.[0] ?? 'null') as { idleLogoutSeconds: number; controllerUrl: string; adminPinHash: string | null };
+    assert.ok(settings, 'the settings file is valid JSON after the pulled plug');
+    assert.ok(settings.idleLogoutSeconds >= 60 && settings.idleLogoutSeconds % 60 === 0, `the settings hold one of the saved values (${settings.idleLogoutSeconds})`);
+    assert.equal(settings.controllerUrl, 'http://preset.example:8480');
+    assert.match(settings.adminPinHash ?? '', /^scrypt\$/, 'the kiosk holds the PIN hash');
+    assert.equal(report.get('hostname')?.[0], 'lab3-kiosk-07');
+    assert.equal(report.get('timezone')?.[0], '/usr/share/zoneinfo/Asia/Shanghai');
+    assert.match(report.get('kiosk-env')?.[0] ?? '', /XKB_DEFAULT_LAYOUT=de XKB_DEFAULT_VARIANT=nodeadkeys/);
+    assert.equal(report.get('preset-problem'), undefined, 'no problems with a valid settings file');
+    metrics['arm64-memory-used-mib-login-screen'] = Number(report.get('memory-used-mib')?.[0]);
+    metrics['arm64-kiosk-ready-after-kernel-start-seconds'] = Number(report.get('kiosk-ready-after')?.[0]);
+  } finally {
+    await vm.kill();
+    saveMetrics();
+  }
+  const conf = await readBootFile(arm64Disk, 'thinkiosk.conf');
+  assert.match(conf, /^admin_pin = scrypt\$\d+\$\d+\$\d+\$\S+\$\S+\r?$/m, 'the plain PIN in thinkiosk.conf was replaced by its hash');
+  assert.doesNotMatch(conf, /2468/, 'the plain PIN is gone from the card');
+});
+
+test('amd64 image: partition table and boot files match the golden descriptions', async () => {
+  await checkGolden('amd64');
+});
+
+test('amd64 boots under QEMU; an invalid settings file shows its problems instead of a dead box', { timeout: 30 * 60_000 }, async (t) => {
+  const disk = scratchCopy(image('amd64').img, 'amd64.img');
+  await putBootFile(disk, 'thinkiosk-probe.sh', PROBE);
+  await putBootFile(disk, 'thinkiosk.conf', ['language = fr', 'timezone = Mars/Olympus_Mons', 'hostname = bad_host!', 'frobnicate = 1', ''].join('\n'));
+  const vm = new Vm('amd64', disk);
+  try {
+    await bootToReady(vm, 'amd64', 'first');
+    const text = await screen(vm, 'amd64-setup-problems');
+    assert.match(text, /Connect this kiosk/i, `setup screen expected, the screen reads: ${text}`);
+    assert.match(text, /settings file on the boot partition has a problem/i, `the problem notice, the screen reads: ${text}`);
+    assert.match(text, /language must be en or zh-CN/i, `the kiosk's own problem, the screen reads: ${text}`);
+    const report = await vm.probeReport(300);
+    checkProbeBasics(report, 'amd64');
+    const problems = report.get('preset-problem') ?? [];
+    assert.equal(problems.length, 3, `the image's three problems: ${problems.join(' | ')}`);
+    assert.match(problems.join('\n'), /line 2: timezone must be/);
+    assert.match(problems.join('\n'), /line 3: hostname must be/);
+    assert.match(problems.join('\n'), /line 4: unknown key "frobnicate"/);
+    assert.match(vm.console(), /thinkiosk-preset: PROBLEM thinkiosk\.conf line 2/, 'the problems are on the serial console too');
+    assert.equal(report.get('hostname')?.[0], 'thinkiosk', 'a bad host name is not applied');
+    metrics['amd64-memory-used-mib-setup-screen'] = Number(report.get('memory-used-mib')?.[0]);
+    await t.test('the image\'s own problems are on the screen too (once the kiosk shows THINKIOSK_PRESET_PROBLEMS)', { todo: true }, () => {
+      assert.match(text, /timezone must be/i);
+    });
+  } finally {
+    await vm.kill();
+    saveMetrics();
+  }
+});

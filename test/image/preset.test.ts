@@ -1,0 +1,98 @@
+/**
+ * The image's first-boot settings step (rootfs-overlay/usr/lib/thinkiosk/apply-preset), run on
+ * this machine against a directory tree (THINKIOSK_ROOT) instead of a booted image: valid values
+ * are applied, wrong ones become sentences naming the line, and a plain admin PIN is replaced by
+ * its hash in the file itself. The booted image runs the same script (test/image/image.test.ts).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { verifyPin } from '../../app/core/system/admin-pin.js';
+import { REPO } from './appliance.js';
+
+const SCRIPT = join(REPO, 'rootfs-overlay/usr/lib/thinkiosk/apply-preset');
+
+/** A minimal tree with what the script looks things up in (time zones, keyboard layouts). */
+function fakeRoot(conf?: string | Buffer): string {
+  const root = mkdtempSync(join(tmpdir(), 'thinkiosk-preset-'));
+  for (const dir of ['boot/firmware', 'etc', 'usr/share/zoneinfo/Asia', 'usr/share/X11/xkb/symbols', 'var/lib/thinkiosk']) mkdirSync(join(root, dir), { recursive: true });
+  writeFileSync(join(root, 'usr/share/zoneinfo/Asia/Shanghai'), '');
+  writeFileSync(join(root, 'usr/share/X11/xkb/symbols/de'), 'xkb_symbols "basic" {};\nxkb_symbols "nodeadkeys" {};\n');
+  writeFileSync(join(root, 'etc/hosts'), '127.0.0.1\tlocalhost\n127.0.1.1\tthinkiosk\n');
+  writeFileSync(join(root, 'etc/hostname'), 'thinkiosk\n');
+  if (conf !== undefined) writeFileSync(join(root, 'boot/firmware/thinkiosk.conf'), conf);
+  return root;
+}
+
+function applyPreset(root: string): string {
+  return execFileSync('sh', [SCRIPT], { env: { ...process.env, THINKIOSK_ROOT: root, THINKIOSK_APP: REPO }, encoding: 'utf8' });
+}
+
+const read = (root: string, path: string): string => readFileSync(join(root, path), 'utf8');
+
+test('apply-preset: a valid file is applied (host name, time zone, keyboard, Wi-Fi, boot server, SSH) and reports no problem', () => {
+  const root = fakeRoot([
+    '# kiosk', 'controller = https://desktops.example.org', 'language = zh-CN', 'hostname = lab3-kiosk-07', 'timezone = Asia/Shanghai',
+    'keyboard = de', 'keyboard_variant = nodeadkeys', 'wifi_ssid = "Lab 3"', 'wifi_password = correct horse', 'boot_server = on',
+    'ssh_key = ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE9vEX1kBQ1W8YzW1d7FjvE1sFJxqg5vXbq0a3z6r2Xr admin@laptop', '',
+  ].join('\n'));
+  const output = applyPreset(root);
+  assert.doesNotMatch(output, /PROBLEM/);
+  assert.equal(read(root, 'run/thinkiosk/preset-problems.txt'), '');
+  assert.equal(read(root, 'etc/hostname'), 'lab3-kiosk-07\n');
+  assert.match(read(root, 'etc/hosts'), /^127\.0\.1\.1\tlab3-kiosk-07$/m);
+  assert.equal(readlinkSync(join(root, 'etc/localtime')), '/usr/share/zoneinfo/Asia/Shanghai');
+  assert.equal(read(root, 'run/thinkiosk/kiosk.env'), 'XKB_DEFAULT_LAYOUT=de\nXKB_DEFAULT_VARIANT=nodeadkeys\n');
+  const wifi = read(root, 'run/NetworkManager/system-connections/thinkiosk-preset-wifi.nmconnection');
+  assert.match(wifi, /^ssid=Lab 3$/m);
+  assert.match(wifi, /^psk=correct horse$/m);
+  assert.ok(existsSync(join(root, 'run/thinkiosk/boot-server.on')));
+  assert.ok(existsSync(join(root, 'run/thinkiosk/ssh.on')));
+  assert.match(read(root, 'root/.ssh/authorized_keys'), /^ssh-ed25519 AAAA\S+ admin@laptop$/m);
+  assert.ok(existsSync(join(root, 'var/lib/thinkiosk/ssh/ssh_host_ed25519_key')), 'a host key made for this card');
+});
+
+test('apply-preset: wrong values become sentences naming the line; nothing wrong is applied', () => {
+  const root = fakeRoot([
+    'hostname = bad_host!', 'timezone = Mars/Olympus_Mons', 'timezone = ../../etc/passwd', 'keyboard = klingon', 'boot_server = maybe',
+    'wifi_password = short', 'ssh_key = not a key', 'frobnicate = 1', 'this line has no equals sign', 'language = fr', '',
+  ].join('\n'));
+  applyPreset(root);
+  const problems = read(root, 'run/thinkiosk/preset-problems.txt').trim().split('\n');
+  assert.deepEqual(problems.map((line) => /^thinkiosk\.conf line (\d+):/.exec(line)?.[1]), ['1', '2', '3', '4', '5', '6', '7', '8', '9']);
+  assert.match(problems[0]!, /hostname must be/);
+  assert.match(problems[1]!, /timezone must be a time zone like Europe\/Berlin/);
+  assert.match(problems[3]!, /keyboard must be a keyboard layout/);
+  assert.match(problems[4]!, /boot_server must be on or off/);
+  assert.match(problems[5]!, /wifi_password must be 8 to 63 characters/);
+  assert.match(problems[6]!, /ssh_key must be one public key line/);
+  assert.match(problems[7]!, /unknown key "frobnicate"/);
+  assert.match(problems[8]!, /is not of the form key = value/);
+  assert.equal(read(root, 'etc/hostname'), 'thinkiosk\n');
+  assert.ok(!existsSync(join(root, 'etc/localtime')));
+  assert.ok(!existsSync(join(root, 'run/thinkiosk/ssh.on')), 'no SSH without a valid key');
+  assert.ok(!existsSync(join(root, 'run/thinkiosk/boot-server.on')));
+});
+
+test('apply-preset: a plain admin PIN is replaced by its scrypt hash in the file (Windows line ends and BOM kept readable)', async () => {
+  const root = fakeRoot(Buffer.from('\uFEFFcontroller = https://d.example\r\nadmin_pin = 2468\r\nlanguage = en\r\n', 'utf8'));
+  applyPreset(root);
+  const conf = read(root, 'boot/firmware/thinkiosk.conf');
+  const hash = /^admin_pin = (scrypt\$\S+)$/m.exec(conf)?.[1];
+  assert.ok(hash, `hashed PIN line in: ${conf}`);
+  assert.ok(await verifyPin('2468', hash));
+  assert.match(conf, /controller = https:\/\/d\.example\r\n/, 'the other lines are untouched');
+  assert.equal(read(root, 'run/thinkiosk/preset-problems.txt'), '');
+  // A second boot leaves the hash as it is.
+  applyPreset(root);
+  assert.equal(read(root, 'boot/firmware/thinkiosk.conf'), conf);
+});
+
+test('apply-preset: no settings file means defaults and no problems', () => {
+  const root = fakeRoot();
+  assert.match(applyPreset(root), /no thinkiosk\.conf/);
+  assert.equal(read(root, 'run/thinkiosk/preset-problems.txt'), '');
+});

@@ -1,0 +1,55 @@
+#!/bin/sh
+# Test probe for a booted thinkiosk image. test/image puts this file on the boot partition of a
+# scratch copy of the image and starts it with systemd.run= on the kernel command line (QEMU's
+# -append): nothing test-only is built into the image. It waits for the kiosk, then reports what
+# the tests check, one "probe: key value" line each, on the serial console.
+# thinkiosk.probe=write-loop on the command line: afterwards keep saving the kiosk's settings until
+# QEMU is killed (the pulled-plug test).
+# Output goes through the journal to the console (the unit's StandardOutput=journal+console): a
+# /dev/console held open from early boot is hung up when the serial getty starts.
+p() { echo "probe: $*"; }
+# (the kiosk runs in its login session, so its lines are not under the unit's name in the journal)
+ready() { journalctl -b -o cat 2>/dev/null | grep -q "THINKIOSK-KIOSK-READY page"; }
+i=0
+until ready || [ $i -ge 450 ]; do sleep 2; i=$((i + 1)); done
+echo "===PROBE-BEGIN==="
+ready && p "kiosk-ready yes" || p "kiosk-ready no"
+p "uname $(uname -m) $(uname -r)"
+p "root $(findmnt -no FSTYPE,OPTIONS /)"
+p "root-ro $(findmnt -no SOURCE,FSTYPE,OPTIONS /media/root-ro)"
+p "data $(findmnt -no SOURCE,FSTYPE,OPTIONS /var/lib/thinkiosk)"
+p "boot $(findmnt -no SOURCE,FSTYPE,OPTIONS /boot/firmware)"
+if touch /media/root-ro/probe 2>/dev/null; then p "root-ro-writable yes"; else p "root-ro-writable no"; fi
+if [ -e /etc/probe-was-here ]; then p "overlay-forgot no"; else p "overlay-forgot yes"; fi
+touch /etc/probe-was-here
+if touch /boot/firmware/probe 2>/dev/null; then p "boot-writable yes"; rm -f /boot/firmware/probe; else p "boot-writable no"; fi
+p "data-size-mib $(( $(findmnt -bno SIZE /var/lib/thinkiosk) / 1048576 ))"
+p "data-grown $([ -e /var/lib/thinkiosk/.grown ] && echo yes || echo no)"
+p "journal $(journalctl --header 2>/dev/null | sed -n 's/^File path: //p' | head -1)"
+p "kiosk-user $(id kiosk 2>&1)"
+p "kiosk-processes $(ps -u kiosk -o comm= | sort -u | tr '\n' ' ')"
+p "passwords $(awk -F: '$2 !~ /^[!*]/ {print $1}' /etc/shadow | tr '\n' ' ')"
+p "ssh $(systemctl is-active ssh.service)"
+p "hostname $(hostname)"
+p "timezone $(readlink /etc/localtime)"
+p "kiosk-env $(tr '\n' ' ' </run/thinkiosk/kiosk.env 2>/dev/null)"
+while IFS= read -r line; do p "preset-problem $line"; done </run/thinkiosk/preset-problems.txt
+for u in $(systemctl list-unit-files --state=enabled --no-legend --type=service | awk '{print $1}'); do p "enabled $u"; done
+p "default-target $(systemctl get-default)"
+p "failed $(systemctl --failed --no-legend --plain | awk '{print $1}' | tr '\n' ' ')"
+p "settings $(tr -d '\n' </var/lib/thinkiosk/settings/settings.json 2>/dev/null || echo missing)"
+p "fsck-data $(journalctl -b -o cat -u 'systemd-fsck@*' 2>/dev/null | grep -m1 -i 'TKDATA\|clean\|recover' || echo none)"
+p "memory-used-mib $(free -m | awk '/^Mem:/ {print $3}')"
+p "kiosk-ready-after $(journalctl -b -o short-monotonic 2>/dev/null | grep -m1 "THINKIOSK-KIOSK-READY page" | sed 's/^\[ *\([0-9.]*\)\].*/\1/')"
+echo "===PROBE-END==="
+
+if grep -q thinkiosk.probe=write-loop /proc/cmdline; then
+  # The kiosk's own settings store (conf: write to a temporary file, fsync, rename), as the kiosk user.
+  runuser -u kiosk -- node --input-type=module -e "
+    const { Settings } = await import('/opt/thinkiosk/dist/app/core/settings.js');
+    const settings = new Settings('/var/lib/thinkiosk/settings');
+    for (let i = 1; ; i++) {
+      settings.update({ controllerUrl: 'http://saved.example:8480', idleLogoutSeconds: i * 60 });
+      console.log('probe: wrote ' + i);
+    }" 2>&1
+fi
