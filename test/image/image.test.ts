@@ -171,7 +171,7 @@ test('arm64 after the pulled plug: settings intact; a settings file gives the lo
     await bootToReady(vm, 'arm64', 'second');
     const text = await screen(vm, 'arm64-login');
     assert.match(text, /Log ?in/i, `login screen expected, the screen reads: ${text}`);
-    assert.match(text, /from http:\/\/preset\.example:8480/i, `the preset controller on the login screen, the screen reads: ${text}`);
+    assert.match(text, /Desktops from http:\/\/preset\.example/i, `the preset controller on the login screen, the screen reads: ${text}`);
     const report = await vm.probeReport(300);
     checkProbeBasics(report, 'arm64');
     assert.equal(report.get('overlay-forgot')?.[0], 'yes', 'what the last boot wrote to / is gone');
