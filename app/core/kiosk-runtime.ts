@@ -4,7 +4,7 @@
  * with calls over IPC (`rpcOverHttp: false`), the browser shell with calls over HTTP.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,6 +76,11 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
     }
   }
 
+  // The image's own preset keys (Wi-Fi, time zone, host name...) are checked at boot by the image,
+  // which leaves its findings in this file: shown on the same setup screen as the kiosk's own.
+  const imageProblems = readImageProblems(process.env.THINKIOSK_PRESET_PROBLEMS);
+  if (imageProblems) presetProblem = presetProblem ? `${presetProblem}\n${imageProblems}` : imageProblems;
+
   const relay = new ConsoleRelay({ caFile: settings.read().caFile, onLog: (message) => log('warn', message) });
   const service = new KioskService({
     settings, relay, log, presetProblem,
@@ -120,4 +125,14 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
 async function defaultNativeViewers(): Promise<NativeViewers> {
   const { createNativeViewers } = await import('./native-viewers.js');
   return createNativeViewers();
+}
+
+function readImageProblems(file: string | undefined): string | null {
+  if (!file) return null;
+  try {
+    const text = readFileSync(file, 'utf8').trim();
+    return text ? text.slice(0, 4000) : null;
+  } catch {
+    return null; // no file: no problems
+  }
 }

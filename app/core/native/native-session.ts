@@ -71,7 +71,7 @@ export class NativeLauncher {
       const t = parsed.data;
       void session.run({
         command: this.options.binaries?.xfreerdp ?? 'xfreerdp',
-        missing: { outcome: 'client-missing', message: 'The RDP viewer (xfreerdp) is not installed on this kiosk. Ask your administrator to install the Debian package freerdp2-x11.' },
+        missing: { outcome: 'client-missing', message: 'The RDP viewer (xfreerdp) is not installed on this kiosk. Ask your administrator to install the Debian package freerdp2-x11 (Debian 12) or freerdp3-x11 (Debian 13).' },
         args: freerdpArgs(t, this.options.rdpCertificates ?? 'tofu'),
         parser: new FreerdpOutput(t.host, t.port),
         answer: (partial) => freerdpPromptReply(partial, t),
