@@ -4,7 +4,10 @@
 #                         (brought up unless one is already running);
 #   kiosk-bench           Connect → first correct frame through the kiosk vs a bare viewer, per
 #                         protocol, and the kiosk's memory (real local desktops, no cloud);
-#   native-viewers-bench  xfreerdp / remote-viewer start-up and memory.
+#   native-viewers-bench  xfreerdp / remote-viewer start-up and memory;
+#   image-bench           the arm64 image vs a minimal Debian from the same recipe: sizes, build
+#                         time, boot to ready vs to a login prompt in QEMU, memory (needs root; run
+#                         after the cloud is stopped, whose load would slow the emulated boots).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=""
@@ -16,4 +19,5 @@ node dist/bench/controller-bench.js || status=$?
 node dist/bench/kiosk-bench.js || status=$?
 node dist/bench/native-viewers-bench.js || status=$?
 [ -n "$started" ] && scripts/test-cloud/up.sh down >/dev/null 2>&1
+node dist/bench/image-bench.js || status=$?
 exit $status

@@ -7,8 +7,11 @@ SUITE=trixie
 MIRROR=${THINKIOSK_MIRROR:-http://deb.debian.org/debian}
 SECURITY_MIRROR=${THINKIOSK_SECURITY_MIRROR:-http://deb.debian.org/debian-security}
 
+# The kiosk's packages, or the minimal variant's (the system part alone: the benchmark's baseline).
+variant_list() { [ "${VARIANT:-kiosk}" = minimal ] && echo "$IMAGE_DIR/packages/minimal.list" || echo "$IMAGE_DIR/packages/common.list"; }
+
 package_list() { # the packages for $ARCH, comma-separated
-  grep -hv '^\s*#' "$IMAGE_DIR/packages/common.list" "$IMAGE_DIR/packages/$ARCH.list" | awk 'NF {print $1}' | paste -sd, -
+  grep -hv '^\s*#' "$(variant_list)" "$IMAGE_DIR/packages/$ARCH.list" | awk 'NF {print $1}' | paste -sd, -
 }
 
 # Bump when the mmdebstrap command below changes what it produces (its inputs are hashed anyway).
@@ -16,19 +19,21 @@ BASE_RECIPE=1
 
 base_key() {
   { echo "$BASE_RECIPE $SUITE $ARCH $MIRROR $SECURITY_MIRROR"
-    hash_inputs "$IMAGE_DIR/packages/common.list" "$IMAGE_DIR/packages/$ARCH.list" "$REPO_DIR/rootfs-overlay/etc/initramfs-tools"
+    hash_inputs "$(variant_list)" "$IMAGE_DIR/packages/$ARCH.list" "$REPO_DIR/rootfs-overlay/etc/initramfs-tools"
   } | sha256sum | cut -c1-16
 }
 
 build_base_rootfs() {
-  local key dir
-  key=$(base_key); dir="$WORK_ROOT/base/$ARCH-$key"
-  BASE_ROOTFS="$dir/rootfs"
+  local key dir prefix=${CACHE_PREFIX:-$ARCH} t0
+  t0=$(date +%s)
+  key=$(base_key); dir="$WORK_ROOT/base/$prefix-$key"
+  BASE_ROOTFS="$dir/rootfs" BASE_DIR=$dir BASE_REUSED=yes
   if [ -f "$dir/complete" ]; then
     log "   reusing the base root file system $dir (inputs unchanged)"
     return 0
   fi
-  rm -rf "$WORK_ROOT/base/$ARCH-"*  # one base per architecture is enough
+  BASE_REUSED=no
+  rm -rf "$WORK_ROOT/base/$prefix-"*  # one base per architecture (and variant) is enough
   mkdir -p "$dir" "$WORK_ROOT/apt-cache/$ARCH"
   if [ "$ARCH" = arm64 ] && [ "$(dpkg --print-architecture)" != arm64 ]; then
     update-binfmts --enable qemu-aarch64 >/dev/null 2>&1 || true
@@ -71,6 +76,7 @@ build_base_rootfs() {
   fi
   ls "$dir/rootfs"/boot/initrd.img-* >/dev/null 2>&1 || die "no initramfs was built (see $dir/mmdebstrap.log)"
   awk '/^Package: /{p=$2} /^Version: /{v=$2} /^Architecture: /{a=$2} /^$/{if (p) print p, v, a; p=""}' "$dir/rootfs/var/lib/dpkg/status" | sort >"$dir/packages.txt"
+  echo "$(( $(date +%s) - t0 ))" >"$dir/build-seconds"  # the build's own record (bench/image-bench.ts)
   touch "$dir/complete"
   log "   base root file system: $(du -sxh "$dir/rootfs" | cut -f1), $(wc -l <"$dir/packages.txt") packages"
 }

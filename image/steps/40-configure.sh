@@ -11,6 +11,26 @@ configure_rootfs() {
   ROOTFS="$WORK_DIR/rootfs"
   rm -rf "$ROOTFS"
   cp -a "$BASE_ROOTFS" "$ROOTFS"
+  if [ "${VARIANT:-kiosk}" = minimal ]; then configure_minimal; else configure_kiosk; fi
+
+  # Nothing that must differ between cards or that nobody may have: SSH host keys (made on the
+  # card), the machine id (made at every boot), passwords (root stays locked).
+  rm -f "$ROOTFS"/etc/ssh/ssh_host_*
+  : >"$ROOTFS/etc/machine-id"; rm -f "$ROOTFS/var/lib/dbus/machine-id"
+  awk -F: '$2 != "*" && $2 != "!" && $2 !~ /^!/ {bad=1; print "account with a password: " $1} END {exit bad}' "$ROOTFS/etc/shadow" \
+    || die "the image would have an account with a password"
+  # The root never changes on the card: no package lists, no apt caches.
+  rm -rf "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/cache/apt/*.bin "$ROOTFS"/var/cache/apt/archives/*.deb
+  # The boot partition is mounted here; its files go to the FAT partition (step "boot files").
+  BOOT_FROM_ROOTFS="$WORK_DIR/rootfs-boot"
+  rm -rf "$BOOT_FROM_ROOTFS"; mkdir -p "$BOOT_FROM_ROOTFS"
+  [ -d "$ROOTFS/boot/firmware" ] && mv "$ROOTFS/boot/firmware" "$BOOT_FROM_ROOTFS/firmware"
+  mkdir -p "$ROOTFS/boot/firmware" "$ROOTFS/var/lib/thinkiosk" "$ROOTFS/media/root-ro" "$ROOTFS/media/root-rw"
+  if [ "${VARIANT:-kiosk}" = minimal ]; then log "   root file system: $(du -sxh "$ROOTFS" | cut -f1) (minimal: no kiosk)"
+  else log "   root file system: $(du -sxh "$ROOTFS" | cut -f1), kiosk user $(grep '^kiosk:' "$ROOTFS/etc/passwd" | cut -d: -f3)"; fi
+}
+
+configure_kiosk() {
   # Owned by root whoever checked out the repository; symlinked directories (/lib -> usr/lib) kept.
   tar -C "$REPO_DIR/rootfs-overlay" --owner=0 --group=0 -cf - . | tar -C "$ROOTFS" -xpf - --keep-directory-symlink
   log "   rootfs-overlay: $(find "$REPO_DIR/rootfs-overlay" -type f -o -type l | wc -l) files"
@@ -26,19 +46,15 @@ configure_rootfs() {
   local unit
   for unit in $DISABLED_UNITS; do systemctl --root="$ROOTFS" disable "$unit" >/dev/null 2>&1 || true; done
   systemctl --root="$ROOTFS" set-default graphical.target >/dev/null 2>&1
+}
 
-  # Nothing that must differ between cards or that nobody may have: SSH host keys (made on the
-  # card), the machine id (made at every boot), passwords (root stays locked).
-  rm -f "$ROOTFS"/etc/ssh/ssh_host_*
-  : >"$ROOTFS/etc/machine-id"; rm -f "$ROOTFS/var/lib/dbus/machine-id"
-  awk -F: '$2 != "*" && $2 != "!" && $2 !~ /^!/ {bad=1; print "account with a password: " $1} END {exit bad}' "$ROOTFS/etc/shadow" \
-    || die "the image would have an account with a password"
-  # The root never changes on the card: no package lists, no apt caches.
-  rm -rf "$ROOTFS"/var/lib/apt/lists/* "$ROOTFS"/var/cache/apt/*.bin "$ROOTFS"/var/cache/apt/archives/*.deb
-  # The boot partition is mounted here; its files go to the FAT partition (step "boot files").
-  BOOT_FROM_ROOTFS="$WORK_DIR/rootfs-boot"
-  rm -rf "$BOOT_FROM_ROOTFS"; mkdir -p "$BOOT_FROM_ROOTFS"
-  [ -d "$ROOTFS/boot/firmware" ] && mv "$ROOTFS/boot/firmware" "$BOOT_FROM_ROOTFS/firmware"
-  mkdir -p "$ROOTFS/boot/firmware" "$ROOTFS/var/lib/thinkiosk" "$ROOTFS/media/root-ro" "$ROOTFS/media/root-rw"
-  log "   root file system: $(du -sxh "$ROOTFS" | cut -f1), kiosk user $(grep '^kiosk:' "$ROOTFS/etc/passwd" | cut -d: -f3)"
+# The minimal variant (the benchmark's baseline): the same read-only root, disk layout, journal and
+# watchdog settings, nothing of the kiosk; systemd starts a login prompt on the serial console.
+MINIMAL_OVERLAY="etc/fstab etc/hostname etc/hosts etc/initramfs-tools etc/systemd/journald.conf.d etc/systemd/system.conf.d"
+
+configure_minimal() {
+  # shellcheck disable=SC2086
+  (cd "$REPO_DIR/rootfs-overlay" && tar --owner=0 --group=0 -cf - $MINIMAL_OVERLAY) | tar -C "$ROOTFS" -xpf - --keep-directory-symlink
+  log "   rootfs-overlay (minimal): $MINIMAL_OVERLAY"
+  systemctl --root="$ROOTFS" set-default multi-user.target >/dev/null 2>&1
 }

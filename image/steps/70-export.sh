@@ -4,7 +4,7 @@
 # never leaves a half-written image behind.
 
 export_outputs() {
-  local name="thinkiosk-$VERSION-$ARCH" dir="$CACHE_IMAGE_DIR"
+  local name=$NAME dir="$CACHE_IMAGE_DIR"
   bmaptool -q create -o "$dir/$name.img.bmap.partial" "$DISK_IMAGE" || die "bmaptool create failed"
   mv "$dir/$name.img.bmap.partial" "$dir/$name.img.bmap"
   local level=-6; [ "$FAST" = 1 ] && level=-0
@@ -17,7 +17,7 @@ export_outputs() {
     echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
     echo "debian: $SUITE ($MIRROR)"
     echo "kernel: $KERNEL_VERSION"
-    echo "kiosk-shell: $KIOSK_SHELL"
+    echo "kiosk-shell: ${KIOSK_SHELL:-none (minimal variant)}"
     echo "app: $(cd "$REPO_DIR" && git rev-parse --short HEAD 2>/dev/null || echo unknown)$(cd "$REPO_DIR" && git diff --quiet HEAD -- app contract 2>/dev/null || echo ' (with local changes)')"
     echo "image-bytes: $(stat -c %s "$DISK_IMAGE")"
     echo "xz-bytes: $(stat -c %s "$dir/$name.img.xz")"
