@@ -1,0 +1,37 @@
+/**
+ * Per-client presets: what a netbooted client finds as its `thinkiosk.conf` (the kiosk's preset
+ * file, README "Preset file"). Its initramfs asks the boot server's HTTP server for
+ * `clients/<mac>.conf` (MAC with dashes, lower case), then `clients/default.conf`, and puts the
+ * answer where the kiosk reads it. A client's own entry wins over the defaults key by key.
+ */
+import type { BootServerConfig, ClientPreset } from './config.js';
+
+export const DEFAULT_PRESET_FILE = 'default.conf';
+
+export function presetFileName(mac: string): string {
+  return `${mac.toLowerCase().replace(/:/g, '-')}.conf`;
+}
+
+/** The preset file's lines, in the kiosk's `key = value` form. */
+export function renderPreset(preset: ClientPreset, heading: string): string {
+  const lines = [`# ${heading}`, '# Written by the thinkiosk boot server from its configuration: edit that, not this file.'];
+  if (preset.controller) lines.push(`controller = ${preset.controller}`);
+  if (preset.language) lines.push(`language = ${preset.language}`);
+  if (preset.autoConnect) lines.push(`auto_connect = ${preset.autoConnect}`);
+  if (preset.idleLogoutMinutes !== undefined) lines.push(`idle_logout_minutes = ${preset.idleLogoutMinutes}`);
+  if (preset.hostname) lines.push(`hostname = ${preset.hostname}`);
+  return `${lines.join('\n')}\n`;
+}
+
+/** File name → contents for the HTTP server's clients/ directory. */
+export function renderClientPresets(config: BootServerConfig, serverAddress: string): Map<string, string> {
+  const files = new Map<string, string>();
+  files.set(DEFAULT_PRESET_FILE, renderPreset(config.defaults, `preset for every client netbooted from ${serverAddress}`));
+  for (const client of config.clients) {
+    const { mac, ...own } = client;
+    const merged: ClientPreset = { ...config.defaults };
+    for (const [key, value] of Object.entries(own)) if (value !== undefined) (merged as Record<string, unknown>)[key] = value;
+    files.set(presetFileName(mac), renderPreset(merged, `preset for the client ${mac} netbooted from ${serverAddress}`));
+  }
+  return files;
+}

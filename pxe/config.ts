@@ -1,0 +1,147 @@
+/**
+ * The boot server's configuration: how a thinkiosk box serves the LAN's diskless machines. One
+ * YAML (or JSON) file, `thinkiosk-boot-server.yaml` next to `thinkiosk.conf` on the boot
+ * partition, checked in full before anything starts: unknown keys and bad values stop the boot
+ * server with the path of each mistake. Everything has a default, so an empty file (or none)
+ * means proxy-DHCP on eth0, which leaves the site's own DHCP server in charge of addresses.
+ */
+import { readFileSync } from 'node:fs';
+import { isIPv4 } from 'node:net';
+import { z } from 'zod';
+import YAML from 'yaml';
+
+export class BootServerConfigError extends Error {}
+
+const Ipv4 = z.string().refine((text) => isIPv4(text), 'must be an IPv4 address like 192.168.1.10');
+
+/** Lower case with colons, whatever the admin typed (52-54-00-AB-CD-EF works too). */
+export const MacAddress = z.string()
+  .transform((text) => text.trim().toLowerCase().replace(/-/g, ':'))
+  .refine((mac) => /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac), 'must be a MAC address like 52:54:00:12:34:56');
+
+const Hostname = z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/, 'must be 1 to 63 letters, digits or hyphens, not starting or ending with a hyphen');
+
+/**
+ * What a netbooted client is preset with: the keys of the kiosk's own preset file (README, "Preset
+ * file") that make sense for a machine that keeps nothing. Never `boot_server`: a netbooted
+ * client does not serve others.
+ */
+export const ClientPreset = z.strictObject({
+  controller: z.string().regex(/^https?:\/\/[^\s/]+\S*$/i, 'must be an address like https://desktops.example.org').optional(),
+  language: z.enum(['en', 'zh-CN']).optional(),
+  /** The id of the desktop the kiosk opens after login when it is the user's (static inventory id or Nova server id). */
+  autoConnect: z.string().regex(/^[\w-]{1,64}$/, 'must be a desktop id: 1 to 64 letters, digits, "-" or "_"').optional(),
+  idleLogoutMinutes: z.number().int().min(0).max(1440).optional(),
+  hostname: Hostname.optional(),
+});
+export type ClientPreset = z.infer<typeof ClientPreset>;
+
+const ClientEntry = ClientPreset.extend({ mac: MacAddress });
+export type ClientEntry = z.infer<typeof ClientEntry>;
+
+const FullDhcp = z.strictObject({
+  /** The addresses this box hands out: a range inside the interface's subnet, not containing the box itself. */
+  rangeStart: Ipv4,
+  rangeEnd: Ipv4,
+  /** dnsmasq lease time: seconds, or with m/h/d, or "infinite". */
+  leaseTime: z.string().regex(/^(\d+[smhdw]?|infinite)$/, 'must be like 3600, 45m, 12h, 7d or infinite').default('12h'),
+  /** The site's router and DNS servers: what the clients need to reach the controller (never this box, which routes nothing and answers no DNS). */
+  router: Ipv4,
+  dnsServers: z.array(Ipv4).min(1, 'needs at least one DNS server (the site\'s)'),
+  domain: z.string().regex(/^[A-Za-z0-9.-]{1,253}$/, 'must be a DNS domain like lab3.example.org').optional(),
+});
+
+const RaspberryPi = z.strictObject({
+  /**
+   * Serial numbers (8 hex digits, as the Pi's boot loader asks for `<serial>/start4.elf`) that get
+   * their own TFTP directory. Pis not listed boot from the shared files at the TFTP root.
+   */
+  serials: z.array(z.string().transform((s) => s.trim().toLowerCase()).refine((s) => /^[0-9a-f]{8}$/.test(s), 'must be a Raspberry Pi serial number: 8 hex digits like 1a2b3c4d')).default([]),
+  /** false: only the Pis listed in serials boot (their boot loader finds nothing at the root). */
+  anySerial: z.boolean().default(true),
+});
+
+export const BootServerConfig = z.strictObject({
+  /** Off by default. Also turned on by `boot_server = on` in thinkiosk.conf. */
+  enabled: z.boolean().default(false),
+  /** proxy: the site's DHCP server gives addresses, this box only adds the boot information. full: this box is the DHCP server (isolated labs). */
+  mode: z.enum(['proxy', 'full']).default('proxy'),
+  interface: z.string().regex(/^[\w.:-]{1,15}$/, 'must be a network interface name like eth0').default('eth0'),
+  /** The box's address on that interface; by default the interface's first IPv4 address. */
+  address: Ipv4.optional(),
+  /** Port of the HTTP server that serves kernels, initramfs and root file systems. */
+  httpPort: z.number().int().min(1).max(65535).default(8069),
+  menu: z.strictObject({
+    /** Seconds the boot menu waits before starting the kiosk (0: at once). */
+    timeoutSeconds: z.number().int().min(0).max(600).default(5),
+  }).default({ timeoutSeconds: 5 }),
+  /** Kernel messages and the kiosk's ready line on the clients' first serial port too. */
+  serialConsole: z.boolean().default(true),
+  /** More kernel command-line words for every client, e.g. ["nomodeset"] for a graphics card that needs it. */
+  kernelArguments: z.array(z.string().regex(/^[\w.,:=/+-]{1,200}$/, 'must be one kernel command-line word like nomodeset or i915.modeset=0')).default([]),
+  /**
+   * Router advertisements without a route (lifetime 0) for the interface's IPv6 prefix: iPXE then
+   * stops waiting ~13 s for IPv6 before it boots. Only where that prefix may be advertised.
+   */
+  ipv6RouterAdvertisements: z.boolean().default(false),
+  full: FullDhcp.optional(),
+  /** Preset for every netbooted client (a client's own entry wins key by key). */
+  defaults: ClientPreset.default({}),
+  clients: z.array(ClientEntry).default([]),
+  raspberryPi: RaspberryPi.default({ serials: [], anySerial: true }),
+}).superRefine((config, ctx) => {
+  if (config.mode === 'full' && !config.full) {
+    ctx.addIssue({ code: 'custom', path: ['full'], message: 'mode "full" needs a full section: rangeStart, rangeEnd, router, dnsServers (the site\'s)' });
+  }
+  const seen = new Set<string>();
+  config.clients.forEach((client, index) => {
+    if (seen.has(client.mac)) ctx.addIssue({ code: 'custom', path: ['clients', index, 'mac'], message: `${client.mac} is listed twice` });
+    seen.add(client.mac);
+  });
+  const serials = new Set<string>();
+  config.raspberryPi.serials.forEach((serial, index) => {
+    if (serials.has(serial)) ctx.addIssue({ code: 'custom', path: ['raspberryPi', 'serials', index], message: `${serial} is listed twice` });
+    serials.add(serial);
+  });
+});
+export type BootServerConfig = z.infer<typeof BootServerConfig>;
+
+export function parseBootServerConfig(raw: unknown, source: string): BootServerConfig {
+  const parsed = BootServerConfig.safeParse(raw ?? {});
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || '(top)'}: ${issue.message}`).join('\n');
+    throw new BootServerConfigError(`invalid boot server configuration in ${source}:\n${problems}`);
+  }
+  return parsed.data;
+}
+
+/** Reads the YAML/JSON file; a missing file is the all-defaults configuration. */
+export function loadBootServerConfig(path: string): BootServerConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return parseBootServerConfig({}, `${path} (missing: defaults)`);
+    throw new BootServerConfigError(`cannot read the boot server configuration ${path}: ${(error as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = YAML.parse(text);
+  } catch (error) {
+    throw new BootServerConfigError(`boot server configuration ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
+  }
+  return parseBootServerConfig(raw, path);
+}
+
+/**
+ * `boot_server = on` in the boot partition's thinkiosk.conf (the image's switch, applied at every
+ * boot). Only that key is read here; the file's other keys belong to the image and the kiosk.
+ */
+export function bootServerSwitchedOn(presetText: string): boolean {
+  let on = false;
+  for (const raw of presetText.split(/\r?\n/)) {
+    const match = /^\s*boot_server\s*=\s*"?([^"#\s]*)"?\s*$/i.exec(raw.replace(/^\uFEFF/, ''));
+    if (match) on = ['on', 'yes', 'true', '1'].includes(match[1]!.toLowerCase());
+  }
+  return on;
+}
