@@ -3,6 +3,7 @@
 # Debian 12 machine (run as root; idempotent: installs only what is missing).
 #   scripts/install-deps.sh            everything
 #   scripts/install-deps.sh image      only what building and flashing the appliance image needs
+#   scripts/install-deps.sh pxe        the image's tools plus the boot server's (make netboot)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 CLOUD="mariadb-server python3-pymysql rabbitmq-server keystone python3-keystone python3-keystoneclient
@@ -21,8 +22,13 @@ KIOSK="tigervnc-standalone-server tigervnc-tools x11vnc xvfb x11-utils xdotool i
 # node-pty cross-built for arm64, and QEMU (TCG) to boot what was built; tesseract reads the screen.
 IMAGE="mmdebstrap qemu-user-static binfmt-support arch-test eatmydata mtools dosfstools e2fsprogs fdisk
  bmap-tools xz-utils zstd qemu-system-arm qemu-system-x86 g++-aarch64-linux-gnu tesseract-ocr tesseract-ocr-eng"
-PKGS="$CLOUD $TOOLS $KIOSK $IMAGE"
+# The boot server and its tests (make netboot, test/pxe; with the image's tools): dnsmasq (DHCP and
+# TFTP, the binary the image carries), squashfs roots read from the built image through fuse2fs (no
+# loop mounts), OVMF for the UEFI clients, QEMU's iPXE option ROMs for the BIOS ones.
+PXE="dnsmasq-base squashfs-tools fuse2fs ovmf ipxe-qemu"
+PKGS="$CLOUD $TOOLS $KIOSK $IMAGE $PXE"
 [ "${1:-}" = image ] && PKGS="$TOOLS $IMAGE"
+[ "${1:-}" = pxe ] && PKGS="$TOOLS $IMAGE $PXE"
 [ "$(id -u)" = 0 ] || { echo "install-deps: run as root (apt-get needs it)" >&2; exit 1; }
 missing=$(for p in $PKGS; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || echo "$p"; done)
 if [ -z "$missing" ]; then echo "install-deps: all Debian packages present"; exit 0; fi
