@@ -11,6 +11,7 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { BootServerConfigError, type BootServerConfig } from './config.js';
@@ -24,7 +25,8 @@ import { piTftpDirectories, renderPiCommandLine } from './raspberry-pi.js';
 
 const run = promisify(execFile);
 
-export const DEFAULT_NETBOOT_DIR = '/srv/thinkiosk-netboot';
+/** On the box's settings partition (the root is read-only; that partition has the card's free space). */
+export const DEFAULT_NETBOOT_DIR = '/var/lib/thinkiosk/netboot';
 export const DEFAULT_STATE_DIR = '/run/thinkiosk/boot-server';
 export const STATUS_FILE = 'status.json';
 
@@ -45,7 +47,10 @@ export interface BootEvent {
 }
 
 export interface BootServerStatus {
-  state: 'starting' | 'running' | 'stopped' | 'failed';
+  /** off: the service runs but is switched off (the admin's switch, or no "on" anywhere). */
+  state: 'off' | 'starting' | 'running' | 'stopped' | 'failed';
+  /** Why it is on or off: "switched on on the admin screen", "boot_server = on in ...", ... */
+  reason?: string;
   since: string;
   mode: BootServerConfig['mode'];
   interface: string;
@@ -133,6 +138,8 @@ export interface StartOptions {
   net?: ServedNetwork;
   /** How long dnsmasq may take to say it is up. */
   startSeconds?: number;
+  /** Why it runs (shown in the status). */
+  reason?: string;
 }
 
 export class BootServer {
@@ -160,12 +167,14 @@ export class BootServer {
   }
 
   async start(options: StartOptions): Promise<void> {
+    if (options.reason) this.current.reason = options.reason;
     try {
       const prepared = prepareBootServerState(this.config, this.paths, options.source, options.net);
       const { net, files } = prepared;
       Object.assign(this.current, { address: net.address, httpUrl: `http://${net.address}:${this.config.httpPort}/`, arches: files.arches, problems: files.problems });
       for (const problem of files.problems) this.log(`boot server: ${problem}`);
       await this.checkDnsmasqConfig();
+      await stopLeftoverDnsmasq(this.paths.stateDir);
       this.http = new BootHttpServer([
         { prefix: '/clients/', dir: join(this.paths.stateDir, 'clients') },
         { prefix: '/', dir: join(this.paths.netbootDir, 'http') },
@@ -220,7 +229,7 @@ export class BootServer {
 
   private startDnsmasq(seconds: number): Promise<void> {
     const conf = join(this.paths.stateDir, 'dnsmasq.conf');
-    const child = spawn(this.paths.dnsmasq ?? '/usr/sbin/dnsmasq', ['--keep-in-foreground', `--conf-file=${conf}`, '--log-facility=-', '--pid-file='], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(this.paths.dnsmasq ?? '/usr/sbin/dnsmasq', ['--keep-in-foreground', `--conf-file=${conf}`, '--log-facility=-', `--pid-file=${join(this.paths.stateDir, DNSMASQ_PID_FILE)}`], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.dnsmasq = child;
     // However this process ends (an uncaught error, process.exit), dnsmasq does not stay behind.
     const killOnExit = (): void => void child.kill('SIGTERM');
@@ -307,6 +316,68 @@ export class BootServer {
       // The state directory is gone (stopped and cleaned up): nothing to report to.
     }
   }
+}
+
+const DNSMASQ_PID_FILE = 'dnsmasq.pid';
+
+/**
+ * A dnsmasq left behind by a boot server that was killed outright (SIGKILL, a power cut of the
+ * service manager) still holds the DHCP and TFTP ports and serves an old configuration: it is
+ * stopped before a new one starts. Only a dnsmasq whose command line names this state directory's
+ * configuration is touched, so a pid reused by another program is left alone.
+ */
+export async function stopLeftoverDnsmasq(stateDir: string): Promise<boolean> {
+  const pidFile = join(stateDir, DNSMASQ_PID_FILE);
+  let pid: number;
+  try {
+    pid = Number(readFileSync(pidFile, 'utf8').trim());
+  } catch {
+    return false;
+  }
+  const ours = (): boolean => {
+    try {
+      const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+      return /dnsmasq$/.test(argv[0] ?? '') && argv.includes(`--conf-file=${join(stateDir, 'dnsmasq.conf')}`);
+    } catch {
+      return false;
+    }
+  };
+  if (!Number.isInteger(pid) || pid <= 1 || !ours()) {
+    rmSync(pidFile, { force: true });
+    return false;
+  }
+  process.kill(pid, 'SIGTERM');
+  for (let waited = 0; ours() && waited < 5000; waited += 100) await sleep(100);
+  if (ours()) process.kill(pid, 'SIGKILL');
+  rmSync(pidFile, { force: true });
+  return true;
+}
+
+function writeStandbyStatus(stateDir: string, status: BootServerStatus): void {
+  try {
+    mkdirSync(stateDir, { recursive: true, mode: 0o755 });
+    const file = join(stateDir, STATUS_FILE);
+    writeFileSync(`${file}.new`, `${JSON.stringify(status, null, 2)}\n`, { mode: 0o644 });
+    renameSync(`${file}.new`, file);
+  } catch {
+    // No state directory to write to: the log says it.
+  }
+}
+
+/** The status of a boot server that is switched off (the service waits for the switch). */
+export function writeOffStatus(config: BootServerConfig, stateDir: string, reason: string): void {
+  writeStandbyStatus(stateDir, {
+    state: 'off', reason, since: new Date().toISOString(), mode: config.mode, interface: config.interface, address: null,
+    httpUrl: null, arches: [], problems: [], error: null, events: [],
+  });
+}
+
+/** The status of a boot server that cannot even read its configuration. */
+export function writeFailedStatus(stateDir: string, error: string): void {
+  writeStandbyStatus(stateDir, {
+    state: 'failed', since: new Date().toISOString(), mode: 'proxy', interface: '', address: null,
+    httpUrl: null, arches: [], problems: [], error, events: [],
+  });
 }
 
 /** Starts the boot server; throws with a sentence an admin can act on when it cannot start. */

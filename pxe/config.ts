@@ -29,8 +29,9 @@ const Hostname = z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$
 export const ClientPreset = z.strictObject({
   controller: z.string().regex(/^https?:\/\/[^\s/]+\S*$/i, 'must be an address like https://desktops.example.org').optional(),
   language: z.enum(['en', 'zh-CN']).optional(),
-  /** The id of the desktop the kiosk opens after login when it is the user's (static inventory id or Nova server id). */
-  autoConnect: z.string().regex(/^[\w-]{1,64}$/, 'must be a desktop id: 1 to 64 letters, digits, "-" or "_"').optional(),
+  /** The desktop (its id or its name as listed) the kiosk opens right after login, when it is the user's. */
+  // eslint-disable-next-line no-control-regex
+  autoConnect: z.string().trim().regex(/^[^\x00-\x1f\x7f]{1,64}$/, 'must be a desktop\'s id or name: 1 to 64 characters on one line').optional(),
   idleLogoutMinutes: z.number().int().min(0).max(1440).optional(),
   hostname: Hostname.optional(),
 });

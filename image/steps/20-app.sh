@@ -1,4 +1,5 @@
-# Step "kiosk app": the kiosk as built by `make build` (dist/app, dist/contract, dist/www) plus its
+# Step "kiosk app": the kiosk as built by `make build` (dist/app, dist/contract, dist/www; dist/pxe:
+# the boot server) plus its
 # production node_modules for the image's architecture (node-pty is native: cross-compiled for
 # arm64 with Debian's aarch64 compiler against Node's headers), and Electron when its binary for
 # that architecture can be fetched; otherwise the browser shell on Debian's Chromium. The result
@@ -9,13 +10,13 @@ NODE_ARCH_amd64=x64
 
 stage_app() {
   local dist="$REPO_DIR/dist"
-  for part in app/shell/main.js app/core/kiosk-runtime.js app/core/system/admin-pin.js contract www/app/ui/index.html; do
+  for part in app/shell/main.js app/core/kiosk-runtime.js app/core/system/admin-pin.js contract www/app/ui/index.html pxe/main.js; do
     [ -e "$dist/$part" ] || die "dist/$part is missing: run 'make build' first (the image packages the built kiosk)"
   done
   APP_STAGE="$WORK_DIR/app"
   rm -rf "$APP_STAGE"; mkdir -p "$APP_STAGE/dist"
   # Copied at once, so a concurrent 'make build' elsewhere is not half-seen later in the build.
-  cp -a "$dist/app" "$dist/contract" "$dist/www" "$APP_STAGE/dist/"
+  cp -a "$dist/app" "$dist/contract" "$dist/www" "$dist/pxe" "$APP_STAGE/dist/"
   find "$APP_STAGE/dist" -name '*.map' -delete
   cp "$REPO_DIR/package.json" "$APP_STAGE/"   # "type": "module" for dist/*.js
   stage_node_modules

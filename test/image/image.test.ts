@@ -98,6 +98,7 @@ function checkProbeBasics(report: Map<string, string[]>, arch: Arch): void {
   assert.equal(one('passwords').trim(), '', 'no account has a password');
   assert.notEqual(one('ssh'), 'active', 'SSH is off without a key');
   assert.equal(one('default-target'), 'graphical.target');
+  assert.equal(one('boot-server'), 'off active', 'the boot server service runs (the Node server with its dnsmasq), switched off by default');
   assert.deepEqual((report.get('enabled') ?? []).sort(), expectedLines(`enabled-units-${arch}.txt`), 'enabled units');
   assert.equal(one('failed').replace(/kernel-command-line\.service/, '').trim(), '', 'no unit failed');
 }

@@ -36,6 +36,8 @@ p "kiosk-env $(tr '\n' ' ' </run/thinkiosk/kiosk.env 2>/dev/null)"
 while IFS= read -r line; do p "preset-problem $line"; done </run/thinkiosk/preset-problems.txt
 for u in $(systemctl list-unit-files --state=enabled --no-legend --type=service | awk '{print $1}'); do p "enabled $u"; done
 p "default-target $(systemctl get-default)"
+# The boot server's service runs on every box and waits, switched off, unless a preset turns it on.
+p "boot-server $(sed -n 's/^  "state": "\(.*\)",$/\1/p' /run/thinkiosk/boot-server/status.json 2>/dev/null | grep . || echo no-status) $(systemctl is-active thinkiosk-boot-server.service)"
 p "failed $(systemctl --failed --no-legend --plain | awk '{print $1}' | tr '\n' ' ')"
 p "settings $(tr -d '\n' </var/lib/thinkiosk/settings/settings.json 2>/dev/null || echo missing)"
 p "fsck-data $(journalctl -b -o cat -u 'systemd-fsck@*' 2>/dev/null | grep -m1 -i 'TKDATA\|clean\|recover' || echo none)"
