@@ -45,6 +45,8 @@ export const KioskState = z.object({
   adminPinSet: z.boolean(),
   /** Where this kiosk booted from (netbooted clients say which boot server). */
   bootSource: z.string(),
+  /** The desktop (id or name) the page opens right after a login, from the preset (auto_connect). */
+  autoConnect: z.string().nullable(),
 });
 export type KioskState = z.infer<typeof KioskState>;
 
@@ -88,6 +90,35 @@ export const DisplayOutput = z.object({ name: z.string(), modes: z.array(z.strin
 export const DiagnosticCheck = z.object({ name: z.string(), ok: z.boolean(), detail: z.string() });
 export const LogLine = z.object({ at: z.string(), level: z.enum(['info', 'warn', 'error']), message: z.string() });
 
+export const BootServerEvent = z.object({ at: z.string(), kind: z.enum(['dhcp', 'tftp', 'http']), client: z.string(), detail: z.string() });
+/** The boot server (PXE, pxe/) as the admin screen shows it: the admin's switch and what the service last reported. */
+export const BootServerView = z.object({
+  /** The admin's choice; not-chosen: the boot partition's `boot_server =` and the service's configuration decide. */
+  switch: z.enum(['on', 'off', 'not-chosen']),
+  switchChangedAt: z.string().nullable(),
+  /** Why this kiosk cannot serve others (it was netbooted itself), as a sentence; null when it can. */
+  unavailable: z.string().nullable(),
+  /** not-installed: the service never ran on this box; unknown: its status could not be read (see error). */
+  state: z.enum(['not-installed', 'unknown', 'off', 'starting', 'running', 'stopped', 'failed']),
+  /** The service's words for why it is on or off. */
+  reason: z.string().nullable(),
+  since: z.string().nullable(),
+  mode: z.enum(['proxy', 'full']).nullable(),
+  interface: z.string().nullable(),
+  address: z.string().nullable(),
+  httpUrl: z.string().nullable(),
+  arches: z.array(z.string()),
+  /** Things that keep some clients from booting, as sentences. */
+  problems: z.array(z.string()),
+  /** Why it failed, or why its status is unknown, as a sentence. */
+  error: z.string().nullable(),
+  /** Machines seen in the service's recent events. */
+  clients: z.number().int().min(0),
+  /** The newest events, oldest first. */
+  events: z.array(BootServerEvent),
+});
+export type BootServerView = z.infer<typeof BootServerView>;
+
 /**
  * Every method the page may call: name → [argument schema, result schema]. Admin methods need the
  * page to have unlocked with the PIN in this run (checked on the Node side, not in the page).
@@ -124,6 +155,8 @@ export const KIOSK_METHODS = {
   terminalInput: [z.object({ terminalId: z.string().max(64), data: z.string().max(65536) }), z.object({})],
   terminalResize: [z.object({ terminalId: z.string().max(64), cols: z.number().int().min(10).max(500), rows: z.number().int().min(5).max(200) }), z.object({})],
   terminalClose: [z.object({ terminalId: z.string().max(64) }), z.object({})],
+  bootServerStatus: [z.object({}), BootServerView],
+  setBootServer: [z.object({ enabled: z.boolean() }), BootServerView],
 } as const;
 
 export type KioskMethod = keyof typeof KIOSK_METHODS;
@@ -131,7 +164,7 @@ export type KioskArgs<M extends KioskMethod> = z.input<(typeof KIOSK_METHODS)[M]
 export type KioskValue<M extends KioskMethod> = z.infer<(typeof KIOSK_METHODS)[M][1]>;
 export const ADMIN_METHODS: ReadonlySet<KioskMethod> = new Set<KioskMethod>([
   'adminSetPin', 'adminSetIdleLogout', 'networkStatus', 'wifiScan', 'wifiConnect', 'audioOutputs', 'setAudioOutput',
-  'displayOutputs', 'setDisplayMode', 'diagnostics', 'logs', 'terminalOpen', 'terminalInput', 'terminalResize', 'terminalClose',
+  'displayOutputs', 'setDisplayMode', 'diagnostics', 'logs', 'terminalOpen', 'terminalInput', 'terminalResize', 'terminalClose', 'bootServerStatus', 'setBootServer',
 ]);
 
 export function isKioskMethod(name: string): name is KioskMethod {

@@ -36,7 +36,7 @@ export type AdminTools = {
   [M in AdminToolMethod]: (args: KioskArgs<M>) => Promise<KioskValue<M>>;
 } & { lockAll(): Promise<void>; verifyPin(pin: string, hash: string): Promise<boolean>; hashPin(pin: string): Promise<string> };
 type AdminToolMethod = 'networkStatus' | 'wifiScan' | 'wifiConnect' | 'audioOutputs' | 'setAudioOutput' | 'displayOutputs' | 'setDisplayMode'
-  | 'diagnostics' | 'logs' | 'terminalOpen' | 'terminalInput' | 'terminalResize' | 'terminalClose';
+  | 'diagnostics' | 'logs' | 'terminalOpen' | 'terminalInput' | 'terminalResize' | 'terminalClose' | 'bootServerStatus' | 'setBootServer';
 
 export interface KioskServiceOptions {
   settings: Settings;
@@ -48,6 +48,8 @@ export interface KioskServiceOptions {
   clientFamily?: ClientFamily;
   systemLanguage?: Language;
   bootSource?: string;
+  /** The preset's auto_connect: read from the boot partition at every start, never saved. */
+  autoConnect?: string | null;
   /** Called once, when the page first asks for the state (it has loaded and runs). */
   onPageLoaded?: () => void;
   /** Viewers full screen (the appliance) or windowed (development, tests). */
@@ -215,6 +217,8 @@ export class KioskService implements KioskBackend {
     terminalInput: (a) => this.options.admin.terminalInput(a),
     terminalResize: (a) => this.options.admin.terminalResize(a),
     terminalClose: (a) => this.options.admin.terminalClose(a),
+    bootServerStatus: (a) => this.options.admin.bootServerStatus(a),
+    setBootServer: (a) => this.options.admin.setBootServer(a),
   };
 
   state(): KioskState {
@@ -230,6 +234,7 @@ export class KioskService implements KioskBackend {
       idleLogoutSeconds: settings.idleLogoutSeconds,
       adminPinSet: settings.adminPinHash !== null,
       bootSource: this.options.bootSource ?? 'local disk',
+      autoConnect: this.options.autoConnect ?? null,
     };
   }
 

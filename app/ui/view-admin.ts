@@ -1,8 +1,9 @@
 /**
  * Administrator settings behind the PIN: controller, network, display and audio, language, idle
- * logout, diagnostics, logs and a technician terminal. Locking (or leaving) closes terminals.
+ * logout, diagnostics, logs, a technician terminal and the boot server's switch. Locking (or
+ * leaving) closes terminals.
  */
-import type { KioskError } from '../core/kiosk-api.js';
+import type { BootServerView, KioskError } from '../core/kiosk-api.js';
 import { errorBox, noticeBox, type Context } from './context.js';
 import { h, mount } from './dom.js';
 import { setLanguage, t, type MessageKey } from './i18n.js';
@@ -39,7 +40,7 @@ function home(ctx: Context): { view: 'setup' } | { view: 'login' } | { view: 'de
   return !ctx.state.controller ? { view: 'setup' } : ctx.state.session ? { view: 'desktops' } : { view: 'login' };
 }
 
-const TABS = ['controller', 'network', 'display', 'language', 'diagnostics', 'logs', 'terminal'] as const;
+const TABS = ['controller', 'network', 'display', 'language', 'diagnostics', 'logs', 'terminal', 'boot-server'] as const;
 type Tab = (typeof TABS)[number];
 
 function showPanel(ctx: Context): void {
@@ -64,6 +65,35 @@ let terminalCleanup: (() => void) | null = null;
 const ESCAPE_SEQUENCES = /\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r/g;
 
 const show = (target: HTMLElement, error: KioskError): void => mount(target, errorBox(error));
+
+/** How often the boot server tab rereads the status while it is open (the service acts within seconds). */
+const BOOT_SERVER_POLL_MS = 3000;
+
+function bootServerState(view: BootServerView): string {
+  switch (view.state) {
+    case 'running': {
+      const clients = view.clients === 0 ? t('boot.clients.none') : view.clients === 1 ? t('boot.clients.one') : t('boot.clients.many', { count: view.clients });
+      return t('boot.state.running', { mode: t(view.mode === 'full' ? 'boot.mode.full' : 'boot.mode.proxy'), interface: view.interface ?? '—', address: view.address ?? '—', clients });
+    }
+    case 'failed':
+    case 'unknown':
+      return t(`boot.state.${view.state}`, { error: view.error ?? '—' });
+    default:
+      return t(`boot.state.${view.state}`);
+  }
+}
+
+/** The service has not caught up with the switch yet (it watches the file and acts within seconds). */
+function bootServerWaiting(view: BootServerView): string | null {
+  if (view.switch === 'on' && (view.state === 'off' || view.state === 'stopped')) return t('boot.waiting.on');
+  if (view.switch === 'off' && (view.state === 'running' || view.state === 'starting')) return t('boot.waiting.off');
+  return null;
+}
+
+function bootServerTime(at: string): string {
+  const date = new Date(at);
+  return Number.isNaN(date.getTime()) ? at : date.toLocaleTimeString();
+}
 
 const TAB_VIEWS: Record<Tab, (ctx: Context, body: HTMLElement) => Promise<void> | void> = {
   controller(ctx, body) {
@@ -164,9 +194,53 @@ const TAB_VIEWS: Record<Tab, (ctx: Context, body: HTMLElement) => Promise<void> 
       void ctx.bridge.call('terminalInput', { terminalId, data });
     });
     output.focus();
+    // Keys typed before this point had nowhere to go: say when the terminal takes input.
+    output.dataset.ready = 'true';
     terminalCleanup = () => {
       unsubscribe();
       void ctx.bridge.call('terminalClose', { terminalId });
     };
+  },
+  async 'boot-server'(ctx, body) {
+    const section = h('div', { class: 'boot-server', 'data-testid': 'boot-server' });
+    const status = h('div', { class: 'status', 'data-testid': 'boot-server-status' });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const render = (view: BootServerView): void => {
+      const waiting = bootServerWaiting(view);
+      const choose = (enabled: boolean): void => {
+        mount(status);
+        void ctx.bridge.call('setBootServer', { enabled }).then((r) => (r.ok ? render(r.value) : show(status, r.error)));
+      };
+      // An open list of events stays open across rereads.
+      const eventsOpen = section.querySelector('details')?.open ?? false;
+      const parts: (Node | null)[] = [
+        h('p', { class: 'boot-state', 'data-testid': 'boot-server-state', 'data-state': view.state }, bootServerState(view)),
+        view.reason ? h('p', { class: 'subtle' }, view.reason) : null,
+        view.unavailable ? noticeBox(view.unavailable) : h('p', { 'data-testid': 'boot-server-switch', 'data-switch': view.switch }, t(`boot.switch.${view.switch}`), waiting ? ` ${waiting}` : ''),
+        view.problems.length ? h('div', { 'data-testid': 'boot-server-problems' }, h('p', {}, t('boot.problems')), h('ul', {}, ...view.problems.map((p) => h('li', {}, p)))) : null,
+        h('div', { class: 'row' },
+          h('button', { class: 'primary', 'data-testid': 'boot-server-on', disabled: Boolean(view.unavailable) || view.switch === 'on', onclick: () => choose(true) }, t('boot.turn-on')),
+          h('button', { 'data-testid': 'boot-server-off', disabled: Boolean(view.unavailable) || view.switch === 'off', onclick: () => choose(false) }, t('boot.turn-off')),
+          h('button', { 'data-testid': 'boot-server-refresh', onclick: () => void refresh() }, t('admin.refresh'))),
+        h('p', { class: 'subtle' }, t('boot.note')),
+        view.events.length ? h('details', { 'data-testid': 'boot-server-events' }, h('summary', {}, t('boot.events')),
+          h('table', {}, h('tbody', {}, ...view.events.map((e) => h('tr', {}, h('td', {}, bootServerTime(e.at)), h('td', {}, e.kind.toUpperCase()), h('td', { class: 'mono' }, e.client), h('td', { class: 'mono' }, e.detail)))))) : null,
+      ];
+      mount(section, ...parts.filter((part): part is Node => part !== null));
+      const details = section.querySelector('details');
+      if (details) details.open = eventsOpen;
+    };
+    // Reread while the tab is shown: the service acts on the switch a few seconds after it is set.
+    const refresh = async (): Promise<void> => {
+      clearTimeout(timer);
+      if (!section.isConnected) return;
+      const result = await ctx.bridge.call('bootServerStatus', {});
+      if (!section.isConnected) return;
+      if (!result.ok) return show(section, result.error);
+      render(result.value);
+      timer = setTimeout(() => void refresh(), BOOT_SERVER_POLL_MS);
+    };
+    mount(body, section, status);
+    await refresh();
   },
 };

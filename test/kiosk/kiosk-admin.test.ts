@@ -1,13 +1,13 @@
 /**
  * The admin screen behind the PIN (preset as a hash on the "boot partition"), the technician
  * terminal, diagnostics, screen modes on a real X server, the log view (no password in it), the
- * languages (from the system locale, from the preset, switchable) and idle logout — all through the
- * real page in Chromium, against a real controller (static backend).
+ * languages (from the system locale, from the preset, switchable), idle logout and the boot server's
+ * switch — all through the real page in Chromium, against a real controller (static backend).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -63,9 +63,10 @@ test('[kiosk][admin] PIN from the preset; terminal, diagnostics, screen modes an
   await page.getByTestId('admin-panel').waitFor();
 
   await page.getByTestId('tab-terminal').click();
-  const terminal = page.getByTestId('terminal-output');
+  const terminal = page.locator('[data-testid=terminal-output][data-ready=true]');
   await terminal.waitFor();
-  await page.waitForTimeout(500);
+  // As a person does: type once the shell shows its prompt (on a busy machine it takes a while).
+  await terminal.filter({ hasText: /[$#] *$/ }).waitFor({ timeout: 20_000 });
   await terminal.pressSequentially('echo thinkiosk-$((6*7))');
   await terminal.press('Enter');
   await page.getByTestId('terminal-output').filter({ hasText: 'thinkiosk-42' }).waitFor({ timeout: 10_000 });
@@ -86,6 +87,96 @@ test('[kiosk][admin] PIN from the preset; terminal, diagnostics, screen modes an
 
   await page.getByTestId('admin-lock').click();
   await page.getByTestId('login-screen').waitFor();
+  assert.deepEqual(pageErrors, []);
+});
+
+test('[kiosk][admin] boot server: the service\'s status in words, and Turn on / Turn off write the switch it watches', async (t) => {
+  const stateDir = path.join(work, 'boot-server-state');
+  mkdirSync(stateDir, { recursive: true });
+  const status = {
+    state: 'running', reason: 'boot_server = on in /boot/firmware/thinkiosk.conf', since: new Date().toISOString(), mode: 'proxy', interface: 'eth0',
+    address: '192.168.1.5', httpUrl: 'http://192.168.1.5:8069/', arches: ['amd64'], error: null,
+    problems: ['No Raspberry Pi boot files: Raspberry Pis cannot boot from this box.'],
+    events: [
+      { at: new Date().toISOString(), kind: 'dhcp', client: '52:54:00:12:34:01', detail: 'PXE(eth0) 52:54:00:12:34:01 proxy' },
+      { at: new Date().toISOString(), kind: 'dhcp', client: '52:54:00:12:34:02', detail: 'PXE(eth0) 52:54:00:12:34:02 proxy' },
+      { at: new Date().toISOString(), kind: 'http', client: '192.168.1.120', detail: 'GET /amd64/vmlinuz 200 9000000 bytes 80 ms' },
+    ],
+  };
+  writeFileSync(path.join(stateDir, 'status.json'), JSON.stringify(status));
+  const kiosk = await startKiosk({
+    preset: `controller = ${ctl.url}\nadmin_pin = ${await hashPin('2468')}\n`,
+    env: { THINKIOSK_BOOT_SERVER_STATE: stateDir, THINKIOSK_BOOT_SOURCE: '' },
+  });
+  t.after(() => kiosk.stop());
+  const { page, pageErrors } = await openKioskPage(browser, kiosk);
+  const switchFile = (): unknown => JSON.parse(readFileSync(path.join(kiosk.settingsDir, 'boot-server.json'), 'utf8'));
+
+  await page.getByTestId('open-admin').click();
+  await page.getByTestId('admin-pin').fill('2468');
+  await page.getByTestId('admin-unlock').click();
+  await page.getByTestId('admin-panel').waitFor();
+  await page.getByTestId('tab-boot-server').click();
+  const state = page.getByTestId('boot-server-state');
+  await state.waitFor();
+  assert.equal(await state.innerText(), 'Serving: proxy-DHCP on eth0 (192.168.1.5) — 2 clients served');
+  assert.match(await page.getByTestId('boot-server-problems').innerText(), /Raspberry Pis cannot boot/);
+  assert.equal(await page.getByTestId('boot-server-switch').getAttribute('data-switch'), 'not-chosen');
+  assert.match(await page.getByTestId('boot-server').innerText(), /leaves the site's DHCP server alone/);
+
+  await page.getByTestId('boot-server-on').click();
+  await page.locator('[data-testid="boot-server-switch"][data-switch="on"]').waitFor();
+  assert.deepEqual({ ...(switchFile() as object), changedAt: '' }, { enabled: true, changedAt: '' });
+  assert.ok(await page.getByTestId('boot-server-on').isDisabled(), 'already on');
+
+  await page.getByTestId('boot-server-off').click();
+  await page.locator('[data-testid="boot-server-switch"][data-switch="off"]').waitFor();
+  assert.equal((switchFile() as { enabled: boolean }).enabled, false);
+  assert.match(await page.getByTestId('boot-server-switch').innerText(), /Waiting for the boot server to stop/);
+
+  // The service reports back (the page rereads on its own), then a status it cannot make sense of.
+  writeFileSync(path.join(stateDir, 'status.json'), JSON.stringify({ ...status, state: 'off', reason: 'switched off on the admin screen', address: null, events: [] }));
+  await page.locator('[data-testid="boot-server-state"][data-state="off"]').waitFor({ timeout: 10_000 });
+  assert.equal(await state.innerText(), 'Off');
+  writeFileSync(path.join(stateDir, 'status.json'), '{"state": "running", ');
+  await page.getByTestId('boot-server-refresh').click();
+  await page.locator('[data-testid="boot-server-state"][data-state="unknown"]').waitFor();
+  assert.match(await state.innerText(), /^Unknown: The boot server's status cannot be read/);
+  rmSync(path.join(stateDir, 'status.json'));
+  await page.getByTestId('boot-server-refresh').click();
+  await page.locator('[data-testid="boot-server-state"][data-state="not-installed"]').waitFor();
+  assert.equal(await state.innerText(), 'Not installed on this box');
+
+  await page.getByTestId('tab-language').click();
+  await page.getByTestId('admin-language-zh-CN').click();
+  await page.getByTestId('tab-boot-server').click();
+  await page.locator('[data-testid="boot-server-state"]', { hasText: '本机未安装' }).waitFor();
+  assert.equal(await page.getByTestId('boot-server-on').innerText(), '开启');
+  assert.doesNotMatch(await page.getByTestId('admin-panel').innerText(), /\n\s+at .*\(/, 'no stack trace on screen');
+  assert.deepEqual(pageErrors, []);
+});
+
+test('[kiosk][admin] boot server: a netbooted kiosk says it cannot serve others, and its switch stays untouched', async (t) => {
+  const kiosk = await startKiosk({
+    preset: `controller = ${ctl.url}\n`,
+    env: { THINKIOSK_BOOT_SERVER_STATE: path.join(work, 'no-boot-server'), THINKIOSK_BOOT_SOURCE: 'netboot from 10.0.0.2' },
+  });
+  t.after(() => kiosk.stop());
+  const { page, pageErrors } = await openKioskPage(browser, kiosk);
+  await page.getByTestId('open-admin').click();
+  await page.getByTestId('admin-unlock').click();
+  await page.getByTestId('tab-boot-server').click();
+  await page.getByTestId('boot-server-state').waitFor();
+  assert.match(await page.getByTestId('boot-server').getByTestId('notice').innerText(), /netboot from 10\.0\.0\.2.*a netbooted client cannot serve others/);
+  assert.ok(await page.getByTestId('boot-server-on').isDisabled());
+  assert.ok(await page.getByTestId('boot-server-off').isDisabled());
+  // Not even past the page: the Node side refuses.
+  const key = /#key=(.+)$/.exec(kiosk.url)![1]!;
+  const refused = await fetch(new URL('/rpc/setBootServer', kiosk.url), { method: 'POST', headers: { 'x-thinkiosk-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ enabled: true }) }).then((r) => r.json());
+  assert.equal(refused.ok, false);
+  assert.equal(refused.error.kind, 'forbidden');
+  assert.match(refused.error.message, /cannot serve others/);
+  assert.ok(!existsSync(path.join(kiosk.settingsDir, 'boot-server.json')));
   assert.deepEqual(pageErrors, []);
 });
 

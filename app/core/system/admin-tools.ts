@@ -7,6 +7,7 @@
 import type { KioskArgs, KioskEvent, KioskValue } from '../kiosk-api.js';
 import { hashPin, PinGuard } from './admin-pin.js';
 import { Audio } from './audio.js';
+import { BootServerSwitch, DEFAULT_SETTINGS_DIR, DEFAULT_STATE_DIR } from './boot-server-switch.js';
 import { runDiagnostics } from './diagnostics.js';
 import { Displays } from './display.js';
 import { LogBuffer } from './log-buffer.js';
@@ -14,7 +15,7 @@ import { Nmcli } from './nmcli.js';
 import { Terminals } from './terminal.js';
 
 type AdminToolMethod = 'networkStatus' | 'wifiScan' | 'wifiConnect' | 'audioOutputs' | 'setAudioOutput' | 'displayOutputs' | 'setDisplayMode'
-  | 'diagnostics' | 'logs' | 'terminalOpen' | 'terminalInput' | 'terminalResize' | 'terminalClose';
+  | 'diagnostics' | 'logs' | 'terminalOpen' | 'terminalInput' | 'terminalResize' | 'terminalClose' | 'bootServerStatus' | 'setBootServer';
 
 export type SystemAdminTools = {
   [M in AdminToolMethod]: (args: KioskArgs<M>) => Promise<KioskValue<M>>;
@@ -38,6 +39,8 @@ export interface SystemAdminOptions {
   displays?: Displays;
   terminals?: Terminals;
   pinGuard?: PinGuard;
+  /** The boot server's switch and status (default: the image's settings and state directories). */
+  bootServer?: BootServerSwitch;
 }
 
 export function createSystemAdminTools(options: SystemAdminOptions): SystemAdminTools {
@@ -46,6 +49,7 @@ export function createSystemAdminTools(options: SystemAdminOptions): SystemAdmin
   const displays = options.displays ?? new Displays();
   const terminals = options.terminals ?? new Terminals();
   const pinGuard = options.pinGuard ?? new PinGuard();
+  const bootServer = options.bootServer ?? new BootServerSwitch({ settingsDir: DEFAULT_SETTINGS_DIR, stateDir: DEFAULT_STATE_DIR });
   const { log } = options;
 
   terminals.on('output', (terminalId, data) => options.emit({ type: 'terminal-output', terminalId, data }));
@@ -99,6 +103,12 @@ export function createSystemAdminTools(options: SystemAdminOptions): SystemAdmin
     terminalClose: async ({ terminalId }) => {
       terminals.close(terminalId);
       return {};
+    },
+    bootServerStatus: () => bootServer.status(),
+    setBootServer: async ({ enabled }) => {
+      const view = await bootServer.set(enabled);
+      log.info(`admin: boot server switched ${enabled ? 'on' : 'off'} (${bootServer.switchPath}); the service reports ${view.state} for now`);
+      return view;
     },
     lockAll: async () => {
       if (terminals.count > 0) log.info(`admin: locked, closing ${terminals.count} terminal(s)`);
