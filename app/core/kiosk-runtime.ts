@@ -15,6 +15,7 @@ import { startLocalServer } from './local-server.js';
 import { readPreset } from './preset.js';
 import { Settings } from './settings.js';
 import { createSystemAdminTools } from './system/admin-tools.js';
+import { BootServerSwitch, DEFAULT_STATE_DIR } from './system/boot-server-switch.js';
 import { LogBuffer } from './system/log-buffer.js';
 
 export interface KioskRuntime {
@@ -81,6 +82,7 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
   const imageProblems = readImageProblems(process.env.THINKIOSK_PRESET_PROBLEMS);
   if (imageProblems) presetProblem = presetProblem ? `${presetProblem}\n${imageProblems}` : imageProblems;
 
+  const bootSource = process.env.THINKIOSK_BOOT_SOURCE || null;
   const relay = new ConsoleRelay({ caFile: settings.read().caFile, onLog: (message) => log('warn', message) });
   const service = new KioskService({
     settings, relay, log, presetProblem,
@@ -92,9 +94,13 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
         const { controllerUrl, caFile } = settings.read();
         return controllerUrl ? { url: controllerUrl, caFile } : null;
       },
+      bootServer: new BootServerSwitch({
+        settingsDir, stateDir: process.env.THINKIOSK_BOOT_SERVER_STATE || DEFAULT_STATE_DIR, netbootedFrom: bootSource,
+      }),
     }),
     systemLanguage: systemLanguage(),
-    bootSource: process.env.THINKIOSK_BOOT_SOURCE ?? 'local disk',
+    bootSource: bootSource ?? 'local disk',
+    autoConnect: reading?.preset.autoConnect ?? null,
     fullscreenViewers: options.fullscreenViewers ?? true,
     ...(options.onPageLoaded ? { onPageLoaded: options.onPageLoaded } : {}),
   });

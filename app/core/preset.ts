@@ -13,6 +13,8 @@ export interface KioskPreset {
   /** scrypt hash (the first boot replaces a plain PIN with its hash). */
   adminPinHash?: string;
   idleLogoutSeconds?: number;
+  /** The desktop (id or name) opened right after login, e.g. a lab PC's own machine. */
+  autoConnect?: string;
 }
 
 export interface PresetReading {
@@ -58,6 +60,11 @@ export function parsePreset(text: string, source: string): PresetReading {
         else preset.idleLogoutSeconds = minutes * 60;
         break;
       }
+      case 'auto_connect':
+        // eslint-disable-next-line no-control-regex
+        if (!/^[^\x00-\x1f\x7f]{1,64}$/.test(value)) problems.push(`${where}: auto_connect must be a desktop's id or name (1 to 64 characters, as in the desktop list)`);
+        else preset.autoConnect = value;
+        break;
       default:
         break; // the image's keys (wifi_ssid, timezone, hostname, boot_server, ...)
     }

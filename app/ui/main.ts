@@ -45,7 +45,7 @@ async function start(): Promise<void> {
       switch (next.view) {
         case 'setup': return showSetup(ctx);
         case 'login': return showLogin(ctx, next.notice);
-        case 'desktops': return showDesktops(ctx, next.notice);
+        case 'desktops': return showDesktops(ctx, next.notice, next.afterLogin);
         case 'session': return showSession(ctx, next.desktopId, next.desktopName, next.protocol);
         case 'admin': return showAdmin(ctx);
       }

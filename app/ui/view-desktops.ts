@@ -14,7 +14,29 @@ export function leaveDesktops(): void {
   refreshTimer = undefined;
 }
 
-export function showDesktops(ctx: Context, notice?: string): void {
+/**
+ * The preset's auto_connect (a lab PC's own desktop): opened once, right after a login, when that
+ * desktop is in the list and running; otherwise the list says why and stays. Coming back from the
+ * session (Disconnect) shows the list, not the desktop again.
+ */
+function autoConnect(ctx: Context, desktops: DesktopRow[], status: HTMLElement): boolean {
+  const wanted = ctx.state.autoConnect;
+  if (!wanted) return false;
+  const desktop = desktops.find((d) => d.id === wanted) ?? desktops.find((d) => d.name === wanted);
+  if (!desktop) {
+    mount(status, noticeBox(t('desktops.auto.missing', { name: wanted })));
+    return false;
+  }
+  if (desktop.status !== 'ACTIVE' || !desktop.protocol) {
+    mount(status, noticeBox(t('desktops.auto.notRunning', { name: desktop.name })));
+    return false;
+  }
+  ctx.go({ view: 'session', desktopId: desktop.id, desktopName: desktop.name });
+  return true;
+}
+
+export function showDesktops(ctx: Context, notice?: string, afterLogin = false): void {
+  let autoConnectPending = afterLogin;
   const status = h('div', { class: 'status', 'data-testid': 'desktops-status' }, notice ? noticeBox(notice) : null);
   const list = h('div', { class: 'desktops', 'data-testid': 'desktop-list' }, h('p', { class: 'subtle' }, t('desktops.loading')));
   const refresh = async (): Promise<void> => {
@@ -23,6 +45,10 @@ export function showDesktops(ctx: Context, notice?: string): void {
       if (result.error.kind === 'session-expired') return ctx.go({ view: 'login', notice: result.error.message });
       mount(list, errorBox(result.error), h('button', { 'data-testid': 'retry', onclick: () => void refresh() }, t('desktops.refresh')));
       return;
+    }
+    if (autoConnectPending) {
+      autoConnectPending = false;
+      if (autoConnect(ctx, result.value.desktops, status)) return;
     }
     if (result.value.desktops.length === 0) return mount(list, h('p', { class: 'empty', 'data-testid': 'desktops-empty' }, t('desktops.empty')));
     mount(list, table(ctx, result.value.desktops, status, refresh));

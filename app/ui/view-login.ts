@@ -32,7 +32,7 @@ export function showLogin(ctx: Context, notice?: string): void {
         return;
       }
       ctx.state = result.value;
-      ctx.go({ view: 'desktops' });
+      ctx.go({ view: 'desktops', afterLogin: true });
     })();
   });
   mount(ctx.root, h('div', { class: 'screen login', 'data-testid': 'login-screen' }, form, h('footer', {}, languageSwitch(ctx), settingsButton(ctx))));

@@ -227,3 +227,26 @@ test('[kiosk][static] xfreerdp missing: the kiosk names the package to install',
   await error.waitFor({ timeout: 20_000 });
   assert.match(await error.innerText(), /freerdp2-x11/);
 });
+
+test('[kiosk][static] auto_connect in the preset (a netbooted lab PC\'s own desktop): opened right after login, once; a desktop that is off is named and the list stays', async (t) => {
+  const auto = await startKiosk({ preset: `controller = ${ctl.url}\nauto_connect = Other desk\n`, env: { DISPLAY: KIOSK_DISPLAY } });
+  const second = await openKioskPage(browser, auto);
+  t.after(() => auto.stop());
+  page = second.page;
+  await page.getByTestId('login-screen').waitFor();
+  await page.getByTestId('username').fill('kim');
+  await page.getByTestId('password').fill('kim-pass');
+  await page.getByTestId('login-submit').click();
+  const seen = await pagePattern();
+  assert.ok(seen.ok, `the preset's desktop (by name) opened with its picture: ${seen.detail}`);
+  await disconnectToList();
+  await page.waitForTimeout(1500);
+  assert.equal(await page.locator('[data-testid=viewer]').count(), 0, 'back at the list, the desktop is not opened again');
+
+  const off = await startKiosk({ preset: `controller = ${ctl.url}\nauto_connect = off\n`, env: { DISPLAY: KIOSK_DISPLAY } });
+  const third = await openKioskPage(browser, off);
+  t.after(() => off.stop());
+  page = third.page;
+  await login('kim', 'kim-pass');
+  await page.getByTestId('desktops-status').getByText(/set to open Switched-off desk after login, but it is not running/).waitFor({ timeout: 10_000 });
+});
