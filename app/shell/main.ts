@@ -41,6 +41,7 @@ async function main(): Promise<void> {
     // A convenience for the demo and for admins: the same as the preset file's `controller =`.
     new Settings(settingsDir ?? join(process.env.HOME ?? '/tmp', '.config', 'thinkiosk')).update({ controllerUrl: args.controller, controllerName: null, controllerBackend: null });
   }
+  let pageLoaded = false;
   const runtime = await startKioskRuntime({
     rpcOverHttp: true,
     ...(settingsDir ? { settingsDir } : {}),
@@ -48,7 +49,10 @@ async function main(): Promise<void> {
     ...(args.port ? { port: Number(args.port) } : {}),
     fullscreenViewers: !args.windowed,
     // One fixed line that the image's boot test and the system log look for.
-    onPageLoaded: () => say(`THINKIOSK-KIOSK-READY page loaded (${settingsDescription()})`),
+    onPageLoaded: () => {
+      pageLoaded = true;
+      say(`THINKIOSK-KIOSK-READY page loaded (${settingsDescription()})`);
+    },
   });
   const helpers: ChildProcess[] = [];
   let browser: ChildProcess | null = null;
@@ -97,9 +101,18 @@ async function main(): Promise<void> {
   const recentExits: number[] = [];
   const launch = (): void => {
     if (stopping) return;
-    browser = spawn(args.chromium, chromiumArgs, { env, stdio: 'ignore' });
-    say(`chromium started (pid ${browser.pid})`);
-    browser.on('exit', (code, signal) => {
+    const started = spawn(args.chromium, chromiumArgs, { env, stdio: 'ignore' });
+    browser = started;
+    say(`chromium started (pid ${started.pid})`);
+    // A Chromium that runs but never loads the page (seen on starved, emulated machines: a white
+    // window for good) is as dead as one that exited: killed, and so started again.
+    const watchdog = setTimeout(() => {
+      if (pageLoaded || stopping || started.exitCode !== null || started.signalCode !== null) return;
+      say(`chromium has not loaded the kiosk page in ${PAGE_LOAD_SECONDS} s; starting it again`);
+      started.kill('SIGKILL');
+    }, PAGE_LOAD_SECONDS * 1000);
+    started.once('exit', () => clearTimeout(watchdog));
+    started.on('exit', (code, signal) => {
       if (stopping) return;
       const now = Date.now();
       recentExits.push(now);
@@ -112,6 +125,9 @@ async function main(): Promise<void> {
   launch();
   if (spawnSync('which', ['x11vnc']).status !== 0 && env.DISPLAY === VIRTUAL_DISPLAY) say('x11vnc is missing: only screenshots are possible');
 }
+
+/** How long a started Chromium may take to load the page before it counts as hung (THINKIOSK_PAGE_LOAD_SECONDS). */
+const PAGE_LOAD_SECONDS = Math.max(10, Number(process.env.THINKIOSK_PAGE_LOAD_SECONDS) || 300);
 
 main().catch((error: unknown) => {
   process.stderr.write(`[shell] cannot start the kiosk: ${error instanceof Error ? error.message : String(error)}\n`);
