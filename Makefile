@@ -1,5 +1,5 @@
 # thinkiosk — one entry point per job. See README.md.
-.PHONY: all build lint test unit-test demo bench cloud-up cloud-down clean image flash
+.PHONY: all build lint test unit-test demo bench cloud-up cloud-down clean image flash netboot
 
 all: build
 
@@ -49,6 +49,14 @@ image: build
 # Writes the image to a removable card and verifies it: make flash DEVICE=/dev/sdX [IMAGE=file.img.xz]
 flash:
 	image/flash.sh "$(DEVICE)" $(IMAGE)
+
+# The boot server's netboot files (PXE/TFTP/HTTP) from the same images: kernel, initramfs and
+# squashfs root per architecture, iPXE loaders, Raspberry Pi files, SHA256SUMS.
+# make netboot [ARCHES="amd64 arm64"] [OUT=dir]; outputs in /var/tmp/thinkiosk-pxe/out/netboot. See README, "Netboot".
+netboot: build
+	scripts/install-deps.sh pxe
+	for arch in $(or $(ARCHES),amd64 arm64); do image/build.sh --arch $$arch || exit 1; done
+	pxe/build-netboot.sh $(foreach arch,$(or $(ARCHES),amd64 arm64),--arch $(arch)) $(if $(OUT),--out $(OUT))
 
 clean:
 	rm -rf dist

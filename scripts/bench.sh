@@ -7,7 +7,9 @@
 #   native-viewers-bench  xfreerdp / remote-viewer start-up and memory;
 #   image-bench           the arm64 image vs a minimal Debian from the same recipe: sizes, build
 #                         time, boot to ready vs to a login prompt in QEMU, memory (needs root; run
-#                         after the cloud is stopped, whose load would slow the emulated boots).
+#                         after the cloud is stopped, whose load would slow the emulated boots);
+#   netboot-bench         power-on → kiosk ready for a netbooted PC vs the same kiosk from a local
+#                         disk in the same QEMU, one alone and four at once (needs root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=""
@@ -20,4 +22,5 @@ node dist/bench/kiosk-bench.js || status=$?
 node dist/bench/native-viewers-bench.js || status=$?
 [ -n "$started" ] && scripts/test-cloud/up.sh down >/dev/null 2>&1
 node dist/bench/image-bench.js || status=$?
+node dist/bench/netboot-bench.js || status=$?
 exit $status

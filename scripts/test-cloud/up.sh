@@ -29,16 +29,19 @@ wait_http() { local url=$1 i code
 
 down() {
   local pids="" f pid alive="" i d
+  # The guests first, while libvirtd can still destroy them; a guest whose libvirtd is already
+  # gone would otherwise keep running (and taking CPU from the emulated boots that follow).
+  if [ -f "$RUN/libvirt.ours" ]; then
+    for d in $(virsh -c qemu:///system list --all --name 2>/dev/null | grep '^instance-' || true); do
+      virsh -c qemu:///system destroy "$d" >/dev/null 2>&1 || true; virsh -c qemu:///system undefine "$d" >/dev/null 2>&1 || true; done
+    pkill -f '^/usr/bin/qemu-system-x86_64 -name guest=instance-' 2>/dev/null || true
+    kill "$(cat /run/libvirtd.pid 2>/dev/null)" "$(cat /run/virtlogd.pid 2>/dev/null)" 2>/dev/null || true; rm -f "$RUN/libvirt.ours"
+  fi
   for f in "$RUN"/*.pid; do [ -f "$f" ] || continue; pid=$(cat "$f")
     pids="$pids $pid $(pgrep -P "$pid" | tr '\n' ' ')"; kill "$pid" 2>/dev/null || true; rm -f "$f"; done
   for i in $(seq 30); do alive=""; for pid in $pids; do kill -0 "$pid" 2>/dev/null && alive="$alive $pid"; done
     [ -z "$alive" ] && break; sleep 0.3; done
   [ -n "$alive" ] && kill -9 $alive 2>/dev/null || true
-  if [ -f "$RUN/libvirt.ours" ]; then
-    for d in $(virsh -c qemu:///system list --all --name 2>/dev/null | grep '^instance-' || true); do
-      virsh -c qemu:///system destroy "$d" >/dev/null 2>&1 || true; virsh -c qemu:///system undefine "$d" >/dev/null 2>&1 || true; done
-    kill "$(cat /run/libvirtd.pid 2>/dev/null)" "$(cat /run/virtlogd.pid 2>/dev/null)" 2>/dev/null || true; rm -f "$RUN/libvirt.ours"
-  fi
   if [ -f "$RUN/rabbit.ours" ]; then rabbitmqctl stop >/dev/null 2>&1 || true; epmd -kill >/dev/null 2>&1 || true; rm -f "$RUN/rabbit.ours"; fi
   ip link del tkphys1 2>/dev/null || true; ip link del tkphys2 2>/dev/null || true
 }

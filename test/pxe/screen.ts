@@ -1,0 +1,55 @@
+/**
+ * What a QEMU screendump (PPM) shows: its words, read by tesseract from a grey, twice-as-large copy
+ * (the kiosk's small grey-on-white text and the text console's 8x16 font both read much better so),
+ * and how much of it is not background (a blank or black screen is near 0).
+ */
+import { execFile } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+interface Pixels { width: number; height: number; rgb: Buffer }
+
+function readPpm(file: string): Pixels {
+  const data = readFileSync(file);
+  const fields: string[] = [];
+  let offset = 0;
+  while (fields.length < 4) {
+    while (/\s/.test(String.fromCharCode(data[offset]!))) offset++;
+    let field = '';
+    while (!/\s/.test(String.fromCharCode(data[offset]!))) field += String.fromCharCode(data[offset++]!);
+    fields.push(field);
+  }
+  offset++;
+  if (fields[0] !== 'P6') throw new Error(`${file} is not a binary PPM (P6)`);
+  return { width: Number(fields[1]), height: Number(fields[2]), rgb: data.subarray(offset) };
+}
+
+export function screenBusyness(ppm: string): number {
+  const { rgb } = readPpm(ppm);
+  const counts = new Map<number, number>();
+  let pixels = 0;
+  for (let i = 0; i + 2 < rgb.length; i += 3 * 7) {
+    const colour = (rgb[i]! << 16) | (rgb[i + 1]! << 8) | rgb[i + 2]!;
+    counts.set(colour, (counts.get(colour) ?? 0) + 1);
+    pixels++;
+  }
+  return 1 - Math.max(...counts.values()) / pixels;
+}
+
+/** `scale`: how much larger tesseract sees it (a line it misreads at one size it often reads at another). */
+export async function readScreen(ppm: string, scale = 2): Promise<string> {
+  const { width, height, rgb } = readPpm(ppm);
+  const out = Buffer.alloc(width * scale * height * scale);
+  for (let y = 0; y < height * scale; y++) {
+    for (let x = 0; x < width * scale; x++) {
+      const i = (Math.floor(y / scale) * width + Math.floor(x / scale)) * 3;
+      out[y * width * scale + x] = Math.round(0.299 * rgb[i]! + 0.587 * rgb[i + 1]! + 0.114 * rgb[i + 2]!);
+    }
+  }
+  const pgm = ppm.replace(/\.ppm$/, '') + '-ocr.pgm';
+  writeFileSync(pgm, Buffer.concat([Buffer.from(`P5\n${width * scale} ${height * scale}\n255\n`), out]));
+  const { stdout } = await run('tesseract', [pgm, 'stdout', '--psm', '3'], { maxBuffer: 1 << 20 });
+  return stdout.replace(/\s+/g, ' ').trim();
+}
