@@ -6,7 +6,6 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,6 +13,7 @@ import type { Browser } from 'playwright-core';
 import { hashPassword } from '../../controller/password-hash.js';
 import { hashPin } from '../../app/core/system/admin-pin.js';
 import { startStaticController, type StaticController } from '../peers/static-harness.js';
+import { exists, startDaemon, waitFor, type Daemon } from '../peers/system-daemons.js';
 import { launchChromium, openKioskPage, startKiosk } from '../support/kiosk.js';
 
 // This file's share of the kiosk tests' range: port 17020, X display :64.
@@ -21,7 +21,7 @@ const DISPLAY = ':64';
 let work: string;
 let ctl: StaticController;
 let inventory: string;
-let xvfb: ChildProcess;
+let xvfb: Daemon;
 let browser: Browser;
 
 before(async () => {
@@ -31,13 +31,13 @@ users: [{ name: ana, password: "${await hashPassword('ana-secret-pw')}" }]
 desktops: []
 `;
   ctl = await startStaticController({ workDir: work, port: 17020, inventory });
-  xvfb = spawn('Xvfb', [DISPLAY, '-screen', '0', '1280x800x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
-  await new Promise((resolve) => setTimeout(resolve, 800));
+  xvfb = startDaemon('Xvfb', [DISPLAY, '-screen', '0', '1280x800x24', '-nolisten', 'tcp']);
+  await waitFor('Xvfb', () => exists(`/tmp/.X11-unix/X${DISPLAY.slice(1)}`));
   browser = await launchChromium();
 });
 after(async () => {
   await browser?.close();
-  xvfb?.kill();
+  await xvfb?.stop();
   await ctl?.close();
   rmSync(work, { recursive: true, force: true });
 });

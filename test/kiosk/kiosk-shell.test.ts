@@ -3,46 +3,50 @@
  * display, the page loads (THINKIOSK-KIOSK-READY), and when Chromium dies the shell starts it again
  * — the kiosk never leaves a bare screen behind.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { exists, startDaemon, waitFor, type Daemon } from '../peers/system-daemons.js';
 
 // This file's share of the kiosk tests' range: X display :68.
 const DISPLAY = ':68';
 
-test('[kiosk][shell] Chromium in kiosk mode shows the page, and comes back when it dies', async (t) => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'thinkiosk-shell-'));
-  const xvfb = spawn('Xvfb', [DISPLAY, '-screen', '0', '1024x768x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
-  await new Promise((resolve) => setTimeout(resolve, 800));
-  const shell = spawn(process.execPath, ['dist/app/shell/main.js', '--settings-dir', dir, '--preset', path.join(dir, 'none.conf')], {
-    env: { ...process.env, DISPLAY, HOME: dir, LANG: 'C.UTF-8' }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  shell.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  shell.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+/**
+ * An Xvfb of its own on :68 and the browser shell on it, both stopped (and waited for, so the next
+ * test's Xvfb finds the display free) when the test ends.
+ */
+async function startShell(t: TestContext, dir: string, extraArgs: string[] = [], extraEnv: NodeJS.ProcessEnv = {}): Promise<Daemon> {
+  const started: { shell?: Daemon } = {};
+  const xvfb = startDaemon('Xvfb', [DISPLAY, '-screen', '0', '1024x768x24', '-nolisten', 'tcp']);
   t.after(async () => {
-    shell.kill('SIGTERM');
-    await new Promise((resolve) => shell.once('exit', resolve));
-    xvfb.kill();
+    await started.shell?.stop();
+    await xvfb.stop();
     rmSync(dir, { recursive: true, force: true });
   });
-  const waitFor = async (pattern: RegExp, ms: number): Promise<RegExpExecArray> => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const match = pattern.exec(output);
-      if (match) return match;
-      if (Date.now() > deadline) throw new Error(`no ${pattern} within ${ms} ms:\n${output}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
-  };
-  await waitFor(/THINKIOSK-KIOSK-READY/, 30_000);
-  const first = Number((await waitFor(/chromium started \(pid (\d+)\)/, 1000))[1]);
+  await waitFor('Xvfb', () => exists(`/tmp/.X11-unix/X${DISPLAY.slice(1)}`));
+  const shell = startDaemon(process.execPath, ['dist/app/shell/main.js', '--settings-dir', dir, '--preset', path.join(dir, 'none.conf'), ...extraArgs], {
+    env: { ...process.env, DISPLAY, HOME: dir, LANG: 'C.UTF-8', ...extraEnv },
+  });
+  started.shell = shell;
+  return shell;
+}
+
+/** The first match of `pattern` in what the shell printed, waiting up to `ms`. */
+function printed(shell: Daemon, pattern: RegExp, ms: number): Promise<RegExpExecArray> {
+  return waitFor(`${pattern} in the shell's output`, async () => pattern.exec(shell.output()) ?? undefined, ms)
+    .catch((error: Error) => { throw new Error(`${error.message}:\n${shell.output()}`); });
+}
+
+test('[kiosk][shell] Chromium in kiosk mode shows the page, and comes back when it dies', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'thinkiosk-shell-'));
+  const shell = await startShell(t, dir);
+  await printed(shell, /THINKIOSK-KIOSK-READY/, 30_000);
+  const first = Number((await printed(shell, /chromium started \(pid (\d+)\)/, 1000))[1]);
   process.kill(first, 'SIGKILL');
-  await waitFor(/chromium exited \(SIGKILL\); restarting/, 10_000);
-  const second = Number((await waitFor(/chromium started \(pid (\d+)\)[\s\S]*chromium started \(pid (\d+)\)/, 10_000))[2]);
+  await printed(shell, /chromium exited \(SIGKILL\); restarting/, 10_000);
+  const second = Number((await printed(shell, /chromium started \(pid (\d+)\)[\s\S]*chromium started \(pid (\d+)\)/, 10_000))[2]);
   assert.notEqual(second, first);
   // The new Chromium is alive and stays up.
   await new Promise((resolve) => setTimeout(resolve, 2000));
@@ -55,25 +59,9 @@ test('[kiosk][shell] a Chromium that hangs before the page loads (a white screen
   // made to do on cue); later starts are the real /usr/bin/chromium.
   const wrapper = path.join(dir, 'chromium-hangs-once');
   writeFileSync(wrapper, `#!/bin/sh\nif [ ! -e "${dir}/hung" ]; then touch "${dir}/hung"; kill -STOP $$; fi\nexec /usr/bin/chromium "$@"\n`, { mode: 0o755 });
-  const xvfb = spawn('Xvfb', [DISPLAY, '-screen', '0', '1024x768x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
-  await new Promise((resolve) => setTimeout(resolve, 800));
-  const shell = spawn(process.execPath, ['dist/app/shell/main.js', '--settings-dir', dir, '--preset', path.join(dir, 'none.conf'), '--chromium', wrapper], {
-    env: { ...process.env, DISPLAY, HOME: dir, LANG: 'C.UTF-8', THINKIOSK_PAGE_LOAD_SECONDS: '10' }, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  shell.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  shell.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  t.after(async () => {
-    shell.kill('SIGTERM');
-    await new Promise((resolve) => shell.once('exit', resolve));
-    xvfb.kill();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const deadline = Date.now() + 60_000;
-  while (!/THINKIOSK-KIOSK-READY/.test(output)) {
-    if (Date.now() > deadline) throw new Error(`the kiosk did not get ready after the hang:\n${output}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+  const shell = await startShell(t, dir, ['--chromium', wrapper], { THINKIOSK_PAGE_LOAD_SECONDS: '10' });
+  await printed(shell, /THINKIOSK-KIOSK-READY/, 60_000);
+  const output = shell.output();
   assert.match(output, /chromium has not loaded the kiosk page in 10 s; starting it again/);
   assert.equal([...output.matchAll(/chromium started/g)].length, 2, output);
 });

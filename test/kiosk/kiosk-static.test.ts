@@ -8,7 +8,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import type { Browser, Page } from 'playwright-core';
 import { hashPassword } from '../../controller/password-hash.js';
 import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops.js';
 import { startStaticController, type StaticController } from '../peers/static-harness.js';
+import { exists, startDaemon, waitFor, type Daemon } from '../peers/system-daemons.js';
 import { launchChromium, openKioskPage, startKiosk, type KioskProcess } from '../support/kiosk.js';
 import { checkQuadPattern } from '../support/pattern.js';
 
@@ -27,7 +28,7 @@ const KIOSK_DISPLAY = ':63';
 let work: string;
 let desktops: LocalDesktops;
 let ctl: StaticController;
-let xvfb: ChildProcess;
+let xvfb: Daemon;
 let notConsole: net.Server;
 let kiosk: KioskProcess;
 let browser: Browser;
@@ -86,8 +87,8 @@ desktops:
     endpoints: { vnc: { host: 127.0.0.1, port: ${PORTS.notConsole} } }
     users: [kim]
 ` });
-  xvfb = spawn('Xvfb', [KIOSK_DISPLAY, '-screen', '0', '1024x768x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
-  await new Promise((resolve) => setTimeout(resolve, 800));
+  xvfb = startDaemon('Xvfb', [KIOSK_DISPLAY, '-screen', '0', '1024x768x24', '-nolisten', 'tcp']);
+  await waitFor('Xvfb', () => exists(`/tmp/.X11-unix/X${KIOSK_DISPLAY.slice(1)}`));
   kiosk = await startKiosk({ preset: `controller = ${ctl.url}\n`, env: { DISPLAY: KIOSK_DISPLAY } });
   browser = await launchChromium();
   ({ page, pageErrors } = await openKioskPage(browser, kiosk));
@@ -96,7 +97,7 @@ desktops:
 after(async () => {
   await browser?.close();
   await kiosk?.stop();
-  xvfb?.kill();
+  await xvfb?.stop();
   notConsole?.close();
   await ctl?.close();
   await desktops?.stop();
