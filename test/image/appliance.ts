@@ -2,8 +2,7 @@
  * Helpers for the appliance-image tests: build the image (image/build.sh, which reuses a cached
  * build when its inputs did not change), make a scratch copy of it, put files on its FAT boot
  * partition and read them back (mtools, no mounting), boot it in QEMU (image/qemu-boot.sh, TCG)
- * and watch its serial console, take a screendump through the QEMU monitor and read the screen
- * with tesseract.
+ * and watch its serial console, take a screendump through the QEMU monitor (screen.ts reads it).
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
@@ -194,51 +193,4 @@ export class Vm {
   secondsSinceStart(): number {
     return (Date.now() - this.startedAt) / 1000;
   }
-}
-
-/**
- * The words on a screendump, read by tesseract, on one line. Read from a grey copy twice the size
- * whose grey is each pixel's darkest channel: coloured text on a tinted box (the red problem notice
- * on pink) keeps its contrast, which a plain luminance conversion loses.
- */
-export async function readScreen(ppm: string): Promise<string> {
-  const { width, height, pixels } = readPpm(ppm);
-  const grey = Buffer.alloc(width * 2 * height * 2);
-  for (let y = 0; y < height * 2; y++) {
-    for (let x = 0; x < width * 2; x++) {
-      const i = ((y >> 1) * width + (x >> 1)) * 3;
-      grey[y * width * 2 + x] = Math.min(pixels[i]!, pixels[i + 1]!, pixels[i + 2]!);
-    }
-  }
-  const pgm = ppm.replace(/\.ppm$/, '') + '.ocr.pgm';
-  writeFileSync(pgm, Buffer.concat([Buffer.from(`P5\n${width * 2} ${height * 2}\n255\n`), grey]));
-  const { stdout } = await run('tesseract', [pgm, 'stdout', '--psm', '3'], { maxBuffer: 1 << 20 });
-  return stdout.replace(/\s+/g, ' ');
-}
-
-function readPpm(ppm: string): { width: number; height: number; pixels: Buffer } {
-  const data = readFileSync(ppm);
-  const fields: string[] = [];
-  let offset = 0;
-  while (fields.length < 4) {
-    while (/\s/.test(String.fromCharCode(data[offset]!))) offset++;
-    const start = offset;
-    while (!/\s/.test(String.fromCharCode(data[offset]!))) offset++;
-    fields.push(data.subarray(start, offset).toString());
-  }
-  return { width: Number(fields[1]), height: Number(fields[2]), pixels: data.subarray(offset + 1) };
-}
-
-/** Share of pixels that are not the most common colour: a blank or black screen is near 0. */
-export function screenBusyness(ppm: string): number {
-  const data = readPpm(ppm).pixels;
-  const counts = new Map<number, number>();
-  let pixels = 0;
-  for (let i = 0; i + 2 < data.length; i += 3 * 7) {
-    const colour = (data[i]! << 16) | (data[i + 1]! << 8) | data[i + 2]!;
-    counts.set(colour, (counts.get(colour) ?? 0) + 1);
-    pixels++;
-  }
-  const top = Math.max(...counts.values());
-  return 1 - top / pixels;
 }

@@ -13,9 +13,10 @@ import { execFileSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  OUT, REPO, Vm, bootFiles, buildImage, partitionTable, putBootFile, readBootFile, readScreen, scratchCopy, screenBusyness,
+  OUT, REPO, Vm, bootFiles, buildImage, partitionTable, putBootFile, readBootFile, scratchCopy,
   type Arch, type BuiltImage,
 } from './appliance.js';
+import { readScreen, screenBusyness } from './screen.js';
 
 const EXPECTED = join(REPO, 'test/image/expected');
 const PROBE = readFileSync(join(REPO, 'test/image/probe.sh'), 'utf8');

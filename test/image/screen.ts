@@ -1,7 +1,6 @@
 /**
- * What a QEMU screendump (PPM) shows: its words, read by tesseract from a grey, twice-as-large copy
- * (the kiosk's small grey-on-white text and the text console's 8x16 font both read much better so),
- * and how much of it is not background (a blank or black screen is near 0).
+ * What a QEMU screendump (PPM) shows, for the image and netboot tests: its words, read by
+ * tesseract, and how much of it is not background (a blank or black screen is near 0).
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -17,15 +16,15 @@ function readPpm(file: string): Pixels {
   let offset = 0;
   while (fields.length < 4) {
     while (/\s/.test(String.fromCharCode(data[offset]!))) offset++;
-    let field = '';
-    while (!/\s/.test(String.fromCharCode(data[offset]!))) field += String.fromCharCode(data[offset++]!);
-    fields.push(field);
+    const start = offset;
+    while (!/\s/.test(String.fromCharCode(data[offset]!))) offset++;
+    fields.push(data.subarray(start, offset).toString());
   }
-  offset++;
   if (fields[0] !== 'P6') throw new Error(`${file} is not a binary PPM (P6)`);
-  return { width: Number(fields[1]), height: Number(fields[2]), rgb: data.subarray(offset) };
+  return { width: Number(fields[1]), height: Number(fields[2]), rgb: data.subarray(offset + 1) };
 }
 
+/** Share of pixels that are not the most common colour: a blank or black screen is near 0. */
 export function screenBusyness(ppm: string): number {
   const { rgb } = readPpm(ppm);
   const counts = new Map<number, number>();
@@ -38,18 +37,24 @@ export function screenBusyness(ppm: string): number {
   return 1 - Math.max(...counts.values()) / pixels;
 }
 
-/** `scale`: how much larger tesseract sees it (a line it misreads at one size it often reads at another). */
+/**
+ * The words on a screendump, on one line. Tesseract reads a grey copy `scale` times larger (the
+ * kiosk's small grey-on-white text and the text console's 8x16 font read much better so; a line it
+ * misreads at one size it often reads at another) whose grey is each pixel's darkest channel:
+ * coloured text on a tinted box (the red problem notice on pink, white on the netboot error
+ * screen's blue) keeps its contrast, which a plain luminance conversion loses.
+ */
 export async function readScreen(ppm: string, scale = 2): Promise<string> {
   const { width, height, rgb } = readPpm(ppm);
-  const out = Buffer.alloc(width * scale * height * scale);
+  const grey = Buffer.alloc(width * scale * height * scale);
   for (let y = 0; y < height * scale; y++) {
     for (let x = 0; x < width * scale; x++) {
       const i = (Math.floor(y / scale) * width + Math.floor(x / scale)) * 3;
-      out[y * width * scale + x] = Math.round(0.299 * rgb[i]! + 0.587 * rgb[i + 1]! + 0.114 * rgb[i + 2]!);
+      grey[y * width * scale + x] = Math.min(rgb[i]!, rgb[i + 1]!, rgb[i + 2]!);
     }
   }
-  const pgm = ppm.replace(/\.ppm$/, '') + '-ocr.pgm';
-  writeFileSync(pgm, Buffer.concat([Buffer.from(`P5\n${width * scale} ${height * scale}\n255\n`), out]));
+  const pgm = ppm.replace(/\.ppm$/, '') + '.ocr.pgm';
+  writeFileSync(pgm, Buffer.concat([Buffer.from(`P5\n${width * scale} ${height * scale}\n255\n`), grey]));
   const { stdout } = await run('tesseract', [pgm, 'stdout', '--psm', '3'], { maxBuffer: 1 << 20 });
   return stdout.replace(/\s+/g, ' ').trim();
 }

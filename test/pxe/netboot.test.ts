@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { REPO, SERVER_IP, SITE_IP, TestLan, WORK } from './lan.js';
 import { netbootClient, type Firmware, type QemuMachine } from './netboot-client.js';
-import { readScreen, screenBusyness } from './screen.js';
+import { readScreen, screenBusyness } from '../image/screen.js';
 
 const run = promisify(execFile);
 const OUT = join(WORK, 'test-out');
