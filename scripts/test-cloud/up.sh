@@ -37,8 +37,10 @@ down() {
     pkill -f '^/usr/bin/qemu-system-x86_64 -name guest=instance-' 2>/dev/null || true
     kill "$(cat /run/libvirtd.pid 2>/dev/null)" "$(cat /run/virtlogd.pid 2>/dev/null)" 2>/dev/null || true; rm -f "$RUN/libvirt.ours"
   fi
+  # "|| true": a daemon without children (mariadbd) makes pgrep fail, and under set -e that failed
+  # substitution used to end down() there, leaving every later daemon running through the image tests.
   for f in "$RUN"/*.pid; do [ -f "$f" ] || continue; pid=$(cat "$f")
-    pids="$pids $pid $(pgrep -P "$pid" | tr '\n' ' ')"; kill "$pid" 2>/dev/null || true; rm -f "$f"; done
+    pids="$pids $pid $(pgrep -P "$pid" | tr '\n' ' ' || true)"; kill "$pid" 2>/dev/null || true; rm -f "$f"; done
   for i in $(seq 30); do alive=""; for pid in $pids; do kill -0 "$pid" 2>/dev/null && alive="$alive $pid"; done
     [ -z "$alive" ] && break; sleep 0.3; done
   [ -n "$alive" ] && kill -9 $alive 2>/dev/null || true
