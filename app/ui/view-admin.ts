@@ -175,30 +175,62 @@ const TAB_VIEWS: Record<Tab, (ctx: Context, body: HTMLElement) => Promise<void> 
   async terminal(ctx, body) {
     const output = h('pre', { class: 'terminal', tabindex: 0, 'data-testid': 'terminal-output' });
     mount(body, output);
-    const opened = await ctx.bridge.call('terminalOpen', { cols: 100, rows: 30 });
-    if (!opened.ok) return show(body, opened.error);
-    const { terminalId } = opened.value;
-    // A plain-text terminal: enough for a technician's commands; escape sequences are stripped.
+    // Listen before opening: the shell's first output (its prompt) travels on the event stream and
+    // can arrive before terminalOpen's answer says which terminal it belongs to. It is kept until then.
+    let terminalId: string | null = null;
+    const early: { terminalId: string; data: string }[] = [];
+    const append = (data: string): void => {
+      output.textContent = (output.textContent + data.replace(ESCAPE_SEQUENCES, '')).slice(-20000);
+      output.scrollTop = output.scrollHeight;
+    };
     const unsubscribe = ctx.onEvent((event) => {
-      if (event.type === 'terminal-output' && event.terminalId === terminalId) {
-        output.textContent = (output.textContent + event.data.replace(ESCAPE_SEQUENCES, '')).slice(-20000);
-        output.scrollTop = output.scrollHeight;
-      }
+      if (event.type !== 'terminal-output') return;
+      if (terminalId === null) early.push(event);
+      else if (event.terminalId === terminalId) append(event.data);
     });
+    const opened = await ctx.bridge.call('terminalOpen', { cols: 100, rows: 30 });
+    if (!opened.ok) {
+      unsubscribe();
+      return show(body, opened.error);
+    }
+    const id = opened.value.terminalId;
+    terminalId = id;
+    // A plain-text terminal: enough for a technician's commands; escape sequences are stripped.
+    for (const event of early.splice(0)) if (event.terminalId === id) append(event.data);
+    // Keys go one call at a time, in order: separate calls in flight together can overtake each
+    // other (the browser spreads them over several connections), which scrambled fast typing.
+    let unsent = '';
+    let sending = false;
+    const send = (data: string): void => {
+      unsent += data;
+      if (sending) return;
+      sending = true;
+      void (async () => {
+        try {
+          while (unsent) {
+            const chunk = unsent;
+            unsent = '';
+            await ctx.bridge.call('terminalInput', { terminalId: id, data: chunk });
+          }
+        } finally {
+          sending = false;
+        }
+      })();
+    };
     const keys: Record<string, string> = { Enter: '\r', Backspace: '\x7f', Tab: '\t', Escape: '\x1b', ArrowUp: '\x1b[A', ArrowDown: '\x1b[B', ArrowRight: '\x1b[C', ArrowLeft: '\x1b[D' };
     output.addEventListener('keydown', (event) => {
       let data = keys[event.key] ?? (event.key.length === 1 ? event.key : '');
       if (event.ctrlKey && event.key.length === 1) data = String.fromCharCode(event.key.toUpperCase().charCodeAt(0) - 64);
       if (!data) return;
       event.preventDefault();
-      void ctx.bridge.call('terminalInput', { terminalId, data });
+      send(data);
     });
     output.focus();
     // Keys typed before this point had nowhere to go: say when the terminal takes input.
     output.dataset.ready = 'true';
     terminalCleanup = () => {
       unsubscribe();
-      void ctx.bridge.call('terminalClose', { terminalId });
+      void ctx.bridge.call('terminalClose', { terminalId: id });
     };
   },
   async 'boot-server'(ctx, body) {
