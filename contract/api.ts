@@ -38,6 +38,12 @@ export const Session = z.object({
   expiresAt: z.string().datetime(),
   user: z.object({ id: z.string(), name: z.string() }),
   project: z.object({ id: z.string(), name: z.string() }),
+  /**
+   * The person is an administrator of this site (Keystone role in the controller's `adminRoles`, or
+   * `admin: true` in a static inventory): a kiosk with no admin PIN lets only such a person set one.
+   * Absent from controllers older than this field: not an administrator.
+   */
+  admin: z.boolean().default(false),
 });
 export type Session = z.infer<typeof Session>;
 
@@ -71,7 +77,11 @@ export type PowerState = z.infer<typeof PowerState>;
 export const Desktop = z.object({
   id: z.string(),
   name: z.string(),
-  /** OpenStack's server status (ACTIVE, SHUTOFF, BUILD, ERROR, ...). */
+  /**
+   * OpenStack's server status (ACTIVE, SHUTOFF, BUILD, ERROR, ...). A static desktop is ACTIVE or
+   * SHUTOFF when the controller knows, and UNKNOWN when it has not checked recently (it checks
+   * politely and seldom, see README "Static backend"): the kiosk may still try to connect.
+   */
   status: z.string(),
   powerState: PowerState,
   /** Work in progress (e.g. "powering-off"), or null when the desktop is settled. */

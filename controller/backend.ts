@@ -11,6 +11,8 @@ export type BackendKind = 'openstack' | 'static';
 export interface LoginResult {
   user: { id: string; name: string };
   project: { id: string; name: string };
+  /** An administrator of this site (may set a kiosk's missing admin PIN, and more to come). */
+  admin: boolean;
   /** When the backend ends the session at the latest (the shim may end it earlier). */
   expiresAt: Date;
   /** Sealed into the session token. */

@@ -56,6 +56,8 @@ const OpenStackSettings = z.object({
   queueLength: z.number().int().nonnegative().default(1000),
   queueSeconds: z.number().positive().default(45),
   rdpPort: z.number().int().min(1).max(65535).default(3389),
+  /** Keystone roles (in the project logged into) that make a person an administrator of this site's kiosks. */
+  adminRoles: z.array(z.string().min(1)).default(['admin']),
 });
 
 /** backend "static": users and desktops listed in an inventory file (static-inventory.ts). */

@@ -64,7 +64,8 @@ export class OpenStackBackend implements DesktopBackend {
 
   async login(request: LoginRequest): Promise<LoginResult> {
     const token = await this.keystoneLogin(request);
-    return { user: token.user, project: token.project, expiresAt: token.expiresAt, auth: { kind: 'keystone', token: token.token, endpoints: token.endpoints } };
+    const admin = token.roles.some((role) => this.config.adminRoles.includes(role));
+    return { user: token.user, project: token.project, admin, expiresAt: token.expiresAt, auth: { kind: 'keystone', token: token.token, endpoints: token.endpoints } };
   }
 
   private async keystoneLogin(request: LoginRequest): Promise<KeystoneToken> {

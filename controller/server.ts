@@ -110,6 +110,7 @@ export function createController({ config, backend, relay, sealer, metrics, logg
           expiresAt: new Date(expiresAt).toISOString(),
           user: result.user,
           project: result.project,
+          admin: result.admin,
         };
         return { status: 201, body };
       },

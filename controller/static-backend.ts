@@ -50,6 +50,7 @@ export class StaticBackend implements DesktopBackend {
     return {
       user: { id: request.username, name: request.username },
       project: { id: 'static', name: this.options.siteName },
+      admin: this.inventory.admins.has(request.username),
       expiresAt: new Date(Date.now() + SESSION_CEILING_MS),
       auth: { kind: 'static' },
     };

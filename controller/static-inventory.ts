@@ -58,6 +58,8 @@ const InventoryUser = z.strictObject({
     }
     return parsed;
   }),
+  /** An administrator of this site: may set the admin PIN of a kiosk that has none. */
+  admin: z.boolean().default(false),
 });
 
 const InventoryFile = z.strictObject({
@@ -84,6 +86,8 @@ const InventoryFile = z.strictObject({
 
 export interface Inventory {
   users: Map<string, ParsedHash>;
+  /** Names of the users marked `admin: true`. */
+  admins: Set<string>;
   desktops: InventoryDesktop[];
 }
 
@@ -102,6 +106,7 @@ export function parseInventory(text: string, source: string): Inventory {
   }
   return {
     users: new Map(parsed.data.users.map((u) => [u.name, u.password])),
+    admins: new Set(parsed.data.users.filter((u) => u.admin).map((u) => u.name)),
     desktops: parsed.data.desktops,
   };
 }

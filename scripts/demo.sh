@@ -15,7 +15,7 @@ CONTROLLER=http://127.0.0.1:$PORT
 VNC_PORT=15901 SPICE_PORT=15902 RDP_PORT=13389 DISPLAY_BASE=41
 VNC_PASSWORD=demo-vnc SPICE_PASSWORD=demo-spice
 
-scripts/install-deps.sh
+scripts/install-deps.sh demo
 [ -f dist/scripts/local-desktops.js ] && [ -f dist/controller/main.js ] \
   || { echo "demo: dist/ is not built; run 'make demo' (it builds first)" >&2; exit 1; }
 

@@ -4,6 +4,7 @@
 #   scripts/install-deps.sh            everything
 #   scripts/install-deps.sh image      only what building and flashing the appliance image needs
 #   scripts/install-deps.sh pxe        the image's tools plus the boot server's (make netboot)
+#   scripts/install-deps.sh demo       only what `make demo` needs (its three desktops, the kiosk)
 set -euo pipefail
 export DEBIAN_FRONTEND=noninteractive PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH
 CLOUD="mariadb-server python3-pymysql rabbitmq-server keystone python3-keystone python3-keystoneclient
@@ -26,7 +27,13 @@ IMAGE="mmdebstrap qemu-user-static binfmt-support arch-test eatmydata mtools dos
 # TFTP, the binary the image carries), squashfs roots read from the built image through fuse2fs (no
 # loop mounts), OVMF for the UEFI clients, QEMU's iPXE option ROMs for the BIOS ones.
 PXE="dnsmasq-base squashfs-tools fuse2fs ovmf ipxe-qemu"
+# make demo: the three local desktops (Xvnc, QEMU SPICE, freerdp-shadow on Xvfb, painted by
+# ImageMagick), the native viewers (xfreerdp, remote-viewer), Chromium with a CJK font, and the
+# virtual display a headless machine shows the kiosk on (Xvfb, x11vnc, a screenshot with import).
+DEMO="curl openssl ca-certificates tigervnc-standalone-server tigervnc-tools xvfb x11vnc imagemagick
+ qemu-system-x86 freerdp2-shadow-x11 freerdp2-x11 virt-viewer chromium fonts-wqy-microhei"
 PKGS="$CLOUD $TOOLS $KIOSK $IMAGE $PXE"
+[ "${1:-}" = demo ] && PKGS="$DEMO"
 [ "${1:-}" = image ] && PKGS="$TOOLS $IMAGE"
 [ "${1:-}" = pxe ] && PKGS="$TOOLS $IMAGE $PXE"
 [ "$(id -u)" = 0 ] || { echo "install-deps: run as root (apt-get needs it)" >&2; exit 1; }

@@ -17,6 +17,8 @@ export interface KeystoneToken {
   expiresAt: Date;
   user: { id: string; name: string };
   project: { id: string; name: string };
+  /** Role names the user holds in that project. */
+  roles: string[];
   endpoints: Endpoints;
 }
 
@@ -37,6 +39,7 @@ const TokenBody = z.object({
     expires_at: z.string(),
     user: z.object({ id: z.string(), name: z.string() }),
     project: z.object({ id: z.string(), name: z.string() }).optional(),
+    roles: z.array(z.object({ name: z.string() })).optional(),
     catalog: z.array(CatalogEntry).optional(),
   }),
 });
@@ -83,6 +86,7 @@ export class KeystoneClient {
       expiresAt: new Date(body.token.expires_at),
       user: body.token.user,
       project,
+      roles: (body.token.roles ?? []).map((r) => r.name),
       endpoints: this.endpointsFrom(body),
     };
   }
