@@ -10,6 +10,7 @@ import { OpenStackBackend } from './openstack-backend.js';
 import { OpenStackHttp } from './openstack/http.js';
 import { Reachability } from './reachability.js';
 import { RelayTickets } from './relay-ticket.js';
+import { EndedSessions } from './ended-sessions.js';
 import { createController } from './server.js';
 import { SessionSealer } from './session-token.js';
 import { StaticBackend } from './static-backend.js';
@@ -19,6 +20,8 @@ export interface BuiltController {
   server: http.Server;
   metrics: Metrics;
   ephemeralKey: boolean;
+  /** Whether logouts outlive this process (stateDir set). */
+  sharedLogouts: boolean;
   /** Ends relayed console connections (static backend): call before server.close() at shutdown. */
   closeConsoles(): void;
 }
@@ -38,9 +41,17 @@ export function buildController(config: ControllerConfig, logger: Logger = jsonL
     backend = new OpenStackBackend(config.openstack, http, logger);
   } else {
     const tickets = new RelayTickets(keys, config.static.relayTicketSeconds);
-    backend = new StaticBackend(loadInventory(config.static.inventoryFile), new Reachability(config.static.probeTimeoutMs), tickets, { siteName: config.name });
-    relay = new ConsoleRelay(tickets, metrics, logger);
+    const reachability = new Reachability({
+      probeTimeoutMs: config.static.probeTimeoutMs,
+      probeIntervalMs: config.static.probeIntervalSeconds * 1000,
+      onChange: (protocol, target, outcome) => logger.log(outcome.state === 'up' ? 'info' : 'warn', 'desktop-server-state', {
+        protocol, target: `${target.host}:${target.port}`, state: outcome.state, ...('reason' in outcome ? { reason: outcome.reason } : {}),
+      }),
+    });
+    backend = new StaticBackend(loadInventory(config.static.inventoryFile), reachability, tickets, { siteName: config.name });
+    relay = new ConsoleRelay(tickets, metrics, logger, reachability, { maxPerUser: config.static.relayMaxPerUser });
   }
-  const server = createController({ config, backend, relay, sealer: new SessionSealer(keys), metrics, logger });
-  return { server, metrics, ephemeralKey: ephemeral, closeConsoles: () => relay?.closeAll() };
+  const endedSessions = new EndedSessions(config.stateDir ?? null, logger);
+  const server = createController({ config, backend, relay, sealer: new SessionSealer(keys), endedSessions, metrics, logger });
+  return { server, metrics, ephemeralKey: ephemeral, sharedLogouts: Boolean(config.stateDir), closeConsoles: () => relay?.closeAll() };
 }

@@ -30,7 +30,13 @@ export interface DesktopBackend {
   readonly kind: BackendKind;
   /** Throws ApiError 'invalid-credentials' for a wrong user or password. */
   login(request: LoginRequest): Promise<LoginResult>;
+  /** Ends the session upstream (Keystone revocation); the HTTP layer has already refused it everywhere. */
   logout(session: SessionPayload): Promise<void>;
+  /**
+   * Throws ApiError 'session-expired' when the person behind a still-sealed session may no longer
+   * act (disabled, password changed, removed from the inventory). Cheap: answers are cached briefly.
+   */
+  validate(session: SessionPayload): Promise<void>;
   listDesktops(session: SessionPayload): Promise<Desktop[]>;
   getDesktop(session: SessionPayload, id: string): Promise<Desktop>;
   power(session: SessionPayload, id: string, action: PowerAction): Promise<PowerResult>;

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
+import { isIP } from 'node:net';
 import { Protocol } from '../contract/api.js';
 
 /** Settings every backend shares. */
@@ -20,8 +21,20 @@ const Common = {
   sessionKeys: z.array(z.string()).default([]),
   /** Sessions end at the Keystone token's expiry or after this long, whichever is first. */
   sessionMaxSeconds: z.number().int().positive().default(8 * 3600),
-  /** Use X-Forwarded-For for the client address (only behind a trusted proxy). */
-  trustProxy: z.boolean().default(false),
+  /**
+   * Addresses (or CIDR ranges) of reverse proxies in front of the shim. X-Forwarded-For and
+   * X-Forwarded-Host/Proto are believed only from these, and the client is the last address in the
+   * chain that is not one of them: a client cannot choose its own address by sending the header.
+   */
+  trustedProxies: z.array(z.string().refine(isAddressOrRange, 'must be an IP address or a CIDR range like 10.0.0.0/24')).default([]),
+  /** Replaced by trustedProxies, which says whom to trust. */
+  trustProxy: z.literal(false, { error: 'is replaced by trustedProxies: list the addresses of your proxies, e.g. ["10.0.0.5"]' }).optional(),
+  /**
+   * A directory for what must outlive the process: the list of ended sessions (logouts). Every
+   * instance behind one load balancer should share it (a shared or replicated directory); without
+   * it, logouts are remembered in memory only (the shim warns at start-up).
+   */
+  stateDir: z.string().min(1).optional(),
   loginGuard: z.object({
     maxFailuresPerUser: z.number().int().positive().default(5),
     maxFailuresPerAddress: z.number().int().positive().default(50),
@@ -56,6 +69,12 @@ const OpenStackSettings = z.object({
   queueLength: z.number().int().nonnegative().default(1000),
   queueSeconds: z.number().positive().default(45),
   rdpPort: z.number().int().min(1).max(65535).default(3389),
+  /**
+   * How long Keystone's "this token is valid" is believed before it is asked again: a user
+   * disabled (or whose password changed) in Keystone loses access within this time. Nova's own
+   * token cache keeps accepting such a token for minutes, so the shim asks Keystone itself.
+   */
+  sessionCheckSeconds: z.number().int().min(1).max(30).default(20),
   /** Keystone roles (in the project logged into) that make a person an administrator of this site's kiosks. */
   adminRoles: z.array(z.string().min(1)).default(['admin']),
 });
@@ -66,6 +85,10 @@ const StaticSettings = z.object({
   inventoryFile: z.string().min(1),
   /** How long a desktop's remote-desktop port may take to accept before it counts as down. */
   probeTimeoutMs: z.number().int().min(50).max(10_000).default(1500),
+  /** A desktop's server is asked "are you up?" at most this often, however many kiosks look (README "Static backend"). */
+  probeIntervalSeconds: z.number().int().min(5).max(3600).default(60),
+  /** Console connections one person may have through the relay at once (a SPICE console uses up to about six). */
+  relayMaxPerUser: z.number().int().min(1).max(1000).default(16),
   /** How long a console address (relay ticket) stays good for new connections. */
   relayTicketSeconds: z.number().int().min(5).max(600).default(60),
 });
@@ -83,6 +106,14 @@ export type OpenStackConfig = z.infer<typeof OpenStackSettings>;
 export type StaticConfig = z.infer<typeof StaticSettings>;
 
 export class ConfigError extends Error {}
+
+function isAddressOrRange(text: string): boolean {
+  const [address, bits, ...rest] = text.split('/');
+  if (rest.length || !address || !isIP(address)) return false;
+  if (bits === undefined) return true;
+  const max = isIP(address) === 6 ? 128 : 32;
+  return /^\d{1,3}$/.test(bits) && Number(bits) <= max;
+}
 
 export function parseConfig(raw: unknown, source: string): ControllerConfig {
   const parsed = ControllerConfig.safeParse(raw);

@@ -5,13 +5,38 @@ import { chooseProtocol } from '../contract/protocol.js';
 import type { GlanceImage } from './openstack/glance.js';
 import type { NovaServer } from './openstack/nova.js';
 
-/** Server metadata keys an administrator sets per desktop. */
-export const META = {
+/**
+ * Flavor extra specs an administrator sets per kind of desktop. Only administrators can write a
+ * flavor's extra specs (Nova's default policy), and a server keeps the extra specs of the flavor it
+ * was booted or resized with; a project member can set a colleague's server *metadata*, so these
+ * settings — which decide where a password goes and whether USB devices are passed on — are never
+ * read from metadata.
+ */
+export const SPEC = {
   protocol: 'thinkiosk:protocol',
   usb: 'thinkiosk:usb',
-  rdpHost: 'thinkiosk:rdp_host',
   rdpPort: 'thinkiosk:rdp_port',
 } as const;
+/** Server metadata keys of older releases, ignored (and logged) now. */
+export const IGNORED_METADATA = /^thinkiosk:/;
+
+export interface DesktopSettings {
+  protocolOverride: Protocol | null;
+  usbRedirection: boolean;
+  rdpPort: number | null;
+}
+
+/** The administrator's settings for this server, from its flavor's extra specs (README "Per-desktop policy"). */
+export function desktopPolicyOf(server: NovaServer): DesktopSettings {
+  const specs = server.flavor?.extra_specs ?? {};
+  const protocol = ProtocolSchema.safeParse(specs[SPEC.protocol]?.toLowerCase());
+  const port = Number(specs[SPEC.rdpPort]);
+  return {
+    protocolOverride: protocol.success ? protocol.data : null,
+    usbRedirection: specs[SPEC.usb]?.toLowerCase() !== 'false',
+    rdpPort: Number.isInteger(port) && port > 0 && port < 65536 ? port : null,
+  };
+}
 
 // Nova's power_state codes (nova/compute/power_state.py).
 const POWER: Record<number, PowerState> = { 0: 'unknown', 1: 'running', 3: 'paused', 4: 'shutdown', 6: 'crashed', 7: 'suspended' };
@@ -48,11 +73,11 @@ export interface MappingOptions {
 }
 
 export function toDesktop(server: NovaServer, guestOs: GuestOs, options: MappingOptions): Desktop {
-  const overrideParse = ProtocolSchema.safeParse(server.metadata[META.protocol]?.toLowerCase());
-  const override = overrideParse.success ? overrideParse.data : null;
+  const settings = desktopPolicyOf(server);
+  const override = settings.protocolOverride;
   const addresses = addressesOf(server);
-  const rdpReachable = Boolean(server.metadata[META.rdpHost]) || addresses.length > 0 || Boolean(server.accessIPv4);
-  const rdpWanted = guestOs.family === 'windows' || override === 'rdp' || Boolean(server.metadata[META.rdpHost]);
+  const rdpReachable = addresses.length > 0;
+  const rdpWanted = guestOs.family === 'windows' || override === 'rdp';
   const protocols: Protocol[] = [...options.consoleProtocols];
   if (rdpWanted && rdpReachable) protocols.push('rdp');
   return {
@@ -66,7 +91,7 @@ export function toDesktop(server: NovaServer, guestOs: GuestOs, options: Mapping
     addresses,
     protocols,
     recommendedProtocol: chooseProtocol({ guest: guestOs.family, client: 'linux', override, available: protocols }),
-    policy: { protocolOverride: override, usbRedirection: server.metadata[META.usb]?.toLowerCase() !== 'false' },
+    policy: { protocolOverride: override, usbRedirection: settings.usbRedirection },
     powerControl: true,
   };
 }

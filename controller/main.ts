@@ -12,15 +12,22 @@ if (!path) {
 }
 try {
   const config = loadConfig(path);
-  const { server, ephemeralKey, closeConsoles } = buildController(config);
+  const { server, ephemeralKey, sharedLogouts, closeConsoles } = buildController(config);
   if (ephemeralKey) jsonLogger.log('warn', 'ephemeral-session-key', { hint: 'no sessionKeys configured: sessions end when this process does and do not work across instances. Generate one: openssl rand -base64 32' });
+  if (!ephemeralKey && !sharedLogouts) jsonLogger.log('warn', 'logouts-in-memory', { hint: 'no stateDir configured: a logout is honoured by this instance until it restarts, not by others. Set stateDir (shared by all instances).' });
   server.on('error', (error) => { jsonLogger.log('error', 'listen-failed', { error: String(error) }); process.exit(1); });
   server.listen(config.listen.port, config.listen.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.listen.port;
     jsonLogger.log('info', 'listening', { url: `${config.tls ? 'https' : 'http'}://${config.listen.host}:${port}/v1/identity`, backend: config.backend, ...(config.backend === 'openstack' ? { keystone: config.openstack.authUrl } : { inventory: config.static.inventoryFile }) });
   });
-  const stop = () => { closeConsoles(); server.close(() => process.exit(0)); };
+  const stop = () => {
+    closeConsoles();
+    server.close(() => process.exit(0));
+    // Keep-alive connections of kiosks would hold close() open until they time out.
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(0), 3000).unref();
+  };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 } catch (error) {

@@ -3,10 +3,11 @@
  * own Keystone token (from their sealed session): the shim holds no service credentials, so a
  * user can never see or touch more than Keystone and Nova's policies let them.
  */
+import { createHash } from 'node:crypto';
 import type { Console, Desktop, GuestOs, LoginRequest, PowerAction, PowerResult, Protocol } from '../contract/api.js';
 import { ApiError, fromOpenStack } from './api-error.js';
 import type { OpenStackConfig } from './config.js';
-import { addressesOf, guestOsOf, META, toDesktop, UNKNOWN_OS } from './desktop-mapping.js';
+import { addressesOf, desktopPolicyOf, guestOsOf, IGNORED_METADATA, toDesktop, UNKNOWN_OS } from './desktop-mapping.js';
 import { FloatingIpManager } from './floating-ips.js';
 import { AdmissionGate } from './admission-gate.js';
 import type { Logger } from './log.js';
@@ -49,8 +50,13 @@ export class OpenStackBackend implements DesktopBackend {
   private readonly floatingIps: FloatingIpManager | null;
   /** Image id → guest OS. Shared by all users: it only says what OS an image declares. */
   private readonly osCache = new Map<string, { os: Promise<GuestOs>; until: number }>();
+  /** Keystone token digest → until when Keystone's "valid" is believed, or the check in flight. */
+  private readonly validTokens = new Map<string, { until: number; check: Promise<boolean> | null }>();
   private readonly loginGate: AdmissionGate;
   private readonly listGate: AdmissionGate;
+
+  /** Servers already logged for carrying thinkiosk: metadata that is no longer read (once each). */
+  private readonly warnedServers = new Set<string>();
 
   constructor(private readonly config: OpenStackConfig, http: OpenStackHttp, private readonly logger: Logger) {
     this.keystone = new KeystoneClient(http, config.authUrl.replace(/\/+$/, ''), config.interface, config.region);
@@ -89,12 +95,42 @@ export class OpenStackBackend implements DesktopBackend {
 
   async logout(sealed: SessionPayload): Promise<void> {
     const session = openStackSession(sealed);
+    this.validTokens.delete(tokenDigest(session.keystoneToken));
     try {
       await this.keystone.revoke(session.keystoneToken);
     } catch (error) {
-      // Already revoked or expired is what logging out wants anyway.
+      // Already revoked or expired is what logging out wants anyway. Anything else is logged, not
+      // thrown: the session is already refused by every instance (ended-sessions.ts), and the
+      // Keystone token expires on its own; the person at the kiosk has nothing to do about it.
       if (error instanceof OpenStackError && (error.kind === 'not-found' || error.kind === 'unauthorized')) return;
-      throw fromOpenStack(error, 'logging you out');
+      this.logger.log('warn', 'keystone-revoke-failed', { user: session.user.name, error: String(error) });
+    }
+  }
+
+  async validate(sealed: SessionPayload): Promise<void> {
+    const session = openStackSession(sealed);
+    const key = tokenDigest(session.keystoneToken);
+    const now = Date.now();
+    let entry = this.validTokens.get(key);
+    if (!entry || (!entry.check && entry.until <= now)) {
+      if (this.validTokens.size > 50_000) for (const [k, e] of this.validTokens) if (!e.check && e.until <= now) this.validTokens.delete(k);
+      const fresh: { until: number; check: Promise<boolean> | null } = { until: 0, check: null };
+      fresh.check = this.keystone.isValid(session.keystoneToken).finally(() => { fresh.check = null; });
+      entry = fresh;
+      this.validTokens.set(key, entry);
+    }
+    if (entry.check) {
+      let valid: boolean;
+      try {
+        valid = await entry.check;
+      } catch (error) {
+        this.validTokens.delete(key);
+        throw fromOpenStack(error, 'checking your session');
+      }
+      if (valid) entry.until = Date.now() + this.config.sessionCheckSeconds * 1000;
+      else this.validTokens.delete(key);
+      if (!valid) throw expiredByKeystone(session);
+      return;
     }
   }
 
@@ -157,12 +193,14 @@ export class OpenStackBackend implements DesktopBackend {
     }
   }
 
-  /** RDP goes straight to the guest: metadata override, then floating IP, accessIPv4, fixed IP. */
+  /**
+   * RDP goes straight to the guest, to one of the server's own addresses (floating, then fixed):
+   * the kiosk types the person's password into that connection, so the target is never taken from
+   * anything a project member can write (server metadata, accessIPv4). The port comes from the
+   * flavor's extra specs (admin-only) or the controller's configuration.
+   */
   private async rdpTarget(session: OpenStackSession, server: NovaServer): Promise<Console> {
-    const port = Number(server.metadata[META.rdpPort] ?? this.config.rdpPort);
-    const validPort = Number.isInteger(port) && port > 0 && port < 65536 ? port : this.config.rdpPort;
-    const overrideHost = server.metadata[META.rdpHost];
-    if (overrideHost) return { protocol: 'rdp', host: overrideHost, port: validPort, floatingIpAttached: false };
+    const validPort = desktopPolicyOf(server).rdpPort ?? this.config.rdpPort;
     const addresses = addressesOf(server);
     const floating = addresses.find((a) => a.kind === 'floating');
     if (floating) return { protocol: 'rdp', host: floating.ip, port: validPort, floatingIpAttached: false };
@@ -174,7 +212,6 @@ export class OpenStackBackend implements DesktopBackend {
         throw fromOpenStack(error, 'getting a network address for the desktop');
       }
     }
-    if (server.accessIPv4) return { protocol: 'rdp', host: server.accessIPv4, port: validPort, floatingIpAttached: false };
     const fixed = addresses.find((a) => a.version === 4) ?? addresses[0];
     if (fixed) return { protocol: 'rdp', host: fixed.ip, port: validPort, floatingIpAttached: false };
     throw new ApiError('not-ready', `${server.name} has no network address to connect to. Ask your administrator.`);
@@ -195,9 +232,23 @@ export class OpenStackBackend implements DesktopBackend {
   }
 
   private async describe(server: NovaServer, session: OpenStackSession): Promise<Desktop> {
+    this.noticeIgnoredMetadata(server);
     const imageId = server.image && typeof server.image === 'object' ? server.image.id : null;
     const os = imageId ? await this.guestOs(session, imageId) : UNKNOWN_OS;
     return toDesktop(server, os, { consoleProtocols: this.config.consoleProtocols });
+  }
+
+  /**
+   * Older setups steered desktops with server metadata, which any member of the project can set on
+   * a colleague's server; it is ignored now, and said so once per server so an admin can move it
+   * to the flavor.
+   */
+  private noticeIgnoredMetadata(server: NovaServer): void {
+    if (this.warnedServers.has(server.id) || this.warnedServers.size > 10_000) return;
+    const keys = Object.keys(server.metadata).filter((k) => IGNORED_METADATA.test(k));
+    if (!keys.length) return;
+    this.warnedServers.add(server.id);
+    this.logger.log('warn', 'server-metadata-ignored', { server: server.id, keys, advice: 'set thinkiosk:protocol / thinkiosk:usb / thinkiosk:rdp_port as flavor extra specs' });
   }
 
   private guestOs(session: OpenStackSession, imageId: string): Promise<GuestOs> {
@@ -213,6 +264,14 @@ export class OpenStackBackend implements DesktopBackend {
     this.osCache.set(imageId, { os, until: now + this.config.imageCacheSeconds * 1000 });
     return os;
   }
+}
+
+function tokenDigest(token: string): string {
+  return createHash('sha256').update(token).digest('base64url');
+}
+
+function expiredByKeystone(session: OpenStackSession): ApiError {
+  return new ApiError('session-expired', 'Your session has ended. Please log in again.', `Keystone no longer accepts the token of ${session.user.name} (disabled, password changed, or revoked)`);
 }
 
 const ACCEPTED: Record<PowerAction, string> = {

@@ -1,44 +1,133 @@
 /**
- * Whether a remote-desktop server accepts TCP connections: the static backend's only sign that a
- * desktop is switched on. Answers are kept for a few seconds and concurrent asks share one probe,
- * so a rush of kiosks listing desktops does not become a rush of connections to every desktop.
+ * What the controller knows about whether a static desktop's remote-desktop servers are up — the
+ * only sign it has that a machine it does not manage is switched on — without ever becoming a
+ * nuisance to them, however many kiosks show their lists and for however long:
+ *   - what is sent: a polite, complete exchange of the server's own protocol (desktop-probe.ts),
+ *     never a bare connect-and-close, which VNC servers count as a failed login;
+ *   - how often: one endpoint is asked at most once per `probeIntervalMs` (default a minute),
+ *     and only when some kiosk is looking at a list that shows it; a hundred kiosks refreshing
+ *     share that one answer. Real console connections through the relay count as answers too;
+ *   - when "unknown": when the last answer is older than `staleMs` and a new one did not come
+ *     within `listWaitMs`, and for endpoints that cannot be asked politely (a VNC server that
+ *     wants more than the inventory's password, or refuses it): those are left alone for
+ *     `quietMs` after one try, and the kiosk may still connect to them.
  */
-import net from 'node:net';
+import { probeDesktop, type ProbeOutcome, type ProbeTarget } from './desktop-probe.js';
 
-export function probeTcp(host: string, port: number, timeoutMs: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port });
-    const done = (ok: boolean) => { clearTimeout(timer); socket.destroy(); resolve(ok); };
-    const timer = setTimeout(() => done(false), timeoutMs);
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
+export type EndpointState = 'up' | 'down' | 'refusing' | 'unknown';
+export interface EndpointStatus {
+  state: EndpointState;
+  /** Why it is down, refusing or unknown, in a few words (for the desktop's fault and the log). */
+  reason: string | null;
+}
+export type DesktopProtocol = 'vnc' | 'rdp' | 'spice';
+
+export interface ReachabilityOptions {
+  probeTimeoutMs: number;
+  probeIntervalMs?: number;
+  listWaitMs?: number;
+  staleMs?: number;
+  quietMs?: number;
+  probe?: (protocol: DesktopProtocol, target: ProbeTarget, timeoutMs: number) => Promise<ProbeOutcome>;
+  now?: () => number;
+  /** Told once per change of an endpoint's state (for the log). */
+  onChange?: (protocol: DesktopProtocol, target: ProbeTarget, outcome: ProbeOutcome) => void;
 }
 
+interface Entry {
+  outcome: ProbeOutcome | null;
+  at: number;
+  inFlight: Promise<void> | null;
+  /** No polite probe possible before this time. */
+  quietUntil: number;
+}
+
+const MAX_ENTRIES = 10_000;
+
 export class Reachability {
-  private readonly answers = new Map<string, { up: Promise<boolean>; until: number }>();
+  private readonly entries = new Map<string, Entry>();
+  private readonly probeIntervalMs: number;
+  private readonly listWaitMs: number;
+  private readonly staleMs: number;
+  private readonly quietMs: number;
+  private readonly now: () => number;
+  /** Probes sent since start, by protocol: for tests, the benchmark and /metrics. */
+  readonly probesSent = { vnc: 0, rdp: 0, spice: 0 };
 
-  constructor(
-    private readonly timeoutMs: number,
-    private readonly keepMs = 3000,
-    private readonly probe: (host: string, port: number, timeoutMs: number) => Promise<boolean> = probeTcp,
-  ) {}
+  constructor(private readonly options: ReachabilityOptions) {
+    this.probeIntervalMs = options.probeIntervalMs ?? 60_000;
+    this.listWaitMs = options.listWaitMs ?? options.probeTimeoutMs;
+    this.staleMs = options.staleMs ?? 5 * this.probeIntervalMs;
+    this.quietMs = options.quietMs ?? 3_600_000;
+    this.now = options.now ?? Date.now;
+  }
 
-  /** `fresh`: ask again now (before handing out a console, an old "up" is not good enough). */
-  isUp(host: string, port: number, { fresh = false } = {}): Promise<boolean> {
-    const key = `${host}\n${port}`;
-    const now = Date.now();
-    const cached = this.answers.get(key);
-    if (cached && (cached.until === Infinity || (!fresh && cached.until > now))) return cached.up;
-    // Until the probe settles, concurrent callers share it (until = Infinity marks "in flight").
-    const entry = { up: this.probe(host, port, this.timeoutMs), until: Infinity };
-    this.answers.set(key, entry);
-    void entry.up.then(() => { entry.until = Date.now() + this.keepMs; });
-    if (this.answers.size > 10_000) this.prune(now);
-    return entry.up;
+  /** The endpoint's state for a desktop list: a cached answer, or a probe if one is due (waiting briefly for it). */
+  async status(protocol: DesktopProtocol, target: ProbeTarget): Promise<EndpointStatus> {
+    const key = keyOf(protocol, target);
+    let entry = this.entries.get(key);
+    const now = this.now();
+    if (!entry) {
+      if (this.entries.size >= MAX_ENTRIES) this.prune(now);
+      entry = { outcome: null, at: 0, inFlight: null, quietUntil: 0 };
+      this.entries.set(key, entry);
+    }
+    const due = !entry.inFlight && now >= entry.quietUntil && (entry.outcome === null || now - entry.at >= this.probeIntervalMs);
+    if (due) entry.inFlight = this.ask(protocol, target, entry);
+    if (entry.inFlight) await Promise.race([entry.inFlight, delay(this.listWaitMs)]);
+    return this.view(entry, this.now());
+  }
+
+  /** What a real connection (the console relay) learned: as good as a probe, and it cost the server nothing extra. */
+  observe(protocol: DesktopProtocol, target: ProbeTarget, outcome: ProbeOutcome): void {
+    const key = keyOf(protocol, target);
+    const entry = this.entries.get(key) ?? { outcome: null, at: 0, inFlight: null, quietUntil: 0 };
+    this.record(protocol, target, entry, outcome);
+    this.entries.set(key, entry);
+  }
+
+  private async ask(protocol: DesktopProtocol, target: ProbeTarget, entry: Entry): Promise<void> {
+    this.probesSent[protocol] += 1;
+    try {
+      const outcome = await (this.options.probe ?? probeDesktop)(protocol, target, this.options.probeTimeoutMs);
+      this.record(protocol, target, entry, outcome);
+    } finally {
+      entry.inFlight = null;
+    }
+  }
+
+  private record(protocol: DesktopProtocol, target: ProbeTarget, entry: Entry, outcome: ProbeOutcome): void {
+    const changed = entry.outcome?.state !== outcome.state;
+    entry.outcome = outcome;
+    entry.at = this.now();
+    // A server that cannot be asked politely, or that refuses us right now, is left alone for a
+    // while: asking again would only add to its count of failures.
+    if (outcome.state === 'unprobeable') entry.quietUntil = entry.at + this.quietMs;
+    else if (outcome.state === 'refusing') entry.quietUntil = entry.at + Math.min(this.quietMs, 5 * this.probeIntervalMs);
+    else entry.quietUntil = 0;
+    if (changed) this.options.onChange?.(protocol, target, outcome);
+  }
+
+  private view(entry: Entry, now: number): EndpointStatus {
+    const outcome = entry.outcome;
+    if (!outcome || now - entry.at > this.staleMs) return { state: 'unknown', reason: null };
+    switch (outcome.state) {
+      case 'up': return { state: 'up', reason: null };
+      case 'down': return { state: 'down', reason: outcome.reason };
+      case 'refusing': return { state: 'refusing', reason: outcome.reason };
+      case 'unprobeable': return { state: 'unknown', reason: outcome.reason };
+    }
   }
 
   private prune(now: number): void {
-    for (const [key, entry] of this.answers) if (entry.until < now) this.answers.delete(key);
+    for (const [key, entry] of this.entries) if (!entry.inFlight && now - entry.at > this.staleMs) this.entries.delete(key);
   }
+}
+
+function keyOf(protocol: DesktopProtocol, target: ProbeTarget): string {
+  return `${protocol}\n${target.host}\n${target.port}`;
+}
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

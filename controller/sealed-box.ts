@@ -32,6 +32,9 @@ export class SealedBox<T extends { expiresAt: number }> {
   open(sealed: string, now = Date.now()): T | null {
     const raw = Buffer.from(sealed, 'base64url');
     if (raw.length < IV_BYTES + TAG_BYTES + 2) return null;
+    // Node's base64 decoder skips characters it does not know ("=", ".", "%"...): only the one
+    // spelling seal() produces opens, or a logged-out token with a "=" appended would open again.
+    if (raw.toString('base64url') !== sealed) return null;
     const iv = raw.subarray(0, IV_BYTES);
     const tag = raw.subarray(raw.length - TAG_BYTES);
     const body = raw.subarray(IV_BYTES, raw.length - TAG_BYTES);

@@ -6,7 +6,6 @@
 import http from 'node:http';
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
-import { createHash } from 'node:crypto';
 import type { Duplex } from 'node:stream';
 import type { z } from 'zod';
 import { ConsoleRequest, LoginRequest, PowerRequest, PRODUCT, type ErrorBody, type Identity, type Session } from '../contract/api.js';
@@ -17,7 +16,9 @@ import type { Metrics } from './metrics.js';
 import { LoginGuard } from './login-guard.js';
 import type { DesktopBackend, RequestOrigin } from './backend.js';
 import { type ConsoleRelay, RELAY_PATH, refuse } from './console-relay.js';
-import { SessionSealer, type SessionPayload } from './session-token.js';
+import { TrustedProxies } from './client-address.js';
+import type { EndedSessions } from './ended-sessions.js';
+import { newSessionId, sessionIdOf, SessionSealer, type SessionPayload } from './session-token.js';
 
 export const VERSION = '0.1.0';
 const MAX_BODY_BYTES = 16 * 1024;
@@ -37,37 +38,43 @@ export interface ControllerDeps {
   /** Relays VNC/SPICE websockets to desktops (static backend); without it upgrades are refused. */
   relay?: ConsoleRelay;
   sealer: SessionSealer;
+  /** Logouts, shared by every instance with the same stateDir and kept across restarts. */
+  endedSessions: EndedSessions;
   metrics: Metrics;
   logger: Logger;
 }
 
-export function createController({ config, backend, relay, sealer, metrics, logger }: ControllerDeps): http.Server {
+export function createController({ config, backend, relay, sealer, endedSessions, metrics, logger }: ControllerDeps): http.Server {
   const guard = new LoginGuard(config.loginGuard);
-  // Keystone revokes the token at logout, but Nova's auth middleware may keep accepting a token it
-  // validated recently (its token cache): this instance also refuses the session itself at once.
-  const loggedOut = new Map<string, number>();
+  const proxies = new TrustedProxies(config.trustedProxies);
 
   const bearer = (req: http.IncomingMessage): string => {
     const token = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
     if (!token) throw new ApiError('session-expired', 'Please log in.', 'no bearer token');
     return token;
   };
-  const session = (req: http.IncomingMessage): SessionPayload => {
+  /**
+   * The session behind the request: sealed by us, not expired, not logged out (on any instance
+   * sharing stateDir, before or after a restart), and its person still allowed upstream (Keystone
+   * asked every sessionCheckSeconds). Keystone revokes the token at logout, but Nova's auth
+   * middleware keeps accepting a token it validated recently, so the shim decides itself.
+   */
+  const session = async (req: http.IncomingMessage): Promise<SessionPayload> => {
     const token = bearer(req);
-    const payload = loggedOut.has(digest(token)) ? null : sealer.open(token);
-    if (!payload) throw new ApiError('session-expired', 'Your session has ended. Please log in again.', 'session token invalid, expired or logged out');
+    const payload = sealer.open(token);
+    if (!payload || endedSessions.isEnded(sessionIdOf(token, payload))) {
+      throw new ApiError('session-expired', 'Your session has ended. Please log in again.', 'session token invalid, expired or logged out');
+    }
+    await backend.validate(payload);
     return payload;
   };
 
-  const clientAddress = (req: http.IncomingMessage): string => {
-    const forwarded = config.trustProxy ? String(req.headers['x-forwarded-for'] ?? '').split(',')[0]?.trim() : '';
-    return forwarded || req.socket.remoteAddress || 'unknown';
-  };
+  const clientAddress = (req: http.IncomingMessage): string => proxies.clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for']);
 
   /** The address the kiosk used for this controller, so a relayed console is offered at the same one. */
   const origin = (req: http.IncomingMessage): RequestOrigin => {
-    const forwardedProto = config.trustProxy ? String(req.headers['x-forwarded-proto'] ?? '').split(',')[0]?.trim() : '';
-    const forwardedHost = config.trustProxy ? String(req.headers['x-forwarded-host'] ?? '').split(',')[0]?.trim() : '';
+    const forwardedProto = proxies.forwardedValue(req.socket.remoteAddress, req.headers['x-forwarded-proto']);
+    const forwardedHost = proxies.forwardedValue(req.socket.remoteAddress, req.headers['x-forwarded-host']);
     const host = [forwardedHost, req.headers.host].find((h) => h && HOST_HEADER.test(h))
       ?? `${config.listen.host.includes(':') ? `[${config.listen.host}]` : config.listen.host}:${req.socket.localPort}`;
     return { secure: forwardedProto ? forwardedProto === 'https' : Boolean(config.tls), host };
@@ -86,27 +93,31 @@ export function createController({ config, backend, relay, sealer, metrics, logg
       handler: async ({ req }) => {
         const request = await readBody(req, LoginRequest);
         const address = clientAddress(req);
-        const wait = guard.retryAfter(address, request.username);
-        if (wait > 0) {
+        const admission = guard.begin(address, request.username);
+        if (!admission.admitted) {
+          const wait = admission.retryAfterSeconds;
           metrics.logins.inc({ result: 'locked' });
-          throw new ApiError('too-many-attempts', `Too many failed logins. Wait ${wait} seconds and try again.`, `login locked for ${request.username} from ${address}`, { retryAfterSeconds: wait });
+          throw new ApiError('too-many-attempts',
+            admission.busy ? `Several logins for this name are being checked right now. Wait ${wait} seconds and try again.` : `Too many failed logins. Wait ${wait} seconds and try again.`,
+            `login ${admission.busy ? 'held (attempts in flight)' : 'locked'} for ${request.username} from ${address}`, { retryAfterSeconds: wait });
         }
         let result;
         try {
           result = await backend.login(request);
         } catch (error) {
           const invalid = error instanceof ApiError && error.kind === 'invalid-credentials';
-          if (invalid) guard.recordFailure(address, request.username);
+          if (invalid) admission.attempt.failed();
+          else admission.attempt.abandoned();
           metrics.logins.inc({ result: invalid ? 'invalid' : 'error' });
           throw error;
         }
-        guard.recordSuccess(address, request.username);
+        admission.attempt.succeeded();
         metrics.logins.inc({ result: 'ok' });
         // Which kiosk this is (e.g. "netboot from 10.0.0.2"), for the admin reading the log.
         logger.log('info', 'login', { user: result.user.name, from: address, kiosk: String(req.headers['x-thinkiosk-client'] ?? 'unknown').slice(0, 120) });
         const expiresAt = Math.min(result.expiresAt.getTime(), Date.now() + config.sessionMaxSeconds * 1000);
         const body: Session = {
-          token: sealer.seal({ v: 2, expiresAt, user: result.user, project: result.project, auth: result.auth }),
+          token: sealer.seal({ v: 2, sid: newSessionId(), expiresAt, user: result.user, project: result.project, auth: result.auth }),
           expiresAt: new Date(expiresAt).toISOString(),
           user: result.user,
           project: result.project,
@@ -121,26 +132,29 @@ export function createController({ config, backend, relay, sealer, metrics, logg
         const token = bearer(req);
         const payload = sealer.open(token);
         if (payload) {
+          // Refused everywhere first; then Keystone is told (its failure no longer matters to the session).
+          try {
+            endedSessions.end(sessionIdOf(token, payload), payload.expiresAt);
+          } catch (error) {
+            logger.log('error', 'logout-not-shared', { user: payload.user.name, error: String(error), advice: 'check stateDir: this instance refuses the session, others may not' });
+          }
           await backend.logout(payload);
-          const now = Date.now();
-          for (const [key, expiresAt] of loggedOut) if (expiresAt < now) loggedOut.delete(key);
-          loggedOut.set(digest(token), payload.expiresAt);
         }
         return { status: 204 };
       },
     },
     {
       method: 'GET', pattern: /^\/v1\/desktops$/, name: 'desktops',
-      handler: async ({ req }) => ({ status: 200, body: { desktops: await backend.listDesktops(session(req)) } }),
+      handler: async ({ req }) => ({ status: 200, body: { desktops: await backend.listDesktops(await session(req)) } }),
     },
     {
       method: 'GET', pattern: /^\/v1\/desktops\/([\w-]{1,64})$/, name: 'desktop',
-      handler: async ({ req, params }) => ({ status: 200, body: await backend.getDesktop(session(req), params[0]!) }),
+      handler: async ({ req, params }) => ({ status: 200, body: await backend.getDesktop(await session(req), params[0]!) }),
     },
     {
       method: 'POST', pattern: /^\/v1\/desktops\/([\w-]{1,64})\/power$/, name: 'power',
       handler: async ({ req, params }) => {
-        const s = session(req);
+        const s = await session(req);
         const { action } = await readBody(req, PowerRequest);
         const result = await backend.power(s, params[0]!, action);
         return { status: result.outcome === 'accepted' ? 202 : 200, body: result };
@@ -149,7 +163,7 @@ export function createController({ config, backend, relay, sealer, metrics, logg
     {
       method: 'POST', pattern: /^\/v1\/desktops\/([\w-]{1,64})\/console$/, name: 'console',
       handler: async ({ req, params }) => {
-        const s = session(req);
+        const s = await session(req);
         const { protocol } = await readBody(req, ConsoleRequest);
         return { status: 200, body: await backend.console(s, params[0]!, protocol, origin(req)) };
       },
@@ -210,10 +224,6 @@ export function createController({ config, backend, relay, sealer, metrics, logg
     });
   }
   return server;
-}
-
-function digest(token: string): string {
-  return createHash('sha256').update(token).digest('base64url');
 }
 
 function sendJson(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {

@@ -4,6 +4,7 @@
  * with AES-256-GCM under the shim's keys (sealed-box.ts). Any shim instance with the same keys can
  * open it; nobody else can read or forge it.
  */
+import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { SealedBox } from './sealed-box.js';
 
@@ -19,6 +20,8 @@ export type SessionAuth = z.infer<typeof SessionAuth>;
 
 const CurrentPayload = z.object({
   v: z.literal(2),
+  /** Names this session among all others (logout records it); absent in tokens sealed before it existed. */
+  sid: z.string().optional(),
   expiresAt: z.number(), // epoch milliseconds
   user: Person,
   project: Person,
@@ -41,6 +44,16 @@ const LegacyPayload = z.object({
 const AnyPayload = z.union([CurrentPayload, LegacyPayload]);
 
 const PURPOSE = 'thinkiosk-session-v1'; // unchanged since version 1 tokens, so those still open
+
+/** A fresh session id: 16 random bytes, base64url. */
+export function newSessionId(): string {
+  return randomBytes(16).toString('base64url');
+}
+
+/** The id a logout records: the payload's own, or for older tokens a digest of the (canonical) token. */
+export function sessionIdOf(token: string, payload: SessionPayload): string {
+  return payload.sid ?? createHash('sha256').update(token).digest('base64url');
+}
 
 export class SessionSealer {
   private readonly box: SealedBox<SessionPayload>;

@@ -10,10 +10,10 @@ import { AdmissionGate } from './admission-gate.js';
 import { ApiError } from './api-error.js';
 import type { BackendKind, DesktopBackend, LoginResult, RequestOrigin } from './backend.js';
 import { hashPassword, parsePasswordHash, verifyPassword, type ParsedHash } from './password-hash.js';
-import type { Reachability } from './reachability.js';
+import type { EndpointStatus, Reachability } from './reachability.js';
 import type { RelayTickets } from './relay-ticket.js';
 import type { SessionPayload } from './session-token.js';
-import { configuredProtocols, endpointText, toStaticDesktop } from './static-desktop.js';
+import { configuredProtocols, toStaticDesktop } from './static-desktop.js';
 import type { Inventory, InventoryDesktop } from './static-inventory.js';
 
 /** Sessions last as long as the shim's sessionMaxSeconds allows: nothing upstream expires them. */
@@ -61,6 +61,13 @@ export class StaticBackend implements DesktopBackend {
     staticUser(session);
   }
 
+  async validate(session: SessionPayload): Promise<void> {
+    // The inventory is read at start-up: a user removed from it is gone after the restart that applies it.
+    if (!this.inventory.users.has(staticUser(session))) {
+      throw new ApiError('session-expired', 'Your session has ended. Please log in again.', `user ${session.user.name} is no longer in the inventory`);
+    }
+  }
+
   async listDesktops(session: SessionPayload): Promise<Desktop[]> {
     const user = staticUser(session);
     const mine = this.inventory.desktops.filter((d) => d.users.includes(user));
@@ -84,10 +91,8 @@ export class StaticBackend implements DesktopBackend {
     if (!endpoint) {
       throw new ApiError('not-ready', `${entry.name} cannot be opened over ${protocol.toUpperCase()}. Available: ${configuredProtocols(entry).map((p) => p.toUpperCase()).join(', ')}.`);
     }
-    if (!await this.reachability.isUp(endpoint.host, endpoint.port, { fresh: true })) {
-      throw new ApiError('not-ready', `${entry.name} does not answer over ${protocol.toUpperCase()}. It may be switched off; try again later or ask your administrator.`,
-        `console refused: ${protocol} server of ${id} at ${endpointText(entry, protocol)} does not accept connections`);
-    }
+    // No check here: a probe before every connect would double the connections a server sees.
+    // The relay (VNC, SPICE) and the kiosk's viewer (RDP) connect for real and say why they could not.
     if (protocol === 'rdp') return { protocol, host: endpoint.host, port: endpoint.port, floatingIpAttached: false };
     const ticket = this.tickets.issue({ host: endpoint.host, port: endpoint.port, protocol, desktop: id, user });
     const url = `${origin.secure ? 'wss' : 'ws'}://${origin.host}/v1/relay/${ticket}`;
@@ -103,12 +108,11 @@ export class StaticBackend implements DesktopBackend {
   }
 
   private async describe(entry: InventoryDesktop): Promise<Desktop> {
-    const answering = new Set<Protocol>();
+    const states = new Map<Protocol, EndpointStatus>();
     await Promise.all(configuredProtocols(entry).map(async (p) => {
-      const e = entry.endpoints[p]!;
-      if (await this.reachability.isUp(e.host, e.port)) answering.add(p);
+      states.set(p, await this.reachability.status(p, entry.endpoints[p]!));
     }));
-    return toStaticDesktop(entry, answering);
+    return toStaticDesktop(entry, states);
   }
 }
 

@@ -71,6 +71,19 @@ export class KeystoneClient {
     return this.issue({ identity: { methods: ['token'], token: { id: unscoped.token } }, scope: { project: { id: chosen.id } } });
   }
 
+  /** Whether Keystone still honours this token (its user enabled, not revoked, not expired): asked with the token itself. */
+  async isValid(token: string): Promise<boolean> {
+    try {
+      await this.http.request('keystone', `${this.authUrl}/auth/tokens?nocatalog`, {
+        token, headers: { 'X-Subject-Token': token }, schema: Empty,
+      });
+      return true;
+    } catch (error) {
+      if (error instanceof OpenStackError && (error.kind === 'not-found' || error.kind === 'unauthorized')) return false;
+      throw error;
+    }
+  }
+
   async revoke(token: string): Promise<void> {
     await this.http.request('keystone', `${this.authUrl}/auth/tokens`, {
       method: 'DELETE', token, headers: { 'X-Subject-Token': token }, schema: Empty,

@@ -23,6 +23,9 @@ export const NovaServer = z.object({
   image: z.union([z.object({ id: z.string() }), z.literal('')]).nullish(),
   addresses: z.record(z.string(), z.array(NovaAddress)).default({}),
   accessIPv4: z.string().nullish(),
+  // Since microversion 2.47 the server embeds its flavor, extra specs included where policy lets
+  // the caller read them (project readers may, by default).
+  flavor: z.object({ original_name: z.string().optional(), extra_specs: z.record(z.string(), z.string()).optional() }).nullish(),
   'OS-EXT-STS:power_state': z.number().nullish(),
   'OS-EXT-STS:task_state': z.string().nullish(),
   fault: z.object({ message: z.string(), code: z.number().optional() }).nullish(),

@@ -53,6 +53,11 @@ def seed_cloud():
     # The libvirt host (24 GiB x 1.5) cannot fit this one, the project's 50 GiB RAM quota can: booted
     # in zone "kvm" it goes to ERROR with "No valid host was found", as on a full cloud.
     admin.post('/flavors', json={'flavor': {'name': 'm1.too-big', 'ram': 40960, 'vcpus': 1, 'disk': 1, 'id': '43'}}, **nova)
+    # What thinkiosk reads per desktop comes from flavor extra specs, which only an admin can set
+    # (a project member can set a colleague's server metadata, so that is never read).
+    for fid, fname, specs in (('44', 'm1.windows', {'thinkiosk:usb': 'false'}), ('45', 'm1.appliance', {'thinkiosk:protocol': 'vnc'})):
+        admin.post('/flavors', json={'flavor': {'name': fname, 'ram': 128, 'vcpus': 1, 'disk': 1, 'id': fid}}, **nova)
+        admin.post('/flavors/%s/os-extra_specs' % fid, json={'extra_specs': specs}, **nova)
     # Each compute host gets its own zone: Nova's default zone cannot be enforced through Placement.
     for zone, host in (('kvm', 'kvm-compute'), ('fake', 'fake-compute')):
         agg = admin.post('/os-aggregates', json={'aggregate': {'name': zone, 'availability_zone': zone}}, **nova).json()['aggregate']
@@ -97,16 +102,16 @@ def seed_cloud():
 
     users = {name: sess(name, name + 'pass', 'kiosk') for name in ('alice', 'bob')}
 
-    def boot(user, name, image, zone, network, metadata=None):
-        body = {'name': name, 'imageRef': images[image], 'flavorRef': '42', 'availability_zone': zone,
+    def boot(user, name, image, zone, network, metadata=None, flavor='42'):
+        body = {'name': name, 'imageRef': images[image], 'flavorRef': flavor, 'availability_zone': zone,
                 'networks': [{'uuid': net['id']}] if network else 'none', 'metadata': metadata or {}}
         return users[user].post('/servers', json={'server': body}, **nova).json()['server']['id']
 
     servers = {
         'alice-linux': boot('alice', 'alice-linux', 'linux', 'kvm', False),
-        'alice-windows': boot('alice', 'alice-windows', 'windows', 'fake', True, {'thinkiosk:usb': 'false'}),
+        'alice-windows': boot('alice', 'alice-windows', 'windows', 'fake', True, flavor='44'),
         'alice-spare': boot('alice', 'alice-spare', 'linux', 'fake', True),
-        'alice-appliance': boot('alice', 'alice-appliance', 'plain', 'fake', False, {'thinkiosk:protocol': 'vnc'}),
+        'alice-appliance': boot('alice', 'alice-appliance', 'plain', 'fake', False, flavor='45'),
         'bob-linux': boot('bob', 'bob-linux', 'linux', 'fake', True),
     }
     deadline = time.time() + 240

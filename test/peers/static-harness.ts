@@ -22,7 +22,19 @@ export interface StaticController {
   close(): Promise<void>;
 }
 
-export async function startStaticController({ workDir, inventory, port, relayTicketSeconds = 60, sessionKey = Buffer.alloc(32, 9) }: { workDir: string; inventory: string; port: number; relayTicketSeconds?: number; sessionKey?: Buffer }): Promise<StaticController> {
+export interface StaticControllerOptions {
+  workDir: string;
+  inventory: string;
+  port: number;
+  relayTicketSeconds?: number;
+  sessionKey?: Buffer;
+  /** Logouts shared with other instances using the same directory (and kept across restarts). */
+  stateDir?: string;
+  /** More of the `static` section (probeIntervalSeconds, relayMaxPerUser...). */
+  staticSettings?: Record<string, unknown>;
+}
+
+export async function startStaticController({ workDir, inventory, port, relayTicketSeconds = 60, sessionKey = Buffer.alloc(32, 9), stateDir, staticSettings = {} }: StaticControllerOptions): Promise<StaticController> {
   const inventoryFile = path.join(workDir, 'inventory.yaml');
   writeFileSync(inventoryFile, inventory);
   const config = parseConfig({
@@ -30,7 +42,8 @@ export async function startStaticController({ workDir, inventory, port, relayTic
     backend: 'static',
     listen: { host: '127.0.0.1', port },
     sessionKeys: [sessionKey.toString('base64')],
-    static: { inventoryFile, probeTimeoutMs: 1000, relayTicketSeconds },
+    ...(stateDir ? { stateDir } : {}),
+    static: { inventoryFile, probeTimeoutMs: 1000, relayTicketSeconds, ...staticSettings },
   }, 'static test');
   const { server, metrics, closeConsoles } = buildController(config, silentLogger);
   await new Promise<void>((resolve, reject) => {

@@ -3,9 +3,13 @@
  * guest: over the proxy's websocket (subprotocol `binary`), as noVNC and spice-html5 connect.
  * Used by the cloud tests (Nova's proxies) and the static-backend tests (the controller's relay).
  */
-import { constants, createCipheriv, createPublicKey, publicEncrypt } from 'node:crypto';
+import { constants, createPublicKey, publicEncrypt } from 'node:crypto';
 import { PNG } from 'pngjs';
 import WebSocket from 'ws';
+// VncAuth's answer: one definition, the controller's (its reachability probe logs in the same way).
+import { vncAuthResponse } from '../../controller/desktop-probe.js';
+
+export { vncAuthResponse };
 
 export class ByteStream {
   private buffer = Buffer.alloc(0);
@@ -115,24 +119,6 @@ export async function grabVncScreen(url: string, { password }: { password?: stri
   } finally {
     ws.close();
   }
-}
-
-/**
- * VncAuth: the 16-byte challenge DES-encrypted with the password (8 bytes, each byte's bits
- * mirrored, as VNC has always done). Triple DES with three equal keys is single DES, which
- * Node's OpenSSL 3 no longer offers by itself.
- */
-export function vncAuthResponse(password: string, challenge: Buffer): Buffer {
-  const key = Buffer.alloc(8);
-  Buffer.from(password, 'latin1').copy(key, 0, 0, 8);
-  for (let i = 0; i < 8; i++) {
-    let b = key[i]!, r = 0;
-    for (let bit = 0; bit < 8; bit++) { r = (r << 1) | (b & 1); b >>= 1; }
-    key[i] = r;
-  }
-  const cipher = createCipheriv('des-ede3', Buffer.concat([key, key, key]), null);
-  cipher.setAutoPadding(false);
-  return Buffer.concat([cipher.update(challenge), cipher.final()]);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { guestOsOf, toDesktop, UNKNOWN_OS } from '../../controller/desktop-mapping.js';
+import { desktopPolicyOf, guestOsOf, toDesktop, UNKNOWN_OS } from '../../controller/desktop-mapping.js';
 import { NovaServer } from '../../controller/openstack/nova.js';
 import { websocketUrlOf } from '../../controller/openstack-backend.js';
 import { Desktop } from '../../contract/api.js';
@@ -28,13 +28,27 @@ test('recorded Nova server → desktop: IP, MAC and network, and RDP only where 
   assert.equal(fixed?.network, 'kiosk-net');
   assert.deepEqual(windows.protocols, ['vnc', 'spice', 'rdp']);
   assert.equal(windows.recommendedProtocol, 'rdp');
-  assert.equal(windows.policy.usbRedirection, false, 'thinkiosk:usb=false in metadata');
+  assert.equal(windows.policy.usbRedirection, false, 'thinkiosk:usb=false in the flavor\'s extra specs');
   assert.equal(windows.powerState, 'running');
 
   const appliance = toDesktop(byName('alice-appliance'), UNKNOWN_OS, options);
   assert.equal(appliance.policy.protocolOverride, 'vnc');
   assert.equal(appliance.recommendedProtocol, 'vnc');
   assert.ok(!appliance.protocols.includes('rdp'), 'no RDP for a non-Windows desktop without an override');
+});
+
+test('server metadata a project member can write steers nothing: protocol, USB and RDP target come from the flavor', () => {
+  // alice-appliance's metadata asks for RDP to another host with USB on (as a colleague could set it);
+  // its flavor (admin-only) says VNC.
+  const server = byName('alice-appliance');
+  assert.equal(server.metadata['thinkiosk:rdp_host'], '203.0.113.66', 'the fixture carries the planted keys');
+  const appliance = toDesktop(server, UNKNOWN_OS, options);
+  assert.equal(appliance.policy.protocolOverride, 'vnc');
+  assert.equal(appliance.policy.usbRedirection, true, 'default, not from metadata');
+  assert.deepEqual(desktopPolicyOf(server), { protocolOverride: 'vnc', usbRedirection: true, rdpPort: null });
+  const noFlavorSpecs = { ...server, flavor: { original_name: 'm1.nano', extra_specs: {} } };
+  assert.deepEqual(desktopPolicyOf(noFlavorSpecs), { protocolOverride: null, usbRedirection: true, rdpPort: null });
+  assert.deepEqual(desktopPolicyOf({ ...server, flavor: { extra_specs: { 'thinkiosk:rdp_port': '3390', 'thinkiosk:usb': 'FALSE' } } }), { protocolOverride: null, usbRedirection: false, rdpPort: 3390 });
 });
 
 test('ERROR desktops carry the fault for the user; unknown power states stay unknown', () => {

@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { hashPassword, parsePasswordHash, verifyPassword, type ParsedHash } from '../../controller/password-hash.js';
 import { toStaticDesktop } from '../../controller/static-desktop.js';
+import type { EndpointState, EndpointStatus } from '../../controller/reachability.js';
+import type { Protocol } from '../../contract/api.js';
 import { InventoryError, parseInventory } from '../../controller/static-inventory.js';
 
 // Made with `echo -n demo | node dist/controller/hash-password.js`.
@@ -96,9 +98,14 @@ test('password hash: the right password verifies, a wrong one does not; malforme
   assert.equal(typeof parsePasswordHash('$2b$10$bcrypthash'), 'string');
 });
 
-test('static desktop: running when a server answers (only those offered), shut off with a reason when none does', () => {
+/** Every configured protocol in one state, except those named otherwise. */
+function states(all: EndpointState, except: Partial<Record<Protocol, EndpointState>> = {}): Map<Protocol, EndpointStatus> {
+  return new Map((['vnc', 'spice', 'rdp'] as const).map((p) => [p, { state: except[p] ?? all, reason: (except[p] ?? all) === 'refusing' ? 'Too many security failures' : null }]));
+}
+
+test('static desktop: running when a server answered (it and the unchecked ones offered), shut off with a reason when every one is down', () => {
   const lin = parseInventory(YAML_INVENTORY, 'inv.yaml').desktops[1]!;
-  const up = toStaticDesktop(lin, new Set(['vnc']));
+  const up = toStaticDesktop(lin, states('down', { vnc: 'up' }));
   assert.equal(up.status, 'ACTIVE');
   assert.equal(up.powerState, 'running');
   assert.equal(up.fault, null);
@@ -106,14 +113,28 @@ test('static desktop: running when a server answers (only those offered), shut o
   assert.equal(up.recommendedProtocol, 'vnc');
   assert.equal(up.powerControl, false);
   assert.deepEqual(up.policy, { protocolOverride: null, usbRedirection: false });
-  const both = toStaticDesktop(lin, new Set(['vnc', 'spice']));
+  const both = toStaticDesktop(lin, states('up'));
   assert.equal(both.recommendedProtocol, 'spice', 'a Linux guest on a Linux kiosk prefers SPICE');
-  const down = toStaticDesktop(lin, new Set());
+  const upAndUnchecked = toStaticDesktop(lin, states('unknown', { vnc: 'up' }));
+  assert.deepEqual(upAndUnchecked.protocols, ['vnc', 'spice'], 'a server not checked recently may still be used');
+  const down = toStaticDesktop(lin, states('down'));
   assert.equal(down.status, 'SHUTOFF');
   assert.equal(down.powerState, 'shutdown');
   assert.deepEqual(down.protocols, ['vnc', 'spice']);
   assert.match(down.fault ?? '', /Debian workstation does not answer \(VNC at 10\.0\.3\.22:5901, SPICE at 10\.0\.3\.22:5900\)/);
-  const win = toStaticDesktop(parseInventory(YAML_INVENTORY, 'inv.yaml').desktops[0]!, new Set(['rdp']));
+  const win = toStaticDesktop(parseInventory(YAML_INVENTORY, 'inv.yaml').desktops[0]!, states('up'));
   assert.equal(win.recommendedProtocol, 'rdp');
   assert.deepEqual(win.addresses.map((a) => a.version), [4, 6]);
+});
+
+test('static desktop: not checked recently is UNKNOWN and still offered; a server refusing the controller says so', () => {
+  const lin = parseInventory(YAML_INVENTORY, 'inv.yaml').desktops[1]!;
+  const unknown = toStaticDesktop(lin, states('unknown'));
+  assert.equal(unknown.status, 'UNKNOWN');
+  assert.equal(unknown.powerState, 'unknown');
+  assert.equal(unknown.fault, null);
+  assert.deepEqual(unknown.protocols, ['vnc', 'spice']);
+  const refusing = toStaticDesktop(lin, states('down', { vnc: 'refusing' }));
+  assert.equal(refusing.status, 'UNKNOWN');
+  assert.match(refusing.fault ?? '', /refuses connections from the controller for now \(VNC: Too many security failures\)/);
 });
