@@ -212,9 +212,12 @@ export function createController({ config, backend, relay, sealer, endedSessions
   };
 
   const listener = (req: http.IncomingMessage, res: http.ServerResponse) => { void handle(req, res); };
+  // A request (or a websocket upgrade) must arrive whole within a few seconds: half-sent requests
+  // that hang (slowloris, a kiosk that vanished mid-request) must not pile up as open sockets.
+  const timeouts = { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 2_000 };
   const server = config.tls
-    ? https.createServer({ cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, listener)
-    : http.createServer(listener);
+    ? https.createServer({ ...timeouts, cert: readFileSync(config.tls.certFile), key: readFileSync(config.tls.keyFile) }, listener)
+    : http.createServer(timeouts, listener);
   server.keepAliveTimeout = 30_000;
   if (relay) {
     server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
