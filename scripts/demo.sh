@@ -48,7 +48,7 @@ done
 
 cat >"$work/controller.json" <<JSON
 { "name": "thinkiosk demo", "backend": "static",
-  "listen": { "host": "127.0.0.1", "port": $PORT },
+  "listen": { "host": "127.0.0.1", "port": $PORT }, "stateDir": "$work/controller-state",
   "static": { "inventoryFile": "$PWD/scripts/demo/inventory.yaml" } }
 JSON
 # A fixed key for this run only: without one the controller warns that sessions die with it.
