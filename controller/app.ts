@@ -44,12 +44,15 @@ export function buildController(config: ControllerConfig, logger: Logger = jsonL
     const reachability = new Reachability({
       probeTimeoutMs: config.static.probeTimeoutMs,
       probeIntervalMs: config.static.probeIntervalSeconds * 1000,
+      onProbe: (protocol, outcome) => metrics.probes.inc({ protocol, state: outcome.state }),
       onChange: (protocol, target, outcome) => logger.log(outcome.state === 'up' ? 'info' : 'warn', 'desktop-server-state', {
         protocol, target: `${target.host}:${target.port}`, state: outcome.state, ...('reason' in outcome ? { reason: outcome.reason } : {}),
       }),
     });
     backend = new StaticBackend(loadInventory(config.static.inventoryFile), reachability, tickets, { siteName: config.name });
-    relay = new ConsoleRelay(tickets, metrics, logger, reachability, { maxPerUser: config.static.relayMaxPerUser });
+    const consoles = new ConsoleRelay(tickets, metrics, logger, reachability, { maxPerUser: config.static.relayMaxPerUser });
+    metrics.gauge('thinkiosk_relay_open_connections', 'Console connections the relay holds open now.', () => consoles.openCount);
+    relay = consoles;
   }
   const endedSessions = new EndedSessions(config.stateDir ?? null, logger);
   const server = createController({ config, backend, relay, sealer: new SessionSealer(keys), endedSessions, metrics, logger });

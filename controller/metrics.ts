@@ -25,6 +25,14 @@ class Counter {
   }
 }
 
+/** A value read when /metrics is asked for (how many relayed consoles are open now). */
+class Gauge {
+  constructor(readonly name: string, readonly help: string, private readonly read: () => number) {}
+  render(): string {
+    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, `${this.name} ${this.read()}`].join('\n');
+  }
+}
+
 class Histogram {
   private readonly series = new Map<string, { labels: Labels; counts: number[]; sum: number; count: number }>();
   constructor(readonly name: string, readonly help: string) {}
@@ -55,7 +63,15 @@ export class Metrics {
   readonly logins = new Counter('thinkiosk_logins_total', 'Login attempts, by result (ok, invalid, locked, error).');
   readonly relays = new Counter('thinkiosk_relay_connections_total', 'Console connections through the controller\'s relay (static backend), by protocol and result (ok, refused, unreachable).');
 
+  readonly probes = new Counter('thinkiosk_desktop_probes_total', 'Polite checks of static desktops\' servers, by protocol and what they found (up, down, refusing, unprobeable).');
+  private readonly gauges: Gauge[] = [];
+
+  /** A gauge whose value is read at each scrape. */
+  gauge(name: string, help: string, read: () => number): void {
+    this.gauges.push(new Gauge(name, help, read));
+  }
+
   render(): string {
-    return [this.requests, this.requestSeconds, this.upstreamSeconds, this.logins, this.relays].map((m) => m.render()).join('\n') + '\n';
+    return [this.requests, this.requestSeconds, this.upstreamSeconds, this.logins, this.relays, this.probes, ...this.gauges].map((m) => m.render()).join('\n') + '\n';
   }
 }

@@ -32,6 +32,8 @@ export interface ReachabilityOptions {
   now?: () => number;
   /** Told once per change of an endpoint's state (for the log). */
   onChange?: (protocol: DesktopProtocol, target: ProbeTarget, outcome: ProbeOutcome) => void;
+  /** Told of every probe's outcome (for /metrics). */
+  onProbe?: (protocol: DesktopProtocol, outcome: ProbeOutcome) => void;
 }
 
 interface Entry {
@@ -90,6 +92,7 @@ export class Reachability {
     this.probesSent[protocol] += 1;
     try {
       const outcome = await (this.options.probe ?? probeDesktop)(protocol, target, this.options.probeTimeoutMs);
+      this.options.onProbe?.(protocol, outcome);
       this.record(protocol, target, entry, outcome);
     } finally {
       entry.inFlight = null;

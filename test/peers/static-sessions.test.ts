@@ -181,8 +181,10 @@ test('[static] one person cannot hold every console: past the limit the relay sa
   const extra = new WebSocket(await console(), ['binary']);
   const closed = await new Promise<{ code: number; reason: string }>((resolve) => extra.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   assert.deepEqual(closed, { code: CONSOLE_CLOSE.tooManyConsoles, reason: 'too many consoles open' });
+  assert.match((await first.call('GET', '/metrics')).body as string, /^thinkiosk_relay_open_connections 3$/m);
   for (const ws of held) ws.close();
   assert.equal(await settle(() => connectionsTo(PORTS.vnc), baseline), baseline, 'the relay closed its desktop connections');
+  assert.match((await first.call('GET', '/metrics')).body as string, /^thinkiosk_relay_open_connections 0$/m);
 });
 
 test('[static] an inventory administrator is told so at login; other people are not', async () => {
