@@ -14,6 +14,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { hashClientPins, type BoxPin } from './admin-pin.js';
 import { BootServerConfigError, type BootServerConfig } from './config.js';
 import { renderClientPresets } from './client-preset.js';
 import { MENU_FILE, renderDnsmasqConfig } from './dnsmasq-config.js';
@@ -140,6 +141,8 @@ export interface StartOptions {
   startSeconds?: number;
   /** Why it runs (shown in the status). */
   reason?: string;
+  /** The box's own admin PIN, handed to clients that get none from the configuration (admin-pin.ts). */
+  boxPin?: BoxPin | null;
 }
 
 export class BootServer {
@@ -169,10 +172,13 @@ export class BootServer {
   async start(options: StartOptions): Promise<void> {
     if (options.reason) this.current.reason = options.reason;
     try {
-      const prepared = prepareBootServerState(this.config, this.paths, options.source, options.net);
+      const pins = await hashClientPins(this.config, options.boxPin ?? null);
+      const prepared = prepareBootServerState(pins.config, this.paths, options.source, options.net);
       const { net, files } = prepared;
-      Object.assign(this.current, { address: net.address, httpUrl: `http://${net.address}:${this.config.httpPort}/`, arches: files.arches, problems: files.problems });
-      for (const problem of files.problems) this.log(`boot server: ${problem}`);
+      const problems = [...files.problems, ...pins.problems];
+      Object.assign(this.current, { address: net.address, httpUrl: `http://${net.address}:${this.config.httpPort}/`, arches: files.arches, problems });
+      for (const problem of problems) this.log(`boot server: ${problem}`);
+      if (pins.defaultSource) this.log(`boot server: netbooted kiosks get the admin PIN from ${pins.defaultSource}`);
       await this.checkDnsmasqConfig();
       await stopLeftoverDnsmasq(this.paths.stateDir);
       this.http = new BootHttpServer([

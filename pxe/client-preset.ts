@@ -4,6 +4,7 @@
  * `clients/<mac>.conf` (MAC with dashes, lower case), then `clients/default.conf`, and puts the
  * answer where the kiosk reads it. A client's own entry wins over the defaults key by key.
  */
+import { isPinHash } from '../app/core/system/admin-pin.js';
 import type { BootServerConfig, ClientPreset } from './config.js';
 
 export const DEFAULT_PRESET_FILE = 'default.conf';
@@ -20,6 +21,11 @@ export function renderPreset(preset: ClientPreset, heading: string): string {
   if (preset.autoConnect) lines.push(`auto_connect = ${preset.autoConnect}`);
   if (preset.idleLogoutMinutes !== undefined) lines.push(`idle_logout_minutes = ${preset.idleLogoutMinutes}`);
   if (preset.hostname) lines.push(`hostname = ${preset.hostname}`);
+  // Only ever a hash (admin-pin.ts hashes the configuration's plain PINs before this is written).
+  if (preset.adminPin) {
+    if (!isPinHash(preset.adminPin)) throw new Error('a plain admin PIN reached the client preset: hash it first (hashClientPins)');
+    lines.push(`admin_pin = ${preset.adminPin}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 

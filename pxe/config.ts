@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import YAML from 'yaml';
+import { isPinOrHash } from './admin-pin.js';
 
 export class BootServerConfigError extends Error {}
 
@@ -34,6 +35,13 @@ export const ClientPreset = z.strictObject({
   autoConnect: z.string().trim().regex(/^[^\x00-\x1f\x7f]{1,64}$/, 'must be a desktop\'s id or name: 1 to 64 characters on one line').optional(),
   idleLogoutMinutes: z.number().int().min(0).max(1440).optional(),
   hostname: Hostname.optional(),
+  /**
+   * The admin PIN of the kiosk's settings screen: 4 to 12 digits (hashed before any client sees
+   * it) or a hash the kiosk made. By default the box's own PIN (admin-pin.ts). Text, not a number:
+   * YAML would read 0246 as 246.
+   */
+  adminPin: z.string({ error: 'must be written in quotes, like adminPin: "2468" (a number would lose leading zeros)' })
+    .trim().refine(isPinOrHash, 'must be 4 to 12 digits, like "2468", or a PIN hash made by the kiosk (scrypt$...)').optional(),
 });
 export type ClientPreset = z.infer<typeof ClientPreset>;
 

@@ -1,14 +1,16 @@
 /**
  * The boot server's command line (run as root by the image's boot server unit):
  *
- *   node dist/pxe/main.js serve  [--config FILE] [--preset FILE] [--switch FILE] [--watch] [--netboot DIR] [--state DIR]
- *   node dist/pxe/main.js render [--config FILE] [--netboot DIR] [--state DIR]   writes the state, prints dnsmasq's configuration
+ *   node dist/pxe/main.js serve  [--config FILE] [--preset FILE] [--kiosk-settings FILE] [--switch FILE] [--watch] [--netboot DIR] [--state DIR]
+ *   node dist/pxe/main.js render [--config FILE] [--preset FILE] [--kiosk-settings FILE] [--netboot DIR] [--state DIR]   writes the state, prints dnsmasq's configuration
  *   node dist/pxe/main.js status [--state DIR]                                   prints the running server's status (JSON)
  *
  * serve runs until SIGTERM/SIGINT. It serves when the admin screen's switch says on; before an
  * admin chose, when the configuration says `enabled: true` or the boot partition's thinkiosk.conf
  * says `boot_server = on` (off by default). Without --watch it ends at once when off; with
- * --watch it stays, writes an "off" status, and follows the switch.
+ * --watch it stays, writes an "off" status, and follows the switch. Netbooted kiosks get the
+ * box's admin PIN (thinkiosk.conf's admin_pin, else the one set on its admin screen) unless the
+ * configuration gives one (pxe/admin-pin.ts).
  */
 import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -17,6 +19,10 @@ import {
   DEFAULT_NETBOOT_DIR, DEFAULT_STATE_DIR, prepareBootServerState, readBootServerStatus, startBootServer, writeFailedStatus, writeOffStatus, type BootServer,
 } from './boot-server.js';
 import { DEFAULT_SWITCH_PATH, readBootServerSwitch } from './switch.js';
+import { hashClientPins, readBoxPin } from './admin-pin.js';
+
+/** The kiosk's settings store on the image (THINKIOSK_SETTINGS_DIR of the kiosk service). */
+const DEFAULT_KIOSK_SETTINGS = '/var/lib/thinkiosk/settings/settings.json';
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -30,6 +36,8 @@ const { values: args, positionals } = parseArgs({
     switch: { type: 'string', default: DEFAULT_SWITCH_PATH },
     /** Keep running while switched off and follow the switch (the image's service). */
     watch: { type: 'boolean', default: false },
+    /** The box's kiosk settings: its admin PIN, for netbooted kiosks when thinkiosk.conf has none (admin-pin.ts). */
+    'kiosk-settings': { type: 'string', default: DEFAULT_KIOSK_SETTINGS },
   },
 });
 
@@ -69,9 +77,10 @@ async function main(): Promise<number> {
     throw error;
   }
   if (command === 'render') {
-    const prepared = prepareBootServerState(config, paths, args.config);
+    const pins = await hashClientPins(config, readBoxPin(args.preset, args['kiosk-settings']));
+    const prepared = prepareBootServerState(pins.config, paths, args.config);
     process.stdout.write(prepared.dnsmasqConf);
-    for (const problem of prepared.files.problems) say(`# problem: ${problem}`);
+    for (const problem of [...prepared.files.problems, ...pins.problems]) say(`# problem: ${problem}`);
     return 0;
   }
   if (command !== 'serve') {
@@ -114,7 +123,9 @@ async function main(): Promise<number> {
         if (on && !server) {
           say(`boot server: on (${reason})`);
           try {
-            const started = await startBootServer(config, paths, { source: args.config, log: say, reason });
+            // Read at every start: a PIN changed since is handed out from the next start on.
+            const boxPin = readBoxPin(args.preset, args['kiosk-settings']);
+            const started = await startBootServer(config, paths, { source: args.config, log: say, reason, boxPin });
             server = started;
             started.onExit((error) => {
               say(`boot server: ${error ?? 'dnsmasq ended'}`);

@@ -7,10 +7,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyPin } from '../../app/core/system/admin-pin.js';
+import { parsePreset } from '../../app/core/preset.js';
 import { REPO } from './appliance.js';
 
 const SCRIPT = join(REPO, 'rootfs-overlay/usr/lib/thinkiosk/apply-preset');
@@ -96,4 +97,44 @@ test('apply-preset: no settings file means defaults and no problems', () => {
   const root = fakeRoot();
   assert.match(applyPreset(root), /no thinkiosk\.conf/);
   assert.equal(read(root, 'run/thinkiosk/preset-problems.txt'), '');
+});
+
+test('apply-preset: the kiosk gets its own keys, line for line, in a file only root and the kiosk\'s group read; never the Wi-Fi password or anything else of the boot partition', async () => {
+  const conf = [
+    '\uFEFFcontroller = https://desktops.example.org', 'wifi_ssid = Lab3', 'wifi_password = correct horse battery', 'admin_pin = 2468',
+    '# a comment', 'language = fr', 'ssh_key = ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE9vEX1kBQ1W8YzW1d7FjvE1sFJxqg5vXbq0a3z6r2Xr admin@laptop',
+    '  Idle_Logout_Minutes = 30', 'auto_connect = "Lab 3 PC 07"', 'hostname = lab3-kiosk-07', '',
+  ].join('\r\n');
+  const root = fakeRoot(conf);
+  applyPreset(root);
+  const file = join(root, 'run/thinkiosk/kiosk-preset.conf');
+  assert.equal(statSync(file).mode & 0o777, 0o640, 'rw for root, r for the kiosk\'s group, nothing for others');
+  const text = read(root, 'run/thinkiosk/kiosk-preset.conf');
+  assert.doesNotMatch(text, /wifi|correct horse|ssh|hostname|2468/, `only the kiosk's keys:\n${text}`);
+  const reading = parsePreset(text, 'thinkiosk.conf');
+  assert.equal(reading.preset.controller, 'https://desktops.example.org', 'the first line, its byte-order mark and DOS line end aside');
+  assert.equal(reading.preset.idleLogoutSeconds, 1800);
+  assert.equal(reading.preset.autoConnect, 'Lab 3 PC 07');
+  assert.ok(reading.preset.adminPinHash && await verifyPin('2468', reading.preset.adminPinHash), 'the PIN as the hash the first boot made');
+  assert.deepEqual(reading.problems, ['thinkiosk.conf line 6: language must be en or zh-CN (got "fr")'], 'the kiosk\'s own mistakes keep their line numbers');
+
+  // Edited later: the kiosk sees a different preset (it applies a preset again when it changed).
+  writeFileSync(join(root, 'boot/firmware/thinkiosk.conf'), read(root, 'boot/firmware/thinkiosk.conf').replace('desktops.example.org', 'new.example.org'));
+  applyPreset(root);
+  const again = parsePreset(read(root, 'run/thinkiosk/kiosk-preset.conf'), 'thinkiosk.conf');
+  assert.equal(again.preset.controller, 'https://new.example.org');
+  assert.notEqual(again.fingerprint, reading.fingerprint);
+});
+
+test('apply-preset: a plain PIN that could not be hashed is not handed to the kiosk; no thinkiosk.conf, no kiosk preset', () => {
+  const root = fakeRoot('controller = https://d.example\nadmin_pin = 2468\n');
+  execFileSync('sh', [SCRIPT], { env: { ...process.env, THINKIOSK_ROOT: root, THINKIOSK_APP: join(root, 'no-app') }, encoding: 'utf8', stdio: 'pipe' });
+  assert.equal(read(root, 'run/thinkiosk/kiosk-preset.conf'), 'controller = https://d.example\n\n');
+  assert.match(read(root, 'run/thinkiosk/preset-problems.txt'), /line 2: the admin PIN could not be hashed/);
+  const empty = fakeRoot();
+  writeFileSync(join(empty, 'stale'), '');
+  mkdirSync(join(empty, 'run/thinkiosk'), { recursive: true });
+  writeFileSync(join(empty, 'run/thinkiosk/kiosk-preset.conf'), 'controller = https://old.example\n');
+  applyPreset(empty);
+  assert.ok(!existsSync(join(empty, 'run/thinkiosk/kiosk-preset.conf')), 'a preset of an earlier file is not left behind');
 });

@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { NS, REPO, SERVER_IP, TestLan, WORK } from './lan.js';
 import { readBootServerStatus, type BootServerStatus } from '../../pxe/boot-server.js';
 import { SWITCH_FILE, writeBootServerSwitch } from '../../pxe/switch.js';
+import { verifyPin } from '../../app/core/system/admin-pin.js';
 
 const run = promisify(execFile);
 const DIR = join(WORK, 'test-boot-server');
@@ -50,10 +51,20 @@ menu: { timeoutSeconds: 3 }
 defaults: { controller: "http://controller.lab.example:8480", language: en }
 clients:
   - { mac: "52:54:00:88:00:07", language: zh-CN, hostname: lab3-kiosk-07 }
+  - { mac: "52:54:00:88:00:08", adminPin: "097531" }
 `;
+/** The box's own thinkiosk.conf: its admin PIN (plain, as before its first boot) is the clients' default. */
+const BOX_PRESET = 'controller = http://box.example\nadmin_pin = 2468\n';
+
+/** The admin_pin line of a served preset: a hash, never the PIN itself. */
+function servedPinHash(preset: string): string {
+  const hash = /^admin_pin = (scrypt\$\S+)$/m.exec(preset)?.[1];
+  assert.ok(hash, `an admin PIN hash in the preset:\n${preset}`);
+  return hash;
+}
 
 test('proxy-DHCP server: TFTP gives the boot menu, HTTP the kiosk and the per-MAC presets, nothing else; the status says what was served', { timeout: 120_000 }, async () => {
-  const server = await lan.startBootServer('proxy', PROXY, NETBOOT);
+  const server = await lan.startBootServer('proxy', PROXY, NETBOOT, { preset: BOX_PRESET });
   try {
     const conf = readFileSync(join(server.stateDir, 'dnsmasq.conf'), 'utf8');
     assert.match(conf, /^dhcp-range=10\.88\.0\.0,proxy,255\.255\.255\.0$/m, 'proxy range on the box\'s subnet');
@@ -82,6 +93,16 @@ test('proxy-DHCP server: TFTP gives the boot menu, HTTP the kiosk and the per-MA
     assert.match(fallback.body, /^language = en$/m);
     assert.equal((await fetchFrom(`http://${SERVER_IP}:8069/clients/52-54-00-88-00-99.conf`)).code, 404, 'no file for an unknown MAC (the client then takes default.conf)');
 
+    // Every netbooted kiosk has an admin PIN: the box's own by default, a client's own where it has one.
+    for (const preset of [own.body, fallback.body]) {
+      assert.ok(await verifyPin('2468', servedPinHash(preset)), 'clients get the box\'s admin PIN');
+      assert.doesNotMatch(preset, /2468/, 'as a hash only');
+    }
+    const ownPin = (await fetchFrom(`http://${SERVER_IP}:8069/clients/52-54-00-88-00-08.conf`)).body;
+    assert.ok(await verifyPin('097531', servedPinHash(ownPin)), 'a client\'s own PIN wins, leading zero kept');
+    assert.ok(!(await verifyPin('2468', servedPinHash(ownPin))));
+    assert.match(server.log(), /netbooted kiosks get the admin PIN from admin_pin in \S+proxy-thinkiosk\.conf/, 'the log says where the PIN comes from');
+
     for (const path of ['/../secret.txt', '/amd64/../../secret.txt', '/%2e%2e/secret.txt', '/amd64/', '/', '/.hidden']) {
       const answer = await fetchFrom(`http://${SERVER_IP}:8069${path}`, ['--path-as-is']);
       assert.equal(answer.code, 404, `${path} is not served`);
@@ -94,6 +115,7 @@ test('proxy-DHCP server: TFTP gives the boot menu, HTTP the kiosk and the per-MA
     assert.equal(status.address, SERVER_IP);
     assert.deepEqual(status.arches, ['amd64']);
     assert.ok(status.problems.some((p) => /Raspberry Pi/.test(p)), `the missing Pi files are a problem in the status: ${status.problems.join(' / ')}`);
+    assert.ok(!status.problems.some((p) => /admin PIN/.test(p)), 'no PIN problem when the box has one');
     assert.ok(status.events.some((e) => e.kind === 'tftp' && /sent \/menu\.ipxe/.test(e.detail) && e.client === '10.88.0.1'), 'the TFTP transfer is in the status');
     assert.ok(status.events.some((e) => e.kind === 'http' && /GET \/amd64\/root\.squashfs 200 3145728 bytes/.test(e.detail)), 'the HTTP transfer is in the status');
 
@@ -104,13 +126,16 @@ test('proxy-DHCP server: TFTP gives the boot menu, HTTP the kiosk and the per-MA
   assert.equal(server.status().state, 'stopped', 'the status says stopped after SIGTERM');
 });
 
-test('full DHCP: hands out the configured range with the site\'s router and DNS (never itself); mistakes stop it with the setting named', { timeout: 60_000 }, async () => {
+test('full DHCP: hands out the configured range with the site\'s router and DNS (never itself); mistakes stop it with the setting named; no PIN anywhere is a problem in the status', { timeout: 60_000 }, async () => {
   const server = await lan.startBootServer('full', `enabled: true
 mode: full
 interface: srv0
 full: { rangeStart: 10.88.0.100, rangeEnd: 10.88.0.149, router: 10.88.0.1, dnsServers: [10.88.0.1], domain: lab3.example }
 `, NETBOOT);
   try {
+    // Neither the box nor the configuration has a PIN: the admin screen's status says so.
+    assert.ok(server.status().problems.some((p) => /netbooted kiosks get no admin PIN: set admin_pin in this box's thinkiosk\.conf/.test(p)), server.status().problems.join(' / '));
+    assert.doesNotMatch((await fetchFrom(`http://${SERVER_IP}:8069/clients/default.conf`)).body, /admin_pin/);
     const conf = readFileSync(join(server.stateDir, 'dnsmasq.conf'), 'utf8');
     assert.match(conf, /^dhcp-range=10\.88\.0\.100,10\.88\.0\.149,255\.255\.255\.0,12h$/m);
     assert.match(conf, /^dhcp-option=option:router,10\.88\.0\.1$/m);

@@ -85,13 +85,21 @@ export class TestLan {
     return this.spawnLogged('site-dhcp', NS.site, ['/usr/sbin/dnsmasq', '--keep-in-foreground', `--conf-file=${conf}`, '--log-facility=-', '--pid-file='], /DHCP, IP range/);
   }
 
-  /** The real boot server (the command the image's unit runs) with a configuration written from `yaml`. */
-  async startBootServer(name: string, yaml: string, netbootDir: string): Promise<RunningServer> {
+  /**
+   * The real boot server (the command the image's unit runs) with a configuration written from
+   * `yaml`; `preset`: the box's own thinkiosk.conf (its admin PIN is the clients' default). Never
+   * this machine's /boot/firmware or kiosk settings.
+   */
+  async startBootServer(name: string, yaml: string, netbootDir: string, options: { preset?: string } = {}): Promise<RunningServer> {
     const config = join(this.dir, `${name}.yaml`);
     const state = join(this.dir, `${name}-state`);
+    const preset = join(this.dir, `${name}-thinkiosk.conf`);
     writeFileSync(config, yaml);
-    const child = await this.spawnLogged(name, NS.server, [process.execPath, join(REPO, 'dist/pxe/main.js'), 'serve', '--config', config, '--netboot', netbootDir, '--state', state],
-      /boot server: (proxy-DHCP|full DHCP) on/);
+    rmSync(preset, { force: true });
+    if (options.preset !== undefined) writeFileSync(preset, options.preset);
+    const child = await this.spawnLogged(name, NS.server, [process.execPath, join(REPO, 'dist/pxe/main.js'), 'serve', '--config', config, '--netboot', netbootDir, '--state', state,
+      '--preset', preset, '--kiosk-settings', join(this.dir, `${name}-no-kiosk-settings.json`)],
+    /boot server: (proxy-DHCP|full DHCP) on/);
     return new RunningServer(child, state, join(this.dir, `${name}.log`));
   }
 
