@@ -210,7 +210,15 @@ export class KioskService implements KioskBackend {
       this.options.log('info', `power ${action} ${id}: ${result.outcome}`);
       return { message: result.message };
     },
-    connect: async ({ id, protocol }) => this.connect(id, protocol),
+    connect: async ({ id, protocol }) => {
+      // Opening a desktop is the person's own doing (the page's activity reports are throttled):
+      // idle time counts from here, so a viewer that is slow to start is not already "idle".
+      if (this.session) {
+        this.lastActivityAt = Date.now();
+        this.armIdleTimer();
+      }
+      return this.connect(id, protocol);
+    },
     disconnect: async ({ sessionId }) => {
       await this.nativeSessions.get(sessionId)?.stop();
       return {};
