@@ -6,12 +6,18 @@
  * Each relay path is short-lived, like the console URL behind it, and single-use for VNC; SPICE
  * opens one websocket per channel (main, display, inputs, cursor, playback) on the same URL, so a
  * SPICE path stays usable until it expires.
+ *
+ * Why a console ended reaches the page as the websocket's close code (contract/console-close.ts):
+ * the controller's own codes pass through unchanged, a refusal before the handshake (HTTP error)
+ * becomes the code for its cause, and a controller that cannot be reached gets the relay's own.
  */
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
+import { ErrorBody } from '../../contract/api.js';
+import { CONSOLE_CLOSE, type ConsoleCloseCode } from '../../contract/console-close.js';
 
 const TICKET_SECONDS = 60;
 const PATH_PREFIX = '/relay/';
@@ -94,11 +100,14 @@ export class ConsoleRelay {
     });
     upstream.on('error', (error) => {
       this.log(`console relay: upstream ${url.host}: ${error.message}`);
-      closeBoth(4001, 'console server unreachable');
+      closeBoth(CONSOLE_CLOSE.controllerUnreachable, 'console server unreachable');
     });
     upstream.on('unexpected-response', (_req, res) => {
-      this.log(`console relay: upstream ${url.host} refused with HTTP ${res.statusCode}`);
-      closeBoth(4003, 'console refused');
+      void readRefusal(res).then((kind) => {
+        const code = refusalCode(res.statusCode ?? 0, kind);
+        this.log(`console relay: upstream ${url.host} refused with HTTP ${res.statusCode}${kind ? ` (${kind})` : ''}: closing with ${code}`);
+        closeBoth(code, 'console refused');
+      });
     });
     page.on('error', () => closeBoth(1001, 'page gone'));
     page.on('close', (code, reason) => closeBoth(code, reason.toString()));
@@ -109,6 +118,47 @@ export class ConsoleRelay {
     for (const socket of this.sockets) socket.terminate();
     this.sockets.clear();
     this.tickets.clear();
+  }
+}
+
+/**
+ * A console refused before its websocket opened, by the controller (its API error body says why)
+ * or by Nova's console proxy (a bare HTTP status).
+ */
+export function refusalCode(status: number, kind: string | null): ConsoleCloseCode {
+  if (kind === 'forbidden' || kind === 'session-expired') return CONSOLE_CLOSE.ticketInvalid;
+  if (kind === 'not-ready' || kind === 'conflict') return CONSOLE_CLOSE.desktopRefused;
+  if (kind === 'too-many-attempts' || status === 429) return CONSOLE_CLOSE.tooManyConsoles;
+  if (status === 503) return CONSOLE_CLOSE.controllerStopping;
+  return CONSOLE_CLOSE.controllerRefused;
+}
+
+/** The `error.kind` of a refusal's JSON body, or null (not JSON, not ours, too slow, too big). */
+function readRefusal(res: http.IncomingMessage): Promise<string | null> {
+  return new Promise((resolve) => {
+    let body = '';
+    const done = (): void => {
+      clearTimeout(timer);
+      res.removeAllListeners('data');
+      const parsed = ErrorBody.safeParse(safeJson(body));
+      resolve(parsed.success ? parsed.data.error.kind : null);
+    };
+    const timer = setTimeout(done, 2000);
+    res.setEncoding('utf8');
+    res.on('data', (chunk: string) => {
+      body += chunk;
+      if (body.length > 16_384) done();
+    });
+    res.on('end', done);
+    res.on('error', done);
+  });
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 

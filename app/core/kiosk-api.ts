@@ -34,6 +34,19 @@ export type Result<T> = { ok: true; value: T } | { ok: false; error: KioskError 
 export const Language = z.enum(['en', 'zh-CN']);
 export type Language = z.infer<typeof Language>;
 
+/**
+ * How the admin screen can be opened on this kiosk right now (see README, "Admin PIN"):
+ * - `pin`: with the admin PIN;
+ * - `claim`: a brand-new local kiosk (no controller, no PIN, not netbooted): the setup screen asks
+ *   for the controller address and a new PIN together, and whoever does that owns the kiosk;
+ * - `controller-admin`: a controller but no PIN: a site administrator of that controller signs in
+ *   (that sign-in is logged out at once), then sets the PIN;
+ * - `none`: a netbooted kiosk whose boot server gave it neither a controller nor a PIN: nothing can
+ *   be set here; the boot server's preset must provide them.
+ */
+export const AdminAccess = z.enum(['pin', 'claim', 'controller-admin', 'none']);
+export type AdminAccess = z.infer<typeof AdminAccess>;
+
 export const KioskState = z.object({
   controller: z.object({ url: z.string(), name: z.string(), backend: Identity.shape.backend }).nullable(),
   /** A problem with the preset file from the boot partition, shown on the setup screen. */
@@ -43,6 +56,11 @@ export const KioskState = z.object({
   session: z.object({ user: z.string(), project: z.string(), expiresAt: z.string() }).nullable(),
   idleLogoutSeconds: z.number().int().min(0),
   adminPinSet: z.boolean(),
+  adminAccess: AdminAccess,
+  /** The admin screen is unlocked (by PIN, or by a site administrator's sign-in until a PIN is set). */
+  adminUnlocked: z.boolean(),
+  /** Netbooted: fresh on every boot, so nothing set here outlives a restart. */
+  netbooted: z.boolean(),
   /** Where this kiosk booted from (netbooted clients say which boot server). */
   bootSource: z.string(),
   /** The desktop (id or name) the page opens right after a login, from the preset (auto_connect). */
@@ -78,6 +96,8 @@ export const KioskEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('native-started'), sessionId: z.string() }),
   z.object({ type: z.literal('native-ended'), sessionId: z.string(), outcome: NativeOutcome, message: z.string() }),
   z.object({ type: z.literal('session-ended'), reason: z.enum(['expired', 'idle', 'logout']) }),
+  /** The admin screen was locked by the kiosk: after minutes without use, or because a user session began. */
+  z.object({ type: z.literal('admin-locked'), reason: z.enum(['idle', 'session']) }),
   z.object({ type: z.literal('terminal-output'), terminalId: z.string(), data: z.string() }),
   z.object({ type: z.literal('terminal-exit'), terminalId: z.string() }),
 ]);
@@ -127,6 +147,8 @@ export const KIOSK_METHODS = {
   state: [z.object({}), KioskState],
   checkController: [z.object({ url: z.string().max(2048) }), Identity],
   saveController: [z.object({ url: z.string().max(2048) }), KioskState],
+  /** First start of a local kiosk (adminAccess `claim`): the controller address and a new PIN together. */
+  claimKiosk: [z.object({ url: z.string().max(2048), pin: z.string().max(64) }), KioskState],
   login: [z.object({ username: z.string().max(255), password: z.string().max(4096), domain: z.string().max(255).optional() }), KioskState],
   logout: [z.object({}), KioskState],
   /** The page reports user activity, which postpones idle logout. */
@@ -136,11 +158,16 @@ export const KIOSK_METHODS = {
   connect: [z.object({ id: z.string().max(64), protocol: Protocol.optional() }), Connection],
   disconnect: [z.object({ sessionId: z.string().max(64) }), z.object({})],
   sendCtrlAltDel: [z.object({ sessionId: z.string().max(64) }), z.object({})],
+  /** The language for the person at the kiosk now; back to the saved one when their session ends. */
   setLanguage: [z.object({ language: Language }), KioskState],
 
   adminUnlock: [z.object({ pin: z.string().max(64) }), z.object({})],
+  /** A kiosk without a PIN (adminAccess `controller-admin`): a site administrator of its controller signs in. */
+  adminSignIn: [z.object({ username: z.string().max(255), password: z.string().max(4096), domain: z.string().max(255).optional() }), KioskState],
   adminLock: [z.object({}), z.object({})],
-  adminSetPin: [z.object({ pin: z.string().regex(/^\d{4,12}$/) }), KioskState],
+  adminSetPin: [z.object({ pin: z.string().regex(/^\d{4,12}$/, 'the PIN must be 4 to 12 digits') }), KioskState],
+  /** The language every login screen starts in. */
+  adminSetLanguage: [z.object({ language: Language }), KioskState],
   adminSetIdleLogout: [z.object({ seconds: z.number().int().min(0).max(86400) }), KioskState],
   networkStatus: [z.object({}), z.object({ devices: z.array(NetworkDevice) })],
   wifiScan: [z.object({}), z.object({ networks: z.array(WifiNetwork) })],
@@ -162,8 +189,9 @@ export const KIOSK_METHODS = {
 export type KioskMethod = keyof typeof KIOSK_METHODS;
 export type KioskArgs<M extends KioskMethod> = z.input<(typeof KIOSK_METHODS)[M][0]>;
 export type KioskValue<M extends KioskMethod> = z.infer<(typeof KIOSK_METHODS)[M][1]>;
+/** Need the admin screen unlocked; all but adminSetPin also need a PIN to be set (see KioskService). */
 export const ADMIN_METHODS: ReadonlySet<KioskMethod> = new Set<KioskMethod>([
-  'adminSetPin', 'adminSetIdleLogout', 'networkStatus', 'wifiScan', 'wifiConnect', 'audioOutputs', 'setAudioOutput',
+  'checkController', 'saveController', 'adminSetPin', 'adminSetLanguage', 'adminSetIdleLogout', 'networkStatus', 'wifiScan', 'wifiConnect', 'audioOutputs', 'setAudioOutput',
   'displayOutputs', 'setDisplayMode', 'diagnostics', 'logs', 'terminalOpen', 'terminalInput', 'terminalResize', 'terminalClose', 'bootServerStatus', 'setBootServer',
 ]);
 

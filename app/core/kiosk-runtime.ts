@@ -86,7 +86,7 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
   const relay = new ConsoleRelay({ caFile: settings.read().caFile, onLog: (message) => log('warn', message) });
   const service = new KioskService({
     settings, relay, log, presetProblem,
-    native: options.native ?? (await defaultNativeViewers()),
+    native: options.native ?? (await defaultNativeViewers(settingsDir)),
     admin: options.admin ?? createSystemAdminTools({
       emit: (event) => service.emit(event),
       log: logBuffer,
@@ -100,6 +100,8 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
     }),
     systemLanguage: systemLanguage(),
     bootSource: bootSource ?? 'local disk',
+    netbooted: bootSource !== null,
+    adminIdleSeconds: positiveNumber(process.env.THINKIOSK_ADMIN_IDLE_SECONDS) ?? 180,
     autoConnect: reading?.preset.autoConnect ?? null,
     fullscreenViewers: options.fullscreenViewers ?? true,
     ...(options.onPageLoaded ? { onPageLoaded: options.onPageLoaded } : {}),
@@ -128,9 +130,15 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
 
 // The native launcher (app/core/native) is loaded lazily so a broken native module (node-pty built
 // for another Node) shows up as a failed connect with its reason, not as no kiosk at all.
-async function defaultNativeViewers(): Promise<NativeViewers> {
+async function defaultNativeViewers(settingsDir: string): Promise<NativeViewers> {
   const { createNativeViewers } = await import('./native-viewers.js');
-  return createNativeViewers();
+  return createNativeViewers({ settingsDir });
+}
+
+/** A number of seconds from the environment (tests shorten timers this way), or undefined. */
+function positiveNumber(value: string | undefined): number | undefined {
+  const number = Number(value);
+  return value && Number.isFinite(number) && number > 0 ? number : undefined;
 }
 
 function readImageProblems(file: string | undefined): string | null {

@@ -2,8 +2,11 @@
  * Everything the kiosk page can ask for, behind one `call(method, args)`: both shells (Electron IPC
  * and the browser shell's HTTP) dispatch here. It owns the in-memory login session (the password
  * stays in memory only, for single sign-on into RDP desktops, and is dropped at logout), idle
- * logout, protocol choice and starting in-app or native viewers. Arguments are validated with the
- * schemas of kiosk-api.ts; every failure comes back as a KioskError the page shows as it is.
+ * logout (also while a native viewer has the screen: its X display's input idle time counts), the
+ * admin unlock (PIN, first-start claim, or a site administrator's sign-in on a kiosk without a PIN;
+ * it ends after minutes without use and when a user session begins), protocol choice and starting
+ * in-app or native viewers. Arguments are validated with the schemas of kiosk-api.ts; every failure
+ * comes back as a KioskError the page shows as it is.
  */
 import { randomBytes } from 'node:crypto';
 import { chooseProtocol, type ClientFamily } from '../../contract/protocol.js';
@@ -11,7 +14,7 @@ import type { Desktop, Protocol } from '../../contract/api.js';
 import { ControllerClient, ControllerError, normaliseControllerUrl } from './controller-client.js';
 import { ConsoleRelay } from './console-relay.js';
 import {
-  ADMIN_METHODS, isKioskMethod, KIOSK_METHODS, type Connection, type KioskArgs, type KioskBackend, type KioskError,
+  ADMIN_METHODS, isKioskMethod, KIOSK_METHODS, type AdminAccess, type Connection, type KioskArgs, type KioskBackend, type KioskError,
   type KioskEvent, type KioskMethod, type KioskState, type KioskValue, type Language, type NativeOutcome, type Result,
 } from './kiosk-api.js';
 import type { Settings } from './settings.js';
@@ -29,6 +32,8 @@ export interface NativeViewers {
   startRdp(target: { host: string; port: number; username: string; password: string; domain?: string; usb: boolean; sound: boolean; fullscreen: boolean }): NativeViewerSession;
   startSpice(target: { host: string; port: number; password: string | null; usb: boolean; fullscreen: boolean }): NativeViewerSession;
   stopAll(): Promise<void>;
+  /** Milliseconds since the last keyboard or mouse input on the viewers' display; throws when that cannot be known. */
+  inputIdleMs(): Promise<number>;
 }
 
 /** Admin-only system work (app/core/system/ implements it); each method may throw a KioskError-like error. */
@@ -48,6 +53,10 @@ export interface KioskServiceOptions {
   clientFamily?: ClientFamily;
   systemLanguage?: Language;
   bootSource?: string;
+  /** Netbooted (THINKIOSK_BOOT_SOURCE set): fresh on every boot, so the first-start claim is never offered. */
+  netbooted?: boolean;
+  /** The admin screen locks itself after this long without admin calls or page activity (default 180 s). */
+  adminIdleSeconds?: number;
   /** The preset's auto_connect: read from the boot partition at every start, never saved. */
   autoConnect?: string | null;
   /** Called once, when the page first asks for the state (it has loaded and runs). */
@@ -67,6 +76,12 @@ interface LoginSession {
   domain: string | undefined;
 }
 
+/** What a PIN may be (kiosk-api's adminSetPin and the preset's admin_pin say the same). */
+const PIN = /^\d{4,12}$/;
+/** Admin calls that are only the page polling: they do not keep the admin screen unlocked. */
+const ADMIN_POLLS: ReadonlySet<KioskMethod> = new Set<KioskMethod>(['bootServerStatus']);
+const DEFAULT_ADMIN_IDLE_SECONDS = 180;
+
 class KioskFailure extends Error {
   constructor(readonly kind: KioskError['kind'], message: string, readonly detail = message) {
     super(message);
@@ -76,9 +91,16 @@ class KioskFailure extends Error {
 export class KioskService implements KioskBackend {
   private session: LoginSession | null = null;
   private adminUnlocked = false;
+  private adminTimer: NodeJS.Timeout | undefined;
+  /** The login screen's language switch: for the person at the kiosk now, dropped when their session ends. */
+  private languageOverride: Language | null = null;
   private pageLoaded = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
+  /** Last input the page reported (or the viewers' display showed) during the session. */
+  private lastActivityAt = 0;
+  /** Said once per session: idle logout cannot see input to the viewers. */
+  private idleBlindLogged = false;
   private readonly listeners = new Set<(event: KioskEvent) => void>();
   private readonly nativeSessions = new Map<string, NativeViewerSession>();
 
@@ -96,8 +118,10 @@ export class KioskService implements KioskBackend {
     if (!parsed.success) {
       return { ok: false, error: { kind: 'invalid-input', message: firstIssue(parsed.error.issues) } };
     }
-    if (ADMIN_METHODS.has(method) && !this.adminUnlocked) {
-      return { ok: false, error: { kind: 'locked', message: 'Enter the admin PIN first.' } };
+    if (ADMIN_METHODS.has(method)) {
+      const refusal = this.adminRefusal(method);
+      if (refusal) return { ok: false, error: refusal };
+      if (!ADMIN_POLLS.has(method)) this.touchAdmin();
     }
     try {
       const value = await (this.handlers[method] as (a: unknown) => Promise<unknown>)(parsed.data);
@@ -110,6 +134,7 @@ export class KioskService implements KioskBackend {
   /** Ends everything this service started (shell shutdown). */
   async close(): Promise<void> {
     this.clearTimers();
+    if (this.adminTimer) clearTimeout(this.adminTimer);
     this.options.relay.closeAll();
     await this.options.native.stopAll();
     await this.options.admin.lockAll();
@@ -125,6 +150,18 @@ export class KioskService implements KioskBackend {
       return this.state();
     },
     checkController: async ({ url }) => this.clientFor(url).identity(),
+    claimKiosk: async ({ url, pin }) => {
+      if (this.adminAccess() !== 'claim') throw this.claimRefused();
+      if (!PIN.test(pin)) throw new KioskFailure('invalid-input', 'Choose an admin PIN of 4 to 12 digits.');
+      const client = this.clientFor(url);
+      const identity = await client.identity();
+      const adminPinHash = await this.options.admin.hashPin(pin);
+      // Checked again after the waits: of two claims at once, only the first one saves.
+      if (this.adminAccess() !== 'claim') throw this.claimRefused();
+      this.options.settings.update({ controllerUrl: client.baseUrl.toString(), controllerName: identity.name, controllerBackend: identity.backend, adminPinHash });
+      this.options.log('info', `kiosk set up: controller ${client.baseUrl} (${identity.name}, ${identity.backend} ${identity.version}) and an admin PIN`);
+      return this.state();
+    },
     saveController: async ({ url }) => {
       const client = this.clientFor(url);
       const identity = await client.identity();
@@ -138,10 +175,14 @@ export class KioskService implements KioskBackend {
       if (!username.trim() || !password) throw new KioskFailure('invalid-input', 'Enter your user name and password.');
       const session = await client.login({ username: username.trim(), password, ...(domain ? { domain } : {}) });
       await this.endSession('logout');
+      // A person's session and an unlocked admin screen never overlap: the next person cannot inherit it.
+      await this.lockAdmin('session');
       this.session = {
         client, token: session.token, user: session.user.name, project: session.project.name,
         expiresAt: new Date(session.expiresAt), password, domain,
       };
+      this.lastActivityAt = Date.now();
+      this.idleBlindLogged = false;
       this.options.log('info', `login: ${session.user.name} (${session.project.name}) until ${session.expiresAt}`);
       this.armTimers();
       return this.state();
@@ -151,7 +192,11 @@ export class KioskService implements KioskBackend {
       return this.state();
     },
     activity: async () => {
-      if (this.session) this.armIdleTimer();
+      if (this.session) {
+        this.lastActivityAt = Date.now();
+        this.armIdleTimer();
+      }
+      if (this.adminUnlocked) this.touchAdmin();
       return {};
     },
     desktops: async () => {
@@ -165,7 +210,15 @@ export class KioskService implements KioskBackend {
       this.options.log('info', `power ${action} ${id}: ${result.outcome}`);
       return { message: result.message };
     },
-    connect: async ({ id, protocol }) => this.connect(id, protocol),
+    connect: async ({ id, protocol }) => {
+      // Opening a desktop is the person's own doing (the page's activity reports are throttled):
+      // idle time counts from here, so a viewer that is slow to start is not already "idle".
+      if (this.session) {
+        this.lastActivityAt = Date.now();
+        this.armIdleTimer();
+      }
+      return this.connect(id, protocol);
+    },
     disconnect: async ({ sessionId }) => {
       await this.nativeSessions.get(sessionId)?.stop();
       return {};
@@ -177,26 +230,53 @@ export class KioskService implements KioskBackend {
       return {};
     },
     setLanguage: async ({ language }) => {
-      this.options.settings.update({ language });
+      this.languageOverride = language;
       return this.state();
     },
     adminUnlock: async ({ pin }) => {
+      this.refuseDuringSession();
       const hash = this.options.settings.read().adminPinHash;
-      // No PIN yet (first start without a preset): open, and the page asks to set one.
-      if (hash && !(await this.options.admin.verifyPin(pin, hash))) {
+      if (!hash) throw this.noPinYet();
+      if (!(await this.options.admin.verifyPin(pin, hash))) {
         this.options.log('warn', 'admin: wrong PIN');
         throw new KioskFailure('locked', 'Wrong PIN.');
       }
-      this.adminUnlocked = true;
+      this.refuseDuringSession();
+      this.unlockAdmin();
+      this.options.log('info', 'admin: unlocked with the PIN');
       return {};
     },
+    adminSignIn: async ({ username, password, domain }) => {
+      this.refuseDuringSession();
+      if (this.adminAccess() !== 'controller-admin') throw this.options.settings.read().adminPinHash ? new KioskFailure('locked', 'This kiosk has an admin PIN: enter it instead.') : this.noPinYet();
+      if (!username.trim() || !password) throw new KioskFailure('invalid-input', 'Enter the site administrator\'s user name and password.');
+      const client = this.currentClient();
+      const signedIn = await client.login({ username: username.trim(), password, ...(domain ? { domain } : {}) });
+      // Only the answer "is an administrator" is needed: the session ends at once and is never a user's session.
+      await client.logout(signedIn.token).catch((error: unknown) => this.options.log('warn', `admin sign-in: logout at controller failed: ${String(error)}`));
+      if (!signedIn.admin) {
+        this.options.log('warn', `admin sign-in refused: ${signedIn.user.name} is not a site administrator`);
+        throw new KioskFailure('forbidden', `${signedIn.user.name} is not an administrator of this site, so this kiosk's admin PIN cannot be set with that account. Ask your site administrator.`);
+      }
+      this.refuseDuringSession();
+      if (this.adminAccess() !== 'controller-admin') throw new KioskFailure('locked', 'This kiosk has an admin PIN now: enter it instead.');
+      this.unlockAdmin();
+      this.options.log('info', `admin: ${signedIn.user.name} (site administrator) signed in to set the admin PIN`);
+      return this.state();
+    },
     adminLock: async () => {
-      this.adminUnlocked = false;
-      await this.options.admin.lockAll();
+      await this.lockAdmin('left');
       return {};
     },
     adminSetPin: async ({ pin }) => {
+      const hadPin = this.options.settings.read().adminPinHash !== null;
       this.options.settings.update({ adminPinHash: await this.options.admin.hashPin(pin) });
+      this.options.log('info', hadPin ? 'admin: PIN changed' : 'admin: PIN set');
+      return this.state();
+    },
+    adminSetLanguage: async ({ language }) => {
+      this.options.settings.update({ language });
+      this.languageOverride = null;
       return this.state();
     },
     adminSetIdleLogout: async ({ seconds }) => {
@@ -228,11 +308,14 @@ export class KioskService implements KioskBackend {
         ? { url: settings.controllerUrl, name: settings.controllerName ?? settings.controllerUrl, backend: settings.controllerBackend ?? 'openstack' }
         : null,
       presetProblem: this.options.presetProblem ?? null,
-      language: settings.language ?? this.options.systemLanguage ?? 'en',
+      language: this.languageOverride ?? settings.language ?? this.options.systemLanguage ?? 'en',
       clientFamily: this.clientFamily,
       session: this.session ? { user: this.session.user, project: this.session.project, expiresAt: this.session.expiresAt.toISOString() } : null,
       idleLogoutSeconds: settings.idleLogoutSeconds,
       adminPinSet: settings.adminPinHash !== null,
+      adminAccess: this.adminAccess(),
+      adminUnlocked: this.adminUnlocked,
+      netbooted: this.netbooted,
       bootSource: this.options.bootSource ?? 'local disk',
       autoConnect: this.options.autoConnect ?? null,
     };
@@ -345,16 +428,46 @@ export class KioskService implements KioskBackend {
     this.armIdleTimer();
   }
 
-  private armIdleTimer(): void {
+  /** Checks for idleness after `delayMs` (default: the whole idle limit from now). */
+  private armIdleTimer(delayMs?: number): void {
     if (this.idleTimer) clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     const seconds = this.options.settings.read().idleLogoutSeconds;
-    // A native viewer in use counts as activity: the kiosk cannot see input going to it.
-    if (seconds > 0) {
-      this.idleTimer = setTimeout(() => {
-        if (this.nativeSessions.size > 0) this.armIdleTimer();
-        else void this.endSession('idle');
-      }, seconds * 1000);
-      this.idleTimer.unref();
+    if (seconds <= 0) return;
+    this.idleTimer = setTimeout(() => void this.checkIdle(), Math.max(250, delayMs ?? seconds * 1000));
+    this.idleTimer.unref();
+  }
+
+  /**
+   * Idle is the shorter of: time since the page last reported input, and time since the last input
+   * on the viewers' X display. The page cannot see keys and clicks that go to xfreerdp or
+   * remote-viewer, but that display's X server counts them; it also keeps a person who just closed
+   * a viewer after working in it from being logged out at once.
+   */
+  private async checkIdle(): Promise<void> {
+    const session = this.session;
+    const limitMs = this.options.settings.read().idleLogoutSeconds * 1000;
+    if (!session || limitMs <= 0) return;
+    let displayIdleMs: number | null = null;
+    try {
+      displayIdleMs = await this.options.native.inputIdleMs();
+    } catch (error) {
+      if (this.nativeSessions.size > 0 && !this.idleBlindLogged) {
+        this.idleBlindLogged = true;
+        this.options.log('warn', `idle logout cannot see input to the viewer (${error instanceof Error ? error.message : String(error)}): the session stays while a viewer is open`);
+      }
+    }
+    if (this.session !== session) return;
+    const now = Date.now();
+    if (displayIdleMs !== null) this.lastActivityAt = Math.max(this.lastActivityAt, now - displayIdleMs);
+    // Blind to the viewer's input: a viewer open counts as in use, as before.
+    else if (this.nativeSessions.size > 0) this.lastActivityAt = now;
+    const idleMs = now - this.lastActivityAt;
+    if (idleMs >= limitMs - 100) {
+      this.options.log('info', `idle for ${Math.round(idleMs / 1000)} s${this.nativeSessions.size ? ' with a viewer open' : ''}: logging ${session.user} out`);
+      await this.endSession('idle');
+    } else {
+      this.armIdleTimer(limitMs - idleMs);
     }
   }
 
@@ -375,8 +488,77 @@ export class KioskService implements KioskBackend {
     if (reason !== 'expired') {
       await session.client.logout(session.token).catch((error: unknown) => this.options.log('warn', `logout at controller failed: ${String(error)}`));
     }
+    // The next person's login screen is in the kiosk's own language again.
+    this.languageOverride = null;
     this.options.log('info', `session of ${session.user} ended (${reason})`);
     this.emit({ type: 'session-ended', reason });
+  }
+
+  private get netbooted(): boolean {
+    return this.options.netbooted ?? false;
+  }
+
+  private adminAccess(): AdminAccess {
+    const settings = this.options.settings.read();
+    if (settings.adminPinHash) return 'pin';
+    if (settings.controllerUrl) return 'controller-admin';
+    return this.netbooted ? 'none' : 'claim';
+  }
+
+  /** Why an admin method may not run now, or null when it may. */
+  private adminRefusal(method: KioskMethod): KioskError | null {
+    const access = this.adminAccess();
+    // The first-start form checks an address before saving it with the new PIN.
+    if (method === 'checkController' && access === 'claim') return null;
+    if (!this.adminUnlocked) {
+      return { kind: 'locked', message: access === 'controller-admin' ? 'A site administrator must sign in first.' : 'Enter the admin PIN first.' };
+    }
+    // A site administrator's sign-in opens the way to setting the PIN, and only that.
+    if (access !== 'pin' && method !== 'adminSetPin') return { kind: 'locked', message: 'Set the admin PIN first.' };
+    return null;
+  }
+
+  private unlockAdmin(): void {
+    this.adminUnlocked = true;
+    this.touchAdmin();
+  }
+
+  /** An admin call or input on the admin screen: the unlock lasts another adminIdleSeconds. */
+  private touchAdmin(): void {
+    if (!this.adminUnlocked) return;
+    if (this.adminTimer) clearTimeout(this.adminTimer);
+    const seconds = this.options.adminIdleSeconds ?? DEFAULT_ADMIN_IDLE_SECONDS;
+    this.adminTimer = setTimeout(() => void this.lockAdmin('idle'), seconds * 1000);
+    this.adminTimer.unref();
+  }
+
+  /** Ends an admin unlock: the page leaves the admin screen (left), or is sent away from it (idle, session). */
+  private async lockAdmin(reason: 'idle' | 'session' | 'left'): Promise<void> {
+    if (this.adminTimer) clearTimeout(this.adminTimer);
+    this.adminTimer = undefined;
+    if (!this.adminUnlocked) return;
+    this.adminUnlocked = false;
+    await this.options.admin.lockAll();
+    this.options.log('info', `admin: locked (${reason === 'idle' ? 'not used for a while' : reason === 'session' ? 'a user session began' : 'the admin screen was left'})`);
+    if (reason !== 'left') this.emit({ type: 'admin-locked', reason });
+  }
+
+  private refuseDuringSession(): void {
+    if (this.session) throw new KioskFailure('conflict', 'Log out first: the settings cannot be opened while someone is logged in.');
+  }
+
+  private noPinYet(): KioskFailure {
+    switch (this.adminAccess()) {
+      case 'claim': return new KioskFailure('locked', 'This kiosk is not set up yet: enter the controller address and choose an admin PIN on the setup screen.');
+      case 'none': return new KioskFailure('locked', 'This kiosk started from the network without a controller address or an admin PIN. They are set on the boot server: ask your administrator.');
+      default: return new KioskFailure('locked', 'This kiosk has no admin PIN yet: a site administrator signs in to set one.');
+    }
+  }
+
+  private claimRefused(): KioskFailure {
+    return this.adminAccess() === 'none'
+      ? this.noPinYet()
+      : new KioskFailure('locked', 'This kiosk is already set up. Changing its controller needs the admin PIN (Settings).');
   }
 
   private explain(error: unknown, method: string): KioskError {

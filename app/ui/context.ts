@@ -6,7 +6,7 @@ import { h } from './dom.js';
 import { t } from './i18n.js';
 
 export type Route =
-  | { view: 'setup' } | { view: 'login'; notice?: string } | { view: 'desktops'; notice?: string; afterLogin?: boolean }
+  | { view: 'setup'; notice?: string } | { view: 'login'; notice?: string } | { view: 'desktops'; notice?: string; afterLogin?: boolean }
   | { view: 'session'; desktopId: string; desktopName: string; protocol?: Protocol } | { view: 'admin' };
 
 export interface Context {

@@ -75,7 +75,6 @@ const en = {
   'admin.unlock': 'Unlock',
   'admin.lock': 'Lock and leave',
   'admin.set-pin': 'Set a new PIN (4–12 digits)',
-  'admin.no-pin': 'No admin PIN is set yet. Set one now.',
   'admin.save': 'Save',
   'admin.saved': 'Saved.',
   'admin.tab.controller': 'Controller',
@@ -115,6 +114,33 @@ const en = {
   'admin.run': 'Run checks',
   'admin.refresh': 'Refresh',
   'admin.terminal.open': 'Open terminal',
+  'setup.pin': 'Choose an admin PIN (4–12 digits)',
+  'setup.pin-again': 'The same PIN again',
+  'setup.claim-note': 'The admin PIN protects this kiosk\'s settings: whoever sets it up here looks after the kiosk. Keep the PIN somewhere safe.',
+  'setup.pin-mismatch': 'The two PINs differ. Type the same PIN twice.',
+  'setup.pin-invalid': 'The PIN must be 4 to 12 digits.',
+  'setup.needs-admin': 'This kiosk has no controller address yet. An administrator sets it under Settings, with the admin PIN.',
+  'setup.netbooted-none': 'This kiosk started from the network ({source}) without a controller address or an admin PIN. Both are set on the boot server: ask your administrator.',
+  'admin.sign-in.title': 'This kiosk has no admin PIN yet',
+  'admin.sign-in.note': 'A site administrator of {name} signs in here to set one. The sign-in is used for nothing else and ends at once.',
+  'admin.sign-in.submit': 'Sign in',
+  'admin.set-pin.title': 'Set this kiosk\'s admin PIN',
+  'admin.set-pin.netbooted': 'This kiosk started from the network, so the PIN lasts until it restarts. Set the site\'s PIN on the boot server to keep one for good.',
+  'admin.pin-again': 'The new PIN again',
+  'admin.locked-idle': 'The settings were locked because they were not used for a few minutes.',
+  'admin.language.note': 'The language every login screen starts in. The switch on the login screen changes it only for the person at the kiosk, until their session ends.',
+  'state.unknown': 'Not checked',
+  'state.unknown-hint': 'The controller has not checked this desktop recently. You can still connect.',
+  'console.controller-unreachable': 'The console of {name} could not be reached through the controller. Check the network, then try again.',
+  'console.controller-refused': 'The controller did not open the console of {name}. Try again; if it keeps happening, tell your administrator.',
+  'console.ticket-invalid': 'The console address for {name} was no longer valid. Connect again.',
+  'console.idle': 'The connection to {name} was closed because nothing happened on it for a long time. Reconnect to continue.',
+  'console.too-many-consoles': 'You already have as many desktops open as this site allows at once. Close another one, then try again.',
+  'console.desktop-refused': '{name} refused the connection: it may be switched off, or its remote-desktop server is not running. Try again in a minute; tell your administrator if it keeps happening.',
+  'console.desktop-unreachable': '{name} cannot be reached over the network. Try again later; tell your administrator if it keeps happening.',
+  'console.desktop-timeout': '{name} did not answer in time. Try again in a minute.',
+  'console.controller-stopping': 'The controller is restarting. Connect again in a moment.',
+  'console.vnc-too-many-attempts': 'The desktop refused the connection: too many attempts from this controller. Wait a minute and try again; tell your administrator if it keeps happening.',
   'admin.set-default': 'Use',
 } as const;
 
@@ -190,7 +216,6 @@ const zh: Record<MessageKey, string> = {
   'admin.unlock': '解锁',
   'admin.lock': '锁定并退出',
   'admin.set-pin': '设置新的 PIN 码（4–12 位数字）',
-  'admin.no-pin': '尚未设置管理员 PIN 码，请现在设置。',
   'admin.save': '保存',
   'admin.saved': '已保存。',
   'admin.tab.controller': '控制器',
@@ -230,6 +255,33 @@ const zh: Record<MessageKey, string> = {
   'admin.run': '运行检查',
   'admin.refresh': '刷新',
   'admin.terminal.open': '打开终端',
+  'setup.pin': '设置管理员 PIN 码（4–12 位数字）',
+  'setup.pin-again': '再次输入 PIN 码',
+  'setup.claim-note': '管理员 PIN 码用于保护本终端的设置：在此完成设置的人负责管理本终端。请妥善保管 PIN 码。',
+  'setup.pin-mismatch': '两次输入的 PIN 码不一致，请输入相同的 PIN 码。',
+  'setup.pin-invalid': 'PIN 码必须是 4 到 12 位数字。',
+  'setup.needs-admin': '本终端尚未设置控制器地址。请管理员在“设置”中使用管理员 PIN 码进行设置。',
+  'setup.netbooted-none': '本终端从网络启动（{source}），但没有获得控制器地址和管理员 PIN 码。这两项需在启动服务器上设置，请联系管理员。',
+  'admin.sign-in.title': '本终端尚未设置管理员 PIN 码',
+  'admin.sign-in.note': '请 {name} 的站点管理员在此登录以设置 PIN 码。此次登录仅用于此目的，并会立即结束。',
+  'admin.sign-in.submit': '登录',
+  'admin.set-pin.title': '设置本终端的管理员 PIN 码',
+  'admin.set-pin.netbooted': '本终端从网络启动，PIN 码只在重启前有效。请在启动服务器上设置站点 PIN 码以长期保留。',
+  'admin.pin-again': '再次输入新的 PIN 码',
+  'admin.locked-idle': '设置已锁定，因为几分钟内没有操作。',
+  'admin.language.note': '每个登录界面的默认语言。登录界面上的语言切换只对当前使用者有效，直到其会话结束。',
+  'state.unknown': '未检查',
+  'state.unknown-hint': '控制器最近没有检查此桌面。您仍然可以连接。',
+  'console.controller-unreachable': '无法通过控制器连接到 {name} 的控制台。请检查网络后重试。',
+  'console.controller-refused': '控制器没有打开 {name} 的控制台。请重试；如果问题持续，请联系管理员。',
+  'console.ticket-invalid': '{name} 的控制台地址已失效。请重新连接。',
+  'console.idle': '与 {name} 的连接因长时间无活动而被关闭。请重新连接以继续。',
+  'console.too-many-consoles': '您同时打开的桌面数量已达到本站点的上限。请先关闭其他桌面，然后重试。',
+  'console.desktop-refused': '{name} 拒绝了连接：它可能已关机，或其远程桌面服务没有运行。请一分钟后重试；如果问题持续，请联系管理员。',
+  'console.desktop-unreachable': '无法通过网络访问 {name}。请稍后重试；如果问题持续，请联系管理员。',
+  'console.desktop-timeout': '{name} 没有及时响应。请一分钟后重试。',
+  'console.controller-stopping': '控制器正在重启。请稍后重新连接。',
+  'console.vnc-too-many-attempts': '桌面拒绝了连接：来自此控制器的尝试次数过多。请等待一分钟后重试；如果问题持续，请联系管理员。',
   'admin.set-default': '使用',
 };
 
@@ -238,7 +290,8 @@ let current: Language = 'en';
 
 export function setLanguage(language: Language): void {
   current = language;
-  document.documentElement.lang = language;
+  // Unit tests use these words without a page.
+  if (typeof document !== 'undefined') document.documentElement.lang = language;
 }
 
 export function language(): Language {

@@ -1,7 +1,9 @@
 /**
  * The kiosk page: one screen at a time (setup → login → desktops → session, and the admin panel),
- * driven by the state the Node side reports. User activity is reported (throttled) for idle logout;
- * a session ended on the Node side (idle, expiry) brings the login screen back with the reason.
+ * driven by the state the Node side reports. User activity is reported (throttled) for idle logout
+ * and to keep an unlocked admin screen open; a session ended on the Node side (idle, expiry) brings
+ * the login screen back with the reason, in the kiosk's own language, and an admin screen the Node
+ * side locked (unused for minutes) goes back to the login screen too.
  */
 import type { KioskEvent } from '../core/kiosk-api.js';
 import { createBridge } from './bridge.js';
@@ -43,7 +45,7 @@ async function start(): Promise<void> {
       route = next;
       document.body.dataset.view = next.view;
       switch (next.view) {
-        case 'setup': return showSetup(ctx);
+        case 'setup': return showSetup(ctx, next.notice);
         case 'login': return showLogin(ctx, next.notice);
         case 'desktops': return showDesktops(ctx, next.notice, next.afterLogin);
         case 'session': return showSession(ctx, next.desktopId, next.desktopName, next.protocol);
@@ -53,17 +55,28 @@ async function start(): Promise<void> {
   };
   setLanguage(ctx.state.language);
 
+  const home = (notice?: string): Route => (ctx.state.controller ? { view: 'login', ...(notice ? { notice } : {}) } : { view: 'setup', ...(notice ? { notice } : {}) });
   listeners.add((event) => {
+    if (event.type === 'admin-locked') {
+      if (route.view === 'admin' && event.reason === 'idle') ctx.go(home(t('admin.locked-idle')));
+      return;
+    }
     if (event.type !== 'session-ended') return;
     ctx.state = { ...ctx.state, session: null };
-    if (route.view === 'admin') return;
-    ctx.go({ view: 'login', notice: event.reason === 'idle' ? t('idle.ended') : event.reason === 'expired' ? t('expired.ended') : undefined });
+    void ctx.refreshState().then((state) => {
+      // The person's own language choice ends with their session.
+      setLanguage(state.language);
+      if (route.view === 'admin') return;
+      ctx.go(home(event.reason === 'idle' ? t('idle.ended') : event.reason === 'expired' ? t('expired.ended') : undefined));
+    });
   });
 
   let lastReport = 0;
   const reportActivity = (): void => {
     const now = Date.now();
-    if (!ctx.state.session || now - lastReport < ACTIVITY_REPORT_MS) return;
+    // Often enough for a short idle limit, seldom enough not to flood the kiosk with calls.
+    const every = Math.min(ACTIVITY_REPORT_MS, (ctx.state.idleLogoutSeconds || Infinity) * 250);
+    if ((!ctx.state.session && route.view !== 'admin') || now - lastReport < every) return;
     lastReport = now;
     void bridge.call('activity', {});
   };
@@ -75,7 +88,9 @@ async function start(): Promise<void> {
   window.addEventListener('dragover', (event) => event.preventDefault());
   window.addEventListener('drop', (event) => event.preventDefault());
 
-  ctx.go(!ctx.state.controller ? { view: 'setup' } : ctx.state.session ? { view: 'desktops' } : { view: 'login' });
+  // A fresh page is never on the admin screen: an unlock left over from before a reload ends here.
+  if (ctx.state.adminUnlocked) await bridge.call('adminLock', {});
+  ctx.go(ctx.state.session ? { view: 'desktops' } : home());
 }
 
 void start();

@@ -1,10 +1,12 @@
 /**
- * Administrator settings behind the PIN: controller, network, display and audio, language, idle
- * logout, diagnostics, logs, a technician terminal and the boot server's switch. Locking (or
- * leaving) closes terminals.
+ * Administrator settings behind the admin PIN: controller, network, display and audio, language,
+ * idle logout, diagnostics, logs, a technician terminal and the boot server's switch. A kiosk with a
+ * controller but no PIN yet asks a site administrator of that controller to sign in, then to set
+ * the PIN before anything else. Locking (or leaving) closes terminals; the kiosk locks by itself
+ * after a few minutes without use, and the page then returns to the login screen.
  */
 import type { BootServerView, KioskError } from '../core/kiosk-api.js';
-import { errorBox, noticeBox, type Context } from './context.js';
+import { errorBox, noticeBox, type Context, type Route } from './context.js';
 import { h, mount } from './dom.js';
 import { setLanguage, t, type MessageKey } from './i18n.js';
 
@@ -14,21 +16,40 @@ export function leaveAdmin(): void {
   leaveHook = null;
 }
 
+const PIN = /^\d{4,12}$/;
+
 export function showAdmin(ctx: Context): void {
+  // Leaving this screen, however it happens, locks it again on the Node side.
+  leaveHook = () => void ctx.bridge.call('adminLock', {});
+  switch (ctx.state.adminAccess) {
+    case 'pin': return askPin(ctx);
+    case 'controller-admin': return askSiteAdmin(ctx);
+    case 'claim': return ctx.go({ view: 'setup' });
+    case 'none': return mount(ctx.root, h('div', { class: 'screen admin', 'data-testid': 'admin-screen' },
+      h('div', { class: 'card' }, h('h1', {}, t('admin.title')),
+        h('p', { 'data-testid': 'admin-explanation' }, t('setup.netbooted-none', { source: ctx.state.bootSource })),
+        h('div', { class: 'buttons' }, cancelButton(ctx)))));
+  }
+}
+
+function cancelButton(ctx: Context): HTMLElement {
+  return h('button', { type: 'button', 'data-testid': 'admin-cancel', onclick: () => ctx.go(home(ctx)) }, t('common.cancel'));
+}
+
+function askPin(ctx: Context): void {
   const status = h('div', { class: 'status' });
   const pin = h('input', { type: 'password', inputmode: 'numeric', 'data-testid': 'admin-pin', autocomplete: 'off' });
   const form = h('form', { class: 'card' },
     h('h1', {}, t('admin.title')),
     h('label', {}, t('admin.pin')), pin,
-    h('div', { class: 'buttons' },
-      h('button', { type: 'button', 'data-testid': 'admin-cancel', onclick: () => ctx.go(home(ctx)) }, t('common.cancel')),
-      h('button', { class: 'primary', type: 'submit', 'data-testid': 'admin-unlock' }, t('admin.unlock'))),
+    h('div', { class: 'buttons' }, cancelButton(ctx), h('button', { class: 'primary', type: 'submit', 'data-testid': 'admin-unlock' }, t('admin.unlock'))),
     status);
   form.addEventListener('submit', (event) => {
     event.preventDefault();
-    void ctx.bridge.call('adminUnlock', { pin: pin.value }).then((result) => {
+    void ctx.bridge.call('adminUnlock', { pin: pin.value }).then(async (result) => {
       pin.value = '';
       if (!result.ok) return mount(status, errorBox(result.error));
+      await ctx.refreshState();
       showPanel(ctx);
     });
   });
@@ -36,18 +57,75 @@ export function showAdmin(ctx: Context): void {
   pin.focus();
 }
 
-function home(ctx: Context): { view: 'setup' } | { view: 'login' } | { view: 'desktops' } {
+/** No PIN yet: a site administrator of this kiosk's controller proves it by signing in there. */
+function askSiteAdmin(ctx: Context): void {
+  const status = h('div', { class: 'status' });
+  const username = h('input', { 'data-testid': 'admin-username', autocomplete: 'off', autocapitalize: 'off', spellcheck: 'false' });
+  const password = h('input', { type: 'password', 'data-testid': 'admin-password', autocomplete: 'off' });
+  const domain = h('input', { 'data-testid': 'admin-domain', autocomplete: 'off', spellcheck: 'false' });
+  const button = h('button', { class: 'primary', type: 'submit', 'data-testid': 'admin-sign-in' }, t('admin.sign-in.submit'));
+  const form = h('form', { class: 'card' },
+    h('h1', {}, t('admin.sign-in.title')),
+    h('p', { class: 'subtle', 'data-testid': 'admin-explanation' }, t('admin.sign-in.note', { name: ctx.state.controller?.name ?? '' })),
+    h('label', {}, t('login.username')), username,
+    h('label', {}, t('login.password')), password,
+    h('details', {}, h('summary', {}, t('login.domain')), domain),
+    h('div', { class: 'buttons' }, cancelButton(ctx), button),
+    status);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    void (async () => {
+      button.disabled = true;
+      const result = await ctx.bridge.call('adminSignIn', { username: username.value, password: password.value, ...(domain.value ? { domain: domain.value } : {}) });
+      button.disabled = false;
+      password.value = '';
+      if (!result.ok) return mount(status, errorBox(result.error));
+      ctx.state = result.value;
+      choosePin(ctx);
+    })();
+  });
+  mount(ctx.root, h('div', { class: 'screen admin', 'data-testid': 'admin-screen' }, form));
+  username.focus();
+}
+
+/** After a site administrator's sign-in: the PIN first, nothing else until it is set. */
+function choosePin(ctx: Context): void {
+  const status = h('div', { class: 'status' });
+  const pin = h('input', { type: 'password', inputmode: 'numeric', 'data-testid': 'admin-new-pin', autocomplete: 'off' });
+  const again = h('input', { type: 'password', inputmode: 'numeric', 'data-testid': 'admin-new-pin-again', autocomplete: 'off' });
+  const form = h('form', { class: 'card' },
+    h('h1', {}, t('admin.set-pin.title')),
+    ctx.state.netbooted ? noticeBox(t('admin.set-pin.netbooted')) : null,
+    h('label', {}, t('admin.set-pin')), pin,
+    h('label', {}, t('admin.pin-again')), again,
+    h('div', { class: 'buttons' }, cancelButton(ctx), h('button', { class: 'primary', type: 'submit', 'data-testid': 'admin-pin-save' }, t('admin.save'))),
+    status);
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    if (!PIN.test(pin.value)) return mount(status, errorBox({ kind: 'invalid-input', message: t('setup.pin-invalid') }));
+    if (pin.value !== again.value) return mount(status, errorBox({ kind: 'invalid-input', message: t('setup.pin-mismatch') }));
+    void ctx.bridge.call('adminSetPin', { pin: pin.value }).then((result) => {
+      pin.value = again.value = '';
+      if (!result.ok) return mount(status, errorBox(result.error));
+      ctx.state = result.value;
+      showPanel(ctx, t('admin.saved'));
+    });
+  });
+  mount(ctx.root, h('div', { class: 'screen admin', 'data-testid': 'admin-screen' }, form));
+  pin.focus();
+}
+
+function home(ctx: Context): Route {
   return !ctx.state.controller ? { view: 'setup' } : ctx.state.session ? { view: 'desktops' } : { view: 'login' };
 }
 
 const TABS = ['controller', 'network', 'display', 'language', 'diagnostics', 'logs', 'terminal', 'boot-server'] as const;
 type Tab = (typeof TABS)[number];
 
-function showPanel(ctx: Context): void {
+function showPanel(ctx: Context, notice?: string): void {
   const body = h('section', { class: 'tab-body', 'data-testid': 'admin-body' });
   const nav = h('nav', { class: 'tabs' }, ...TABS.map((tab) => h('button', { 'data-testid': `tab-${tab}`, onclick: () => open(tab) }, t(`admin.tab.${tab}` as MessageKey))));
-  const lock = h('button', { 'data-testid': 'admin-lock', onclick: () => void ctx.bridge.call('adminLock', {}).then(() => ctx.go(home(ctx))) }, t('admin.lock'));
-  leaveHook = () => void ctx.bridge.call('adminLock', {});
+  const lock = h('button', { 'data-testid': 'admin-lock', onclick: () => ctx.go(home(ctx)) }, t('admin.lock'));
   const open = (tab: Tab): void => {
     terminalCleanup?.();
     terminalCleanup = null;
@@ -55,8 +133,8 @@ function showPanel(ctx: Context): void {
     void TAB_VIEWS[tab](ctx, body);
   };
   mount(ctx.root, h('div', { class: 'screen admin-panel', 'data-testid': 'admin-panel' }, h('header', {}, h('h1', {}, t('admin.title')), h('span', { class: 'spacer' }), lock), nav, body));
-  open(ctx.state.adminPinSet ? 'controller' : 'controller');
-  if (!ctx.state.adminPinSet) body.prepend(noticeBox(t('admin.no-pin')));
+  open('controller');
+  if (notice) body.prepend(noticeBox(notice));
 }
 
 let terminalCleanup: (() => void) | null = null;
@@ -147,14 +225,14 @@ const TAB_VIEWS: Record<Tab, (ctx: Context, body: HTMLElement) => Promise<void> 
   language(ctx, body) {
     const choose = (language: 'en' | 'zh-CN', label: string): HTMLElement => h('button', {
       'data-testid': `admin-language-${language}`,
-      onclick: () => void ctx.bridge.call('setLanguage', { language }).then((r) => {
-        if (!r.ok) return;
+      onclick: () => void ctx.bridge.call('adminSetLanguage', { language }).then((r) => {
+        if (!r.ok) return show(body, r.error);
         ctx.state = r.value;
-        setLanguage(language);
+        setLanguage(r.value.language);
         showPanel(ctx);
       }),
     }, label);
-    mount(body, h('p', {}, t('common.language')), choose('en', 'English'), choose('zh-CN', '简体中文'));
+    mount(body, h('p', {}, t('common.language')), h('p', { class: 'subtle' }, t('admin.language.note')), choose('en', 'English'), choose('zh-CN', '简体中文'));
   },
   async diagnostics(ctx, body) {
     const run = async (): Promise<void> => {

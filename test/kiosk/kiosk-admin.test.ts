@@ -1,8 +1,10 @@
 /**
- * The admin screen behind the PIN (preset as a hash on the "boot partition"), the technician
- * terminal, diagnostics, screen modes on a real X server, the log view (no password in it), the
- * languages (from the system locale, from the preset, switchable), idle logout and the boot server's
- * switch — all through the real page in Chromium, against a real controller (static backend).
+ * The admin screen behind the PIN (preset as a hash on the "boot partition"; on a netbooted kiosk
+ * without one, a site administrator's sign-in sets it), the technician terminal, diagnostics, screen
+ * modes on a real X server, the log view (no password in it), the languages (from the system
+ * locale, from the preset, switchable for the person at the kiosk), idle logout, the admin screen
+ * locking itself, and the boot server's switch — all through the real page in Chromium, against a
+ * real controller (static backend).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -27,7 +29,9 @@ let browser: Browser;
 before(async () => {
   work = mkdtempSync(path.join(tmpdir(), 'thinkiosk-kiosk-admin-'));
   inventory = `
-users: [{ name: ana, password: "${await hashPassword('ana-secret-pw')}" }]
+users:
+  - { name: ana, password: "${await hashPassword('ana-secret-pw')}" }
+  - { name: boss, password: "${await hashPassword('boss-secret-pw')}", admin: true }
 desktops: []
 `;
   ctl = await startStaticController({ workDir: work, port: 17020, inventory });
@@ -156,31 +160,78 @@ test('[kiosk][admin] boot server: the service\'s status in words, and Turn on / 
   assert.deepEqual(pageErrors, []);
 });
 
-test('[kiosk][admin] boot server: a netbooted kiosk says it cannot serve others, and its switch stays untouched', async (t) => {
+test('[kiosk][admin][netboot] a netbooted kiosk without a PIN: its admin screen opens for no PIN — a site administrator signs in and sets one; then the boot server tab says it cannot serve others', async (t) => {
   const kiosk = await startKiosk({
     preset: `controller = ${ctl.url}\n`,
     env: { THINKIOSK_BOOT_SERVER_STATE: path.join(work, 'no-boot-server'), THINKIOSK_BOOT_SOURCE: 'netboot from 10.0.0.2' },
   });
   t.after(() => kiosk.stop());
   const { page, pageErrors } = await openKioskPage(browser, kiosk);
+  const key = /#key=(.+)$/.exec(kiosk.url)![1]!;
+  const rpc = (method: string, args: unknown) => fetch(new URL(`/rpc/${method}`, kiosk.url), { method: 'POST', headers: { 'x-thinkiosk-key': key, 'content-type': 'application/json' }, body: JSON.stringify(args) }).then((r) => r.json());
+  // No PIN is no door: none of these opens it.
+  for (const pin of ['', '0000', '1234']) assert.equal((await rpc('adminUnlock', { pin })).error?.kind, 'locked', `PIN "${pin}"`);
+  assert.equal((await rpc('saveController', { url: 'http://127.0.0.1:9' })).error?.kind, 'locked', 'nobody points it at another controller');
+
   await page.getByTestId('open-admin').click();
-  await page.getByTestId('admin-unlock').click();
+  assert.match(await page.getByTestId('admin-explanation').innerText(), /site administrator of Static test site signs in/);
+  assert.equal(await page.getByTestId('admin-pin').count(), 0, 'no PIN field: there is no PIN');
+  // A user who is not an administrator of the site is refused, and is not logged in either.
+  await page.getByTestId('admin-username').fill('ana');
+  await page.getByTestId('admin-password').fill('ana-secret-pw');
+  await page.getByTestId('admin-sign-in').click();
+  assert.match(await page.getByTestId('error').innerText(), /ana is not an administrator of this site/);
+  await page.getByTestId('admin-username').fill('boss');
+  await page.getByTestId('admin-password').fill('boss-secret-pw');
+  await page.getByTestId('admin-sign-in').click();
+  await page.getByTestId('admin-new-pin').waitFor();
+  assert.match(await page.getByTestId('admin-screen').innerText(), /started from the network, so the PIN lasts until it restarts/);
+  await page.getByTestId('admin-new-pin').fill('8642');
+  await page.getByTestId('admin-new-pin-again').fill('8642');
+  await page.getByTestId('admin-pin-save').click();
+  await page.getByTestId('admin-panel').waitFor();
+  assert.equal((await rpc('state', {})).value.session, null, 'the administrator\'s sign-in was no user session');
+
   await page.getByTestId('tab-boot-server').click();
   await page.getByTestId('boot-server-state').waitFor();
   assert.match(await page.getByTestId('boot-server').getByTestId('notice').innerText(), /netboot from 10\.0\.0\.2.*a netbooted client cannot serve others/);
   assert.ok(await page.getByTestId('boot-server-on').isDisabled());
   assert.ok(await page.getByTestId('boot-server-off').isDisabled());
-  // Not even past the page: the Node side refuses.
-  const key = /#key=(.+)$/.exec(kiosk.url)![1]!;
-  const refused = await fetch(new URL('/rpc/setBootServer', kiosk.url), { method: 'POST', headers: { 'x-thinkiosk-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ enabled: true }) }).then((r) => r.json());
+  // Not even past the page.
+  const refused = await rpc('setBootServer', { enabled: true });
   assert.equal(refused.ok, false);
   assert.equal(refused.error.kind, 'forbidden');
   assert.match(refused.error.message, /cannot serve others/);
   assert.ok(!existsSync(path.join(kiosk.settingsDir, 'boot-server.json')));
+
+  // From now on the PIN is the door.
+  await page.getByTestId('admin-lock').click();
+  await page.getByTestId('login-screen').waitFor();
+  await page.getByTestId('open-admin').click();
+  await page.getByTestId('admin-pin').fill('8642');
+  await page.getByTestId('admin-unlock').click();
+  await page.getByTestId('admin-panel').waitFor();
+  assert.ok(!kiosk.output().includes('boss-secret-pw'), 'no password in the log');
   assert.deepEqual(pageErrors, []);
 });
 
-test('[kiosk][i18n] Chinese from the system locale; English and back with one click', async (t) => {
+test('[kiosk][admin] the admin screen locks itself after a while unused and the page returns to the login screen', async (t) => {
+  const kiosk = await startKiosk({ preset: `controller = ${ctl.url}\nadmin_pin = ${await hashPin('2468')}\n`, env: { THINKIOSK_ADMIN_IDLE_SECONDS: '4' } });
+  t.after(() => kiosk.stop());
+  const { page, pageErrors } = await openKioskPage(browser, kiosk);
+  await page.getByTestId('open-admin').click();
+  await page.getByTestId('admin-pin').fill('2468');
+  await page.getByTestId('admin-unlock').click();
+  await page.getByTestId('admin-panel').waitFor();
+  await page.getByTestId('login-screen').waitFor({ timeout: 20_000 });
+  assert.match(await page.getByTestId('notice').innerText(), /settings were locked because they were not used/);
+  const key = /#key=(.+)$/.exec(kiosk.url)![1]!;
+  const after = await fetch(new URL('/rpc/networkStatus', kiosk.url), { method: 'POST', headers: { 'x-thinkiosk-key': key, 'content-type': 'application/json' }, body: '{}' }).then((r) => r.json());
+  assert.equal(after.error.kind, 'locked');
+  assert.deepEqual(pageErrors, []);
+});
+
+test('[kiosk][i18n] Chinese from the system locale; English and back with one click (for the person at the kiosk only)', async (t) => {
   const kiosk = await startKiosk({ preset: `controller = ${ctl.url}\n`, env: { LANG: 'zh_CN.UTF-8' } });
   t.after(() => kiosk.stop());
   const { page } = await openKioskPage(browser, kiosk);
@@ -191,18 +242,23 @@ test('[kiosk][i18n] Chinese from the system locale; English and back with one cl
   await page.locator('h1', { hasText: 'Log in' }).waitFor();
   await page.getByTestId('language-switch').click();
   await page.locator('h1', { hasText: '登录' }).waitFor();
+  await page.getByTestId('language-switch').click();
+  await page.locator('h1', { hasText: 'Log in' }).waitFor();
+  assert.equal(JSON.parse(readFileSync(path.join(kiosk.settingsDir, 'settings.json'), 'utf8')).language ?? null, null, 'the switch is not saved for the next person');
 });
 
 test('[kiosk] idle logout: no input for the set time → back to login, with the reason', async (t) => {
-  const kiosk = await startKiosk({ preset: `controller = ${ctl.url}\n` });
+  const kiosk = await startKiosk({ preset: `controller = ${ctl.url}\nadmin_pin = ${await hashPin('2468')}\n` });
   t.after(() => kiosk.stop());
   const { page } = await openKioskPage(browser, kiosk);
   // The admin screen offers whole minutes; the kiosk's API takes seconds, which keeps this test short.
   const key = /#key=(.+)$/.exec(kiosk.url)![1]!;
   const rpc = (method: string, args: unknown) => fetch(new URL(`/rpc/${method}`, kiosk.url), { method: 'POST', headers: { 'x-thinkiosk-key': key, 'content-type': 'application/json' }, body: JSON.stringify(args) }).then((r) => r.json());
   assert.equal((await rpc('adminSetIdleLogout', { seconds: 3 })).ok, false, 'admin calls need the PIN first');
-  assert.equal((await rpc('adminUnlock', { pin: '' })).ok, true, 'no PIN set yet: open');
+  assert.equal((await rpc('adminUnlock', { pin: '' })).ok, false, 'no PIN, no door');
+  assert.equal((await rpc('adminUnlock', { pin: '2468' })).ok, true);
   assert.equal((await rpc('adminSetIdleLogout', { seconds: 3 })).ok, true);
+  assert.equal((await rpc('adminLock', {})).ok, true);
   await page.getByTestId('username').fill('ana');
   await page.getByTestId('password').fill('ana-secret-pw');
   await page.getByTestId('login-submit').click();

@@ -1,18 +1,24 @@
 /**
  * First start: the setup screen checks that an address really is a thinkiosk controller before
- * saving it. Real peers for every answer: a closed port, a plain web server, a TLS server with a
- * certificate nobody trusts, and a real controller (static backend).
+ * saving it together with the new admin PIN (whoever sets a new kiosk up owns it). Real peers for
+ * every answer: a closed port, a plain web server, a TLS server with a certificate nobody trusts,
+ * and a real controller (static backend). A netbooted kiosk offers no such claim.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import https from 'node:https';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { hashPassword } from '../../controller/password-hash.js';
+import { startStaticController } from '../peers/static-harness.js';
 import { launchChromium, openKioskPage, startKiosk } from '../support/kiosk.js';
+
+// K2's range: port 16128 (controller).
+const CONTROLLER_PORT = 16128;
 
 async function listen(server: http.Server | https.Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -42,6 +48,8 @@ test('setup screen: refuses what is not a controller, with the reason, and saves
   await page.getByTestId('setup-screen').waitFor();
   const attempt = async (address: string): Promise<{ kind: string | null; text: string }> => {
     await page.getByTestId('controller-url').fill(address);
+    await page.getByTestId('setup-pin').fill('2468');
+    await page.getByTestId('setup-pin-again').fill('2468');
     await page.getByTestId('controller-save').click();
     const error = page.getByTestId('error');
     await error.waitFor({ timeout: 20_000 });
@@ -65,7 +73,75 @@ test('setup screen: refuses what is not a controller, with the reason, and saves
   const nonsense = await attempt('ftp://what');
   assert.equal(nonsense.kind, 'invalid-input');
 
-  const state = JSON.parse(readFileSync(join(kiosk.settingsDir, 'settings.json'), 'utf8') || '{}') as { controllerUrl?: unknown };
+  const state = JSON.parse(readFileSync(join(kiosk.settingsDir, 'settings.json'), 'utf8') || '{}') as { controllerUrl?: unknown; adminPinHash?: unknown };
   assert.equal(state.controllerUrl ?? null, null, 'nothing saved for a failed check');
+  assert.equal(state.adminPinHash ?? null, null, 'no PIN saved for a failed check either');
+  assert.deepEqual(pageErrors, []);
+});
+
+test('[kiosk] a new kiosk is set up with its controller and a new admin PIN together; its settings then open only with that PIN', async (t) => {
+  const work = mkdtempSync(join(tmpdir(), 'thinkiosk-claim-'));
+  const ctl = await startStaticController({ workDir: work, port: CONTROLLER_PORT, inventory: `users: [{ name: ana, password: "${await hashPassword('ana-pw')}" }]
+desktops: []
+` });
+  const browser = await launchChromium();
+  const kiosk = await startKiosk({ env: { THINKIOSK_BOOT_SOURCE: '' } });
+  t.after(async () => {
+    await browser.close();
+    await kiosk.stop();
+    await ctl.close();
+  });
+  const { page, pageErrors } = await openKioskPage(browser, kiosk);
+  await page.locator('[data-testid=setup-screen][data-access=claim]').waitFor();
+  await page.getByTestId('controller-url').fill(ctl.url);
+  await page.getByTestId('setup-pin').fill('13579');
+  await page.getByTestId('setup-pin-again').fill('13578');
+  await page.getByTestId('controller-save').click();
+  assert.match(await page.getByTestId('error').innerText(), /two PINs differ/);
+  await page.getByTestId('setup-pin').fill('13');
+  await page.getByTestId('setup-pin-again').fill('13');
+  await page.getByTestId('controller-save').click();
+  assert.match(await page.getByTestId('error').innerText(), /4 to 12 digits/);
+  await page.getByTestId('setup-pin').fill('13579');
+  await page.getByTestId('setup-pin-again').fill('13579');
+  await page.getByTestId('controller-save').click();
+  await page.getByTestId('login-screen').waitFor({ timeout: 20_000 });
+  assert.match(await page.getByTestId('notice').innerText(), /Found Static test site/);
+
+  const saved = readFileSync(join(kiosk.settingsDir, 'settings.json'), 'utf8');
+  assert.match(saved, /"adminPinHash": "scrypt\$/);
+  assert.doesNotMatch(saved, /13579/, 'the PIN itself is not stored');
+
+  await page.getByTestId('open-admin').click();
+  await page.getByTestId('admin-pin').fill('0000');
+  await page.getByTestId('admin-unlock').click();
+  assert.equal(await page.getByTestId('error').getAttribute('data-kind'), 'locked');
+  await page.getByTestId('admin-pin').fill('13579');
+  await page.getByTestId('admin-unlock').click();
+  await page.getByTestId('admin-panel').waitFor();
+  assert.equal(await page.getByTestId('admin-controller-url').inputValue(), `${ctl.url}/`);
+  await page.getByTestId('admin-lock').click();
+  await page.getByTestId('login-screen').waitFor();
+  assert.deepEqual(pageErrors, []);
+  rmSync(work, { recursive: true, force: true });
+});
+
+test('[kiosk][netboot] a netbooted kiosk without a controller or PIN from its boot server offers no setup: it says where they are set', async (t) => {
+  const browser = await launchChromium();
+  const kiosk = await startKiosk({ env: { THINKIOSK_BOOT_SOURCE: 'netboot from 10.0.0.2' } });
+  t.after(async () => {
+    await browser.close();
+    await kiosk.stop();
+  });
+  const { page, pageErrors } = await openKioskPage(browser, kiosk);
+  await page.locator('[data-testid=setup-screen][data-access=none]').waitFor();
+  assert.match(await page.getByTestId('setup-explanation').innerText(), /started from the network \(netboot from 10\.0\.0\.2\).*set on the boot server/);
+  assert.equal(await page.getByTestId('controller-url').count(), 0, 'no address field');
+  assert.equal(await page.getByTestId('open-admin').count(), 0, 'no way into settings');
+  // Not even past the page.
+  const key = /#key=(.+)$/.exec(kiosk.url)![1]!;
+  const claim = await fetch(new URL('/rpc/claimKiosk', kiosk.url), { method: 'POST', headers: { 'x-thinkiosk-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ url: 'http://127.0.0.1:9', pin: '1234' }) }).then((r) => r.json());
+  assert.equal(claim.ok, false);
+  assert.equal(claim.error.kind, 'locked');
   assert.deepEqual(pageErrors, []);
 });

@@ -66,3 +66,16 @@ test('PIN guard: the lock never exceeds its ceiling', async () => {
   await guard.check('2222', stored);
   assert.equal(guard.retryAfterSeconds(), 100);
 });
+
+test('PIN guard: 40 wrong PINs sent at once — only the first 5 are checked, the rest are refused by the lock', async () => {
+  const guard = new PinGuard({ now: () => 5_000_000 });
+  const stored = await hashPin('8642');
+  const outcomes = await Promise.allSettled(Array.from({ length: 40 }, (_, i) => guard.check(String(1000 + i), stored)));
+  const checked = outcomes.filter((o) => o.status === 'fulfilled');
+  const refused = outcomes.filter((o) => o.status === 'rejected' && o.reason instanceof SystemError && o.reason.kind === 'too-many-attempts');
+  assert.equal(checked.length, 5, 'five PINs were compared with the hash');
+  assert.ok(checked.every((o) => o.status === 'fulfilled' && o.value === false));
+  assert.equal(refused.length, 35);
+  assert.equal(guard.retryAfterSeconds(), 30);
+  await assert.rejects(guard.check('8642', stored), (e: unknown) => e instanceof SystemError && e.kind === 'too-many-attempts', 'not even the right PIN during the lock');
+});

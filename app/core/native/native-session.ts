@@ -6,6 +6,7 @@
  * connect timeout), a server that goes away, or stop().
  */
 import { randomUUID } from 'node:crypto';
+import { mkdir } from 'node:fs/promises';
 import { spawn, type IPty } from 'node-pty';
 import { findBinary } from './find-binary.js';
 import { FreerdpOutput, freerdpArgs, freerdpPromptReply, type FreerdpPrompt, type RdpCertificatePolicy } from './freerdp.js';
@@ -13,6 +14,7 @@ import { RdpTarget, SpiceTarget, type NativeResult, type ViewerOutputParser } fr
 import { LineSplitter, OutputTail } from './output-tail.js';
 import { RemoteViewerOutput, SPICE_SECURE_ATTENTION_KEYS, remoteViewerArgs, vvFileContent } from './remote-viewer.js';
 import { createVvFifo, type VvFifo } from './vv-fifo.js';
+import { inputIdleMs } from './x11-idle.js';
 import { KeyPressError, pressKeysInWindowOf } from './x11-keys.js';
 
 export { RdpTarget, SpiceTarget, type NativeResult } from './native-types.js';
@@ -44,8 +46,15 @@ export class NativeSessionEnded extends Error {
 }
 
 export interface NativeLauncherOptions {
-  /** Environment of the viewers: DISPLAY, HOME (FreeRDP's known certificates), XDG_RUNTIME_DIR, PATH. */
+  /** Environment of the viewers: DISPLAY, HOME, XDG_RUNTIME_DIR, PATH. */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Where xfreerdp keeps the certificates of the desktops it has seen (its XDG_CONFIG_HOME: FreeRDP 2
+   * writes `freerdp/known_hosts2` there, FreeRDP 3 `freerdp/server/<host>_<port>.pem`). The kiosk
+   * puts it on its settings partition, so a changed certificate is still refused after a reboot;
+   * without it FreeRDP uses $HOME/.config, which is RAM on the image.
+   */
+  rdpConfigDir?: string;
   /** How long a viewer may take to show the desktop before it is stopped (default 30 s). */
   connectTimeoutMs?: number;
   binaries?: { xfreerdp?: string; remoteViewer?: string };
@@ -64,13 +73,16 @@ export class NativeLauncher {
 
   startRdp(target: RdpTarget): NativeSession {
     const parsed = RdpTarget.safeParse(target);
-    const session = new ViewerSession('rdp', this.env, this.connectTimeoutMs, parsed.success ? [target.password] : []);
+    const configDir = this.options.rdpConfigDir;
+    const env = configDir ? { ...this.env, XDG_CONFIG_HOME: configDir } : this.env;
+    const session = new ViewerSession('rdp', env, this.connectTimeoutMs, parsed.success ? [target.password] : []);
     if (!parsed.success) {
       session.fail(invalidTarget(parsed.error.issues));
     } else {
       const t = parsed.data;
       void session.run({
         command: this.options.binaries?.xfreerdp ?? 'xfreerdp',
+        ...(configDir ? { prepare: () => mkdir(configDir, { recursive: true, mode: 0o700 }).then(() => undefined) } : {}),
         missing: { outcome: 'client-missing', message: 'The RDP viewer (xfreerdp) is not installed on this kiosk. Ask your administrator to install the Debian package freerdp2-x11 (Debian 12) or freerdp3-x11 (Debian 13).' },
         args: freerdpArgs(t, this.options.rdpCertificates ?? 'tofu'),
         parser: new FreerdpOutput(t.host, t.port),
@@ -111,6 +123,11 @@ export class NativeLauncher {
     await Promise.all([...this.sessions].map((session) => session.stop()));
   }
 
+  /** Milliseconds since the last keyboard or mouse input on the viewers' X display (throws XIdleError when unknown). */
+  inputIdleMs(): Promise<number> {
+    return inputIdleMs(this.env.DISPLAY, this.env);
+  }
+
   private track(session: ViewerSession): NativeSession {
     this.sessions.add(session);
     void session.result.then(() => this.sessions.delete(session));
@@ -120,6 +137,8 @@ export class NativeLauncher {
 
 interface ViewerPlan {
   command: string;
+  /** Runs before the viewer starts (e.g. creating its configuration directory). */
+  prepare?: () => Promise<void>;
   missing: NativeResult;
   args: string[] | ((connectionFilePath: string) => string[]);
   /** Handed to the viewer through a FIFO whose path goes into args. */
@@ -196,6 +215,7 @@ class ViewerSession implements NativeSession {
       // A kiosk environment without PATH still has Debian's viewers in the usual places.
       const binary = await findBinary(plan.command, this.env.PATH ?? '/usr/local/bin:/usr/bin:/bin');
       if (!binary) return this.fail(plan.missing);
+      await plan.prepare?.();
       if (plan.connectionFile !== undefined) fifo = await createVvFifo(this.env.XDG_RUNTIME_DIR);
       if (this.stopRequested) return this.fail({ outcome: 'ended', message: 'The connection was cancelled.' });
       const args = typeof plan.args === 'function' ? plan.args(fifo?.path ?? '') : plan.args;

@@ -80,23 +80,34 @@ export class PinGuard {
 
   /**
    * Checks `pin` against `stored`, counting the result. While locked, no PIN is checked at all
-   * (not even the right one), so guessing cannot continue during the lock.
+   * (not even the right one), so guessing cannot continue during the lock. Each attempt counts as
+   * wrong from the moment it arrives, before the (slow, asynchronous) hash check: PINs sent all at
+   * once cannot slip past the limit while the first ones are still being checked.
    */
   async check(pin: string, stored: string): Promise<boolean> {
     const wait = this.retryAfterSeconds();
     if (wait > 0) throw lockedOut(wait);
-    const ok = await verifyPin(pin, stored);
-    if (ok) {
-      this.failures = 0;
-      return true;
-    }
+    const before = { failures: this.failures, lockedUntil: this.lockedUntil };
     this.failures += 1;
     if (this.failures >= this.maxAttempts) {
       const doublings = this.failures - this.maxAttempts;
       const seconds = Math.min(this.maxLockSeconds, this.lockSeconds * 2 ** Math.min(doublings, 30));
       this.lockedUntil = this.now() + seconds * 1000;
     }
-    return false;
+    let ok: boolean;
+    try {
+      ok = await verifyPin(pin, stored);
+    } catch (error) {
+      // Not an attempt that was judged (the stored hash is damaged): it does not count.
+      this.failures = before.failures;
+      this.lockedUntil = before.lockedUntil;
+      throw error;
+    }
+    if (ok) {
+      this.failures = 0;
+      this.lockedUntil = 0;
+    }
+    return ok;
   }
 }
 
