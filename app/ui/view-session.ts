@@ -84,7 +84,7 @@ export function showSession(ctx: Context, desktopId: string, desktopName: string
     if (event.type === 'native-ended') {
       connection = null;
       if (event.outcome === 'ended') back(event.message);
-      else dropped({ kind: event.outcome === 'wrong-password' || event.outcome === 'client-missing' ? event.outcome : 'console-refused', message: event.message });
+      else dropped({ kind: event.outcome === 'wrong-password' || event.outcome === 'client-missing' ? event.outcome : 'console-refused', message: event.cause ? t(`native.${event.cause}`, { name: desktopName }) : event.message });
     }
   };
   const unsubscribe = ctx.onEvent(onNativeEvent);

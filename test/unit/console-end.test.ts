@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CONSOLE_CLOSE, consoleCloseName } from '../../contract/console-close.js';
 import { refusalCode } from '../../app/core/console-relay.js';
+import { NativeCause } from '../../app/core/kiosk-api.js';
 import { consoleCloseMessage, CONSOLE_CLOSE_MESSAGES, rfbEarlyRefusal, vncRefusalMessage } from '../../app/ui/console-end.js';
 import { setLanguage, t } from '../../app/ui/i18n.js';
 
@@ -61,4 +62,19 @@ test('[kiosk] TigerVNC\'s refusal of a blacklisted address, sent at once with it
   assert.equal(rfbEarlyRefusal(new Uint8Array(Buffer.from('RFB 003.008\n'))), null, 'a normal start');
   assert.equal(rfbEarlyRefusal(new Uint8Array(Buffer.concat([Buffer.from('RFB 003.003\n'), Buffer.from([0, 0, 0, 2]), Buffer.alloc(16)]))), null, 'VncAuth offered');
   assert.equal(rfbEarlyRefusal(new Uint8Array(Buffer.from('HTTP/1.0 400 Bad Request\r\n\r\n'))), null);
+});
+
+test('[kiosk] an RDP desktop\'s own reasons (logon failure, account locked out, certificate changed...) each have a sentence in both languages', () => {
+  const seen = new Set<string>();
+  for (const cause of NativeCause.options) {
+    for (const language of ['en', 'zh-CN'] as const) {
+      setLanguage(language);
+      const sentence = t(`native.${cause}`, { name: 'Lab PC 7' });
+      assert.ok(sentence.length > 10 && !sentence.includes('{'), `${language} ${cause}: ${sentence}`);
+      assert.ok(!seen.has(sentence), `${cause} shares its sentence`);
+      seen.add(sentence);
+    }
+  }
+  setLanguage('en');
+  assert.equal(t('native.locked-out'), 'Your account is locked after too many wrong passwords. Wait a while or ask your administrator to unlock it.');
 });
