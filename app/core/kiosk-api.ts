@@ -90,11 +90,17 @@ export type Connection = z.infer<typeof Connection>;
 
 export const NativeOutcome = z.enum(['ended', 'wrong-password', 'unreachable', 'certificate', 'disconnected', 'timeout', 'client-missing', 'failed']);
 export type NativeOutcome = z.infer<typeof NativeOutcome>;
+/**
+ * The desktop's own reason for refusing, when the viewer names it: the page says each in its own
+ * words (and language); the event's message says the same in English, with the address, for the log.
+ */
+export const NativeCause = z.enum(['logon-failure', 'locked-out', 'password-expired', 'account-barred', 'certificate-changed', 'certificate-untrusted']);
+export type NativeCause = z.infer<typeof NativeCause>;
 
 /** Pushed from the Node side to the page (IPC `thinkiosk:event` / SSE `/events`). */
 export const KioskEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('native-started'), sessionId: z.string() }),
-  z.object({ type: z.literal('native-ended'), sessionId: z.string(), outcome: NativeOutcome, message: z.string() }),
+  z.object({ type: z.literal('native-ended'), sessionId: z.string(), outcome: NativeOutcome, message: z.string(), cause: NativeCause.optional() }),
   z.object({ type: z.literal('session-ended'), reason: z.enum(['expired', 'idle', 'logout']) }),
   /** The admin screen was locked by the kiosk: after minutes without use, or because a user session began. */
   z.object({ type: z.literal('admin-locked'), reason: z.enum(['idle', 'session']) }),

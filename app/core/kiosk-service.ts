@@ -15,7 +15,7 @@ import { ControllerClient, ControllerError, normaliseControllerUrl } from './con
 import { ConsoleRelay } from './console-relay.js';
 import {
   ADMIN_METHODS, isKioskMethod, KIOSK_METHODS, type AdminAccess, type Connection, type KioskArgs, type KioskBackend, type KioskError,
-  type KioskEvent, type KioskMethod, type KioskState, type KioskValue, type Language, type NativeOutcome, type Result,
+  type KioskEvent, type KioskMethod, type KioskState, type KioskValue, type Language, type NativeCause, type NativeOutcome, type Result,
 } from './kiosk-api.js';
 import type { Settings } from './settings.js';
 
@@ -24,7 +24,7 @@ export interface NativeViewerSession {
   readonly id: string;
   readonly protocol: 'rdp' | 'spice';
   readonly started: Promise<void>;
-  readonly result: Promise<{ outcome: NativeOutcome; message: string }>;
+  readonly result: Promise<{ outcome: NativeOutcome; message: string; cause?: NativeCause }>;
   stop(): Promise<void>;
   sendCtrlAltDel(): Promise<void>;
 }
@@ -380,10 +380,10 @@ export class KioskService implements KioskBackend {
     this.nativeSessions.set(viewer.id, viewer);
     this.options.log('info', `connect ${desktop.name} (${protocol}, native viewer ${viewer.id})`);
     viewer.started.then(() => this.emit({ type: 'native-started', sessionId: viewer.id }), () => undefined);
-    void viewer.result.then(({ outcome, message }) => {
+    void viewer.result.then(({ outcome, message, cause }) => {
       this.nativeSessions.delete(viewer.id);
       this.options.log(outcome === 'ended' ? 'info' : 'warn', `viewer ${viewer.id} for ${desktop.name}: ${outcome}: ${message}`);
-      this.emit({ type: 'native-ended', sessionId: viewer.id, outcome, message });
+      this.emit({ type: 'native-ended', sessionId: viewer.id, outcome, message, ...(cause ? { cause } : {}) });
     });
     return { kind: 'native', protocol, sessionId: viewer.id, desktopName: desktop.name };
   }

@@ -141,6 +141,12 @@ const en = {
   'console.desktop-timeout': '{name} did not answer in time. Try again in a minute.',
   'console.controller-stopping': 'The controller is restarting. Connect again in a moment.',
   'console.vnc-too-many-attempts': 'The desktop refused the connection: too many attempts from this controller. Wait a minute and try again; tell your administrator if it keeps happening.',
+  'native.logon-failure': '{name} did not accept your user name or password. Check them and connect again.',
+  'native.locked-out': 'Your account is locked after too many wrong passwords. Wait a while or ask your administrator to unlock it.',
+  'native.password-expired': 'Your password has expired. Change it as your organisation tells you, then connect again.',
+  'native.account-barred': 'Your account may not log on to {name} remotely. Ask your administrator.',
+  'native.certificate-changed': 'The security certificate of {name} has changed since this kiosk last connected, so it did not connect: someone may be intercepting the connection. Tell your administrator.',
+  'native.certificate-untrusted': '{name} showed a security certificate this kiosk does not trust, so it did not connect. Tell your administrator.',
   'admin.set-default': 'Use',
 } as const;
 
@@ -282,6 +288,12 @@ const zh: Record<MessageKey, string> = {
   'console.desktop-timeout': '{name} 没有及时响应。请一分钟后重试。',
   'console.controller-stopping': '控制器正在重启。请稍后重新连接。',
   'console.vnc-too-many-attempts': '桌面拒绝了连接：来自此控制器的尝试次数过多。请等待一分钟后重试；如果问题持续，请联系管理员。',
+  'native.logon-failure': '{name} 不接受您的用户名或密码。请检查后重新连接。',
+  'native.locked-out': '由于密码错误次数过多，您的账户已被锁定。请稍后再试，或请管理员解锁。',
+  'native.password-expired': '您的密码已过期。请按照单位的要求修改密码后重新连接。',
+  'native.account-barred': '您的账户不允许远程登录 {name}。请联系管理员。',
+  'native.certificate-changed': '自本终端上次连接以来，{name} 的安全证书已更改，因此没有连接：可能有人在拦截连接。请联系管理员。',
+  'native.certificate-untrusted': '{name} 出示的安全证书不受本终端信任，因此没有连接。请联系管理员。',
   'admin.set-default': '使用',
 };
 

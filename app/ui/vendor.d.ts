@@ -17,6 +17,8 @@ declare module 'vendor:novnc' {
 declare module 'vendor:spice' {
   export class SpiceMainConn {
     constructor(options: { uri: string; screen_id: string; message_id?: string; password?: string; onerror?: (e: unknown) => void; onsuccess?: () => void; onagent?: () => void });
+    /** The main channel's websocket (spice-html5's SpiceConn.ws); undefined once stopped. */
+    ws?: WebSocket;
     stop(): void;
   }
   export function sendCtrlAltDel(connection: SpiceMainConn): void;

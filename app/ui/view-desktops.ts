@@ -27,7 +27,7 @@ function autoConnect(ctx: Context, desktops: DesktopRow[], status: HTMLElement):
     mount(status, noticeBox(t('desktops.auto.missing', { name: wanted })));
     return false;
   }
-  if (desktop.status !== 'ACTIVE' || !desktop.protocol) {
+  if (!connectable(desktop)) {
     mount(status, noticeBox(t('desktops.auto.notRunning', { name: desktop.name })));
     return false;
   }
@@ -71,9 +71,18 @@ export function showDesktops(ctx: Context, notice?: string, afterLogin = false):
   void refresh();
 }
 
+/**
+ * Running, or a static desktop the controller has not checked recently (UNKNOWN): the controller
+ * checks seldom so as not to trip the desktops' defences, and a connect says soon enough if it is off.
+ */
+function connectable(desktop: DesktopRow): boolean {
+  return (desktop.status === 'ACTIVE' || desktop.status === 'UNKNOWN') && desktop.protocol !== null;
+}
+
 function stateKey(desktop: DesktopRow): MessageKey {
   switch (desktop.status) {
     case 'ACTIVE': return 'state.running';
+    case 'UNKNOWN': return 'state.unknown';
     case 'SHUTOFF': return 'state.shutdown';
     case 'BUILD': return 'state.building';
     case 'ERROR': return 'state.error';
@@ -106,14 +115,17 @@ function table(ctx: Context, desktops: DesktopRow[], status: HTMLElement, refres
     }, t(`desktops.${action}`));
     return h('tr', { 'data-testid': 'desktop', 'data-desktop-id': desktop.id, 'data-status': desktop.status },
       h('td', { class: 'name' }, h('strong', { 'data-testid': 'desktop-name' }, desktop.name), desktop.fault ? h('div', { class: 'fault', 'data-testid': 'desktop-fault' }, desktop.fault) : null),
-      h('td', {}, h('span', { class: `badge ${desktop.status.toLowerCase()}`, 'data-testid': 'desktop-state' }, t(stateKey(desktop), { status: desktop.status }), desktop.task ? ` (${desktop.task})` : '')),
+      h('td', {}, h('span', {
+        class: `badge ${desktop.status.toLowerCase()}`, 'data-testid': 'desktop-state',
+        ...(desktop.status === 'UNKNOWN' ? { title: t('state.unknown-hint') } : {}),
+      }, t(stateKey(desktop), { status: desktop.status }), desktop.task ? ` (${desktop.task})` : '')),
       h('td', { 'data-testid': 'desktop-ip' }, address?.ip ?? '—'),
       h('td', { 'data-testid': 'desktop-os' }, os),
       h('td', { class: 'mono', 'data-testid': 'desktop-mac' }, address?.mac ?? '—'),
       h('td', { 'data-testid': 'desktop-protocol' }, desktop.protocol?.toUpperCase() ?? '—'),
       h('td', { class: 'actions' },
         h('button', {
-          class: 'primary', 'data-testid': 'connect', disabled: !running || !desktop.protocol,
+          class: 'primary', 'data-testid': 'connect', disabled: !connectable(desktop),
           onclick: () => ctx.go({ view: 'session', desktopId: desktop.id, desktopName: desktop.name, ...(choice && choice.value !== desktop.protocol ? { protocol: choice.value as Protocol } : {}) }),
         }, t('desktops.connect')),
         choice,

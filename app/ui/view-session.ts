@@ -7,9 +7,10 @@
  */
 import type { Protocol } from '../../contract/api.js';
 import type { Connection, KioskError, KioskEvent } from '../core/kiosk-api.js';
+import { consoleCloseMessage, rfbEarlyRefusal, vncRefusalMessage } from './console-end.js';
 import { errorBox, type Context } from './context.js';
 import { h, mount } from './dom.js';
-import { t } from './i18n.js';
+import { t, type MessageKey } from './i18n.js';
 
 // Served by the kiosk's local server from node_modules; loaded only when a session needs them.
 const NOVNC_MODULE = '/vendor/novnc/core/rfb.js';
@@ -83,7 +84,7 @@ export function showSession(ctx: Context, desktopId: string, desktopName: string
     if (event.type === 'native-ended') {
       connection = null;
       if (event.outcome === 'ended') back(event.message);
-      else dropped({ kind: event.outcome === 'wrong-password' || event.outcome === 'client-missing' ? event.outcome : 'console-refused', message: event.message });
+      else dropped({ kind: event.outcome === 'wrong-password' || event.outcome === 'client-missing' ? event.outcome : 'console-refused', message: event.cause ? t(`native.${event.cause}`, { name: desktopName }) : event.message });
     }
   };
   const unsubscribe = ctx.onEvent(onNativeEvent);
@@ -117,10 +118,15 @@ export function showSession(ctx: Context, desktopId: string, desktopName: string
       return;
     }
     const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${connection.relayPath}`;
+    // A console that ends says why when it knows (a close code, the VNC server's refusal), and is
+    // "lost" otherwise: a real drop mid-session.
+    const ended = (why: MessageKey | null): void => dropped(why
+      ? { kind: why === 'session.wrong-password' ? 'wrong-password' : 'console-refused', message: t(why, { name: desktopName }) }
+      : undefined);
     try {
       viewer = connection.protocol === 'vnc'
-        ? await openVnc(screen, url, connection.password, { connected: () => (message.hidden = true), dropped, wrongPassword: () => dropped({ kind: 'wrong-password', message: t('session.wrong-password', { name: desktopName }) }) })
-        : await openSpice(screen, url, connection.password, { connected: () => (message.hidden = true), dropped });
+        ? await openVnc(screen, url, connection.password, { connected: () => (message.hidden = true), ended })
+        : await openSpice(screen, url, connection.password, { connected: () => (message.hidden = true), ended });
     } catch {
       dropped({ kind: 'internal', message: t('session.lost', { name: desktopName }) });
     }
@@ -130,31 +136,58 @@ export function showSession(ctx: Context, desktopId: string, desktopName: string
   void connect();
 }
 
-interface ViewerCallbacks { connected(): void; dropped(error?: KioskError): void; wrongPassword?(): void }
+interface ViewerCallbacks {
+  connected(): void;
+  /** The console ended by itself: why, as a sentence's key, or null when it was simply lost. */
+  ended(why: MessageKey | null): void;
+}
 
 async function openVnc(screen: HTMLElement, url: string, password: string | null, on: ViewerCallbacks): Promise<ActiveViewer> {
   const { default: RFB } = (await import(NOVNC_MODULE)) as typeof import('vendor:novnc');
   screen.replaceChildren();
-  const rfb = new RFB(screen, url, password ? { credentials: { password } } : {});
+  // The page opens the websocket itself, so its close code (why the console ended) is known:
+  // noVNC's own events do not carry it. Listening before noVNC does puts the code here first.
+  const socket = new WebSocket(url);
+  let closeCode: number | null = null;
+  socket.addEventListener('close', (event) => {
+    closeCode = event.code;
+  });
+  // The stream's first bytes, for a refusal sent together with the version (see rfbEarlyRefusal).
+  let start = new Uint8Array(0);
+  socket.addEventListener('message', (event: MessageEvent<unknown>) => {
+    if (start.length >= 256 || !(event.data instanceof ArrayBuffer)) return;
+    const next = new Uint8Array(start.length + event.data.byteLength);
+    next.set(start);
+    next.set(new Uint8Array(event.data), start.length);
+    start = next.subarray(0, 256);
+  });
+  const rfb = new RFB(screen, socket, password ? { credentials: { password } } : {});
   rfb.scaleViewport = true;
   rfb.resizeSession = false;
-  let failedAuth = false;
+  let refused: MessageKey | null = null;
+  let reported = false;
+  const end = (why: MessageKey | null): void => {
+    if (reported) return;
+    reported = true;
+    on.ended(why);
+  };
   rfb.addEventListener('connect', () => {
     screen.dataset.connected = 'true';
     on.connected();
     rfb.focus();
   });
-  rfb.addEventListener('securityfailure', () => {
-    failedAuth = true;
-    on.wrongPassword?.();
+  rfb.addEventListener('securityfailure', (event) => {
+    refused = vncRefusalMessage((event as CustomEvent<{ reason?: string }>).detail?.reason);
+    end(refused);
   });
   rfb.addEventListener('credentialsrequired', () => {
-    failedAuth = true;
-    on.wrongPassword?.();
+    refused = 'session.wrong-password';
+    end(refused);
   });
   rfb.addEventListener('disconnect', () => {
     screen.dataset.connected = 'false';
-    if (!failedAuth) on.dropped();
+    const early = rfbEarlyRefusal(start);
+    end(refused ?? (early !== null ? vncRefusalMessage(early) : consoleCloseMessage(closeCode)));
   });
   return { disconnect: () => rfb.disconnect(), sendCtrlAltDel: () => rfb.sendCtrlAltDel() };
 }
@@ -165,6 +198,7 @@ async function openSpice(screen: HTMLElement, url: string, password: string | nu
   const messages = h('div', { id: 'spice-messages', hidden: true });
   screen.replaceChildren(area, messages);
   let stopped = false;
+  let closeCode: number | null = null;
   const connection = new spice.SpiceMainConn({
     uri: url, screen_id: 'spice-screen', message_id: 'spice-messages', password: password ?? '',
     onsuccess: () => {
@@ -180,8 +214,13 @@ async function openSpice(screen: HTMLElement, url: string, password: string | nu
       } catch {
         // already torn down by the library
       }
-      on.dropped();
+      // spice-html5 reports a close before this page's own close listener has seen its code.
+      setTimeout(() => on.ended(consoleCloseMessage(closeCode)), 0);
     },
+  });
+  // The main channel's websocket carries the close code of a console refused or ended by a relay.
+  connection.ws?.addEventListener('close', (event) => {
+    closeCode = event.code;
   });
   return {
     disconnect: () => {

@@ -218,6 +218,7 @@ test('[kiosk][xfreerdp] an RDP desktop\'s certificate is remembered in the setti
   const ended = await until('the viewer ends', () => second.events.find((e) => e.type === 'native-ended' && e.sessionId === (connection as { sessionId: string }).sessionId), 40_000);
   assert.ok(ended.type === 'native-ended');
   assert.equal(ended.outcome, 'certificate', ended.message);
+  assert.equal(ended.cause, 'certificate-changed');
   assert.match(ended.message, /security certificate of the desktop at 127\.0\.0\.1:16125 has changed since this kiosk last connected, so it did not connect/);
   assert.equal(second.events.find((e) => e.type === 'native-started'), undefined, 'never connected');
   assert.deepEqual(viewerPids(), [], 'the viewer stopped by itself');

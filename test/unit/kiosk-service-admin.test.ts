@@ -11,9 +11,11 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { writeHeapSnapshot } from 'node:v8';
 import { hashPassword } from '../../controller/password-hash.js';
 import { ConsoleRelay } from '../../app/core/console-relay.js';
 import type { KioskEvent, KioskState } from '../../app/core/kiosk-api.js';
@@ -22,7 +24,7 @@ import { Settings } from '../../app/core/settings.js';
 import { hashPin, PinGuard } from '../../app/core/system/admin-pin.js';
 import { startStaticController, type StaticController } from '../peers/static-harness.js';
 
-// Ports 16121 (controller) and 16122 (nothing listens: an unreachable controller) of K2's range.
+// Ports 16121 (controller), 16122 (nothing listens: an unreachable controller) and 16123 (a controller of one test) of K2's range.
 const PORT = 16121;
 const DEAD = 'http://127.0.0.1:16122';
 let work: string;
@@ -251,4 +253,19 @@ test('[kiosk] wrong PINs: five are checked, then the kiosk refuses every PIN for
   assert.equal(right.kind, 'too-many-attempts');
   assert.match(right.message, /Too many wrong PINs. Try again in \d+ seconds/);
   assert.equal((await ok(k, 'state')).adminUnlocked, false);
+});
+
+test('[kiosk] after logout the person\'s password is gone from the kiosk\'s memory (heap snapshot)', async (t) => {
+  // Made at run time and never kept whole in this test, so only the kiosk (or the in-process
+  // controller) could be holding it.
+  const hex = randomBytes(12).toString('hex');
+  const quoted = (): string => `"${['pw', hex].join('-')}"`;
+  const own = await startStaticController({ workDir: mkdtempSync(path.join(work, 'heap-')), port: 16123, inventory: `users: [{ name: dora, password: "${await hashPassword(['pw', hex].join('-'))}" }]\ndesktops: []\n` });
+  t.after(() => own.close());
+  const k = kiosk({ preset: { controllerUrl: own.url } });
+  const found = (name: string): number => readFileSync(writeHeapSnapshot(path.join(k.dir, `${name}.heapsnapshot`)), 'latin1').split(quoted()).length - 1;
+  await ok(k, 'login', { username: 'dora', password: ['pw', hex].join('-') });
+  assert.ok(found('during') >= 1, 'witness: during the session the password is in memory (single sign-on into RDP)');
+  await ok(k, 'logout');
+  assert.equal(found('after'), 0, 'the password outlived the session in memory');
 });

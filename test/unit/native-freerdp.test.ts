@@ -65,6 +65,7 @@ test('recorded xfreerdp: wrong password against an NLA server that just hangs up
   const run = rdp('xfreerdp-nla-wrong-password');
   assert.equal(run.connectedAtLine, null);
   assert.equal(run.result.outcome, 'wrong-password');
+  assert.equal(run.result.cause, 'logon-failure');
   assert.match(run.result.message, /user name or password/);
 });
 
@@ -89,9 +90,11 @@ test('recorded xfreerdp: server gone mid-session is disconnected; floatbar close
 test('recorded xfreerdp: changed and untrusted certificates', () => {
   const changed = rdp('xfreerdp-cert-tofu-changed');
   assert.equal(changed.result.outcome, 'certificate');
+  assert.equal(changed.result.cause, 'certificate-changed');
   assert.match(changed.result.message, /has changed/);
   const denied = rdp('xfreerdp-cert-deny-self-signed');
   assert.equal(denied.result.outcome, 'certificate');
+  assert.equal(denied.result.cause, 'certificate-untrusted');
   assert.match(denied.result.message, /does not trust/);
 });
 
@@ -119,6 +122,11 @@ test('Windows-style refusals: LOGON_FAILURE / WRONG_PASSWORD codes and account p
     return p.finish({ exitCode, signal: 0 });
   };
   assert.equal(parse('[ERROR][com.freerdp.core] - nla_recv_pdu:freerdp_set_last_error_ex ERRCONNECT_LOGON_FAILURE [0x00020014]', 134).outcome, 'wrong-password');
+  assert.equal(parse('[ERROR][com.freerdp.core] - nla_recv_pdu:freerdp_set_last_error_ex ERRCONNECT_LOGON_FAILURE [0x00020014]', 134).cause, 'logon-failure');
+  assert.equal(parse('[ERROR][com.freerdp.core] - nla_recv_pdu:freerdp_set_last_error_ex ERRCONNECT_ACCOUNT_LOCKED_OUT [0x00020016]', 135).cause, 'locked-out');
+  assert.equal(parse('', 135).cause, 'locked-out', 'the exit code alone says so too');
+  assert.equal(parse('[ERROR][com.freerdp.core] - nla_recv_pdu:freerdp_set_last_error_ex ERRCONNECT_ACCOUNT_DISABLED [0x00020012]', 151).cause, 'account-barred');
+  assert.equal(parse('[ERROR][com.freerdp.core] - nla_recv_pdu:freerdp_set_last_error_ex ERRCONNECT_PASSWORD_EXPIRED [0x0002000E]', 148).cause, 'password-expired');
   assert.equal(parse('[ERROR][com.freerdp.core] - nla_recv_pdu:freerdp_set_last_error_ex ERRCONNECT_WRONG_PASSWORD [0x0002001B]', 154).outcome, 'wrong-password');
   assert.match(parse('[ERROR][com.freerdp.core] - nla_recv_pdu:freerdp_set_last_error_ex ERRCONNECT_PASSWORD_EXPIRED [0x0002000E]', 148).message, /expired/);
   assert.match(parse('[ERROR][com.freerdp.core] - nla_recv_pdu:freerdp_set_last_error_ex ERRCONNECT_ACCOUNT_LOCKED_OUT [0x00020016]', 135).message, /locked/);

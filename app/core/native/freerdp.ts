@@ -122,22 +122,22 @@ export class FreerdpOutput implements ViewerOutputParser {
 
     if (this.noDisplay) return noScreen();
     if (this.certificateChanged) {
-      return { outcome: 'certificate', message: `The security certificate of the desktop at ${where} has changed since this kiosk last connected, so it did not connect: someone may be intercepting the connection. Tell your administrator.` };
+      return { outcome: 'certificate', cause: 'certificate-changed', message: `The security certificate of the desktop at ${where} has changed since this kiosk last connected, so it did not connect: someone may be intercepting the connection. Tell your administrator.` };
     }
     if (this.certificateRefused) {
-      return { outcome: 'certificate', message: `The desktop at ${where} showed a security certificate this kiosk does not trust, so it did not connect. Tell your administrator.` };
+      return { outcome: 'certificate', cause: 'certificate-untrusted', message: `The desktop at ${where} showed a security certificate this kiosk does not trust, so it did not connect. Tell your administrator.` };
     }
     if (this.logonDenied || [...LOGON_REFUSED].some((c) => this.codes.has(c)) || exitCode === EXIT.logonFailure || exitCode === EXIT.wrongPassword || exitCode === EXIT.authFailure || exitCode === EXIT.noCredentials) {
       return wrongPassword();
     }
     if (this.codes.has('ERRCONNECT_ACCOUNT_LOCKED_OUT') || exitCode === EXIT.lockedOut) {
-      return { outcome: 'failed', message: 'Your account is locked after too many wrong passwords. Wait a while or ask your administrator to unlock it.' };
+      return { outcome: 'failed', cause: 'locked-out', message: 'Your account is locked after too many wrong passwords. Wait a while or ask your administrator to unlock it.' };
     }
     if ([...PASSWORD_EXPIRED].some((c) => this.codes.has(c)) || exitCode === EXIT.passwordExpired || exitCode === EXIT.passwordMustChange || exitCode === EXIT.passwordCertainlyExpired) {
-      return { outcome: 'failed', message: 'Your password has expired. Change it as your organisation tells you, then connect again.' };
+      return { outcome: 'failed', cause: 'password-expired', message: 'Your password has expired. Change it as your organisation tells you, then connect again.' };
     }
     if ([...ACCOUNT_BARRED].some((c) => this.codes.has(c)) || ([EXIT.accountDisabled, EXIT.accountExpired, EXIT.accountRestriction, EXIT.logonTypeNotGranted, EXIT.accessDenied, EXIT.insufficientPrivileges] as number[]).includes(exitCode)) {
-      return { outcome: 'failed', message: 'Your account may not log on to this desktop remotely. Ask your administrator.' };
+      return { outcome: 'failed', cause: 'account-barred', message: 'Your account may not log on to this desktop remotely. Ask your administrator.' };
     }
     if (!this.connected) {
       // A server that drops the connection during NLA, after the client sent its credentials, is
@@ -175,5 +175,5 @@ export class FreerdpOutput implements ViewerOutputParser {
 }
 
 function wrongPassword(): NativeResult {
-  return { outcome: 'wrong-password', message: 'The desktop did not accept your user name or password. Check them and connect again.' };
+  return { outcome: 'wrong-password', cause: 'logon-failure', message: 'The desktop did not accept your user name or password. Check them and connect again.' };
 }

@@ -276,7 +276,7 @@ class ViewerSession implements NativeSession {
       this.tail.push(`launcher: answered the ${prompt.prompt} prompt`);
       if (count > MAX_ANSWERS_PER_PROMPT) {
         // Asked again and again: the viewer keeps rejecting what it is given.
-        this.verdict ??= { outcome: 'wrong-password', message: 'The desktop did not accept your user name or password. Check them and connect again.' };
+        this.verdict ??= { outcome: 'wrong-password', cause: 'logon-failure', message: 'The desktop did not accept your user name or password. Check them and connect again.' };
         void this.kill();
         return;
       }

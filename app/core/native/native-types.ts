@@ -5,7 +5,7 @@
  * must be refused here rather than change what the viewer does.
  */
 import { z } from 'zod';
-import type { NativeOutcome } from '../kiosk-api.js';
+import type { NativeCause, NativeOutcome } from '../kiosk-api.js';
 
 /** Host names and IP literals only: no spaces, slashes or leading dash that a viewer could read as an option. */
 const Host = z
@@ -44,6 +44,8 @@ export type SpiceTarget = z.infer<typeof SpiceTarget>;
 export interface NativeResult {
   outcome: NativeOutcome;
   message: string;
+  /** The desktop's reason, when the viewer named it (see kiosk-api's NativeCause). */
+  cause?: NativeCause;
 }
 
 /** What one line of a viewer's output means for the supervisor. */
