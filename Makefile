@@ -1,5 +1,5 @@
 # thinkiosk — one entry point per job. See README.md.
-.PHONY: all build lint test unit-test demo bench cloud-up cloud-down clean image flash netboot
+.PHONY: all build lint test unit-test demo bench soak cloud-up cloud-down clean image flash netboot
 
 all: build
 
@@ -33,6 +33,11 @@ demo: build
 # Benchmarks (not tests): shim vs direct OpenStack, side by side, printed as ratios.
 bench: build
 	scripts/bench.sh
+
+# The tests' classroom day (test/day) day after day on one kiosk, printing the same figures (root):
+# make soak [SOAK_MINUTES=60] [SOAK_PEOPLE=30]. Uses the test cloud when it runs, never starts it.
+soak: build
+	node dist/bench/soak.js
 
 cloud-up:
 	scripts/test-cloud/up.sh
