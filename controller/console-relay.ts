@@ -144,7 +144,6 @@ export class ConsoleRelay {
 
   /** Ends every relayed connection (shutdown): the kiosk learns the controller is stopping, and may open the desktop again. */
   closeAll(): void {
-    clearInterval(this.pinger);
     for (const ws of [...this.open]) ws.close(CONSOLE_CLOSE.controllerStopping, 'controller stopping');
   }
 }

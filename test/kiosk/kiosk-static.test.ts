@@ -182,11 +182,13 @@ test('[kiosk][static][xfreerdp] RDP with the login credentials: xfreerdp shows t
   await page.getByTestId('desktops-screen').waitFor({ timeout: 15_000 });
 });
 
-test('[kiosk][static] a console that drops mid-session offers Reconnect, which opens a fresh console', async () => {
+test('[kiosk][static] a console ended by a controller restart says so and offers Reconnect, which opens a fresh console', async () => {
   await row('other').getByTestId('connect').click();
   assert.ok((await pagePattern()).ok);
-  ctl.closeConsoles(); // the controller's relay drops every live console connection
-  await page.getByTestId('session-lost').waitFor({ timeout: 15_000 });
+  ctl.closeConsoles(); // the controller's relay ends every live console as it does when it stops
+  const error = page.getByTestId('error');
+  await error.waitFor({ timeout: 15_000 });
+  assert.match(await error.innerText(), /The controller is restarting\. Connect again in a moment\./);
   await page.getByTestId('reconnect').click();
   const again = await pagePattern();
   assert.ok(again.ok, again.detail);
