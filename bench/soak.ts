@@ -19,7 +19,7 @@ import { fullReport, slopeVerdict } from '../test/day/report.js';
 const MINUTES = Number(process.env.SOAK_MINUTES ?? 60);
 const PEOPLE = Number(process.env.SOAK_PEOPLE ?? 30);
 /** As in the test: long enough that nobody busy at the kiosk is logged out. */
-const IDLE_LOGOUT_SECONDS = 45;
+const IDLE_LOGOUT_SECONDS = 40;
 
 async function main(): Promise<number> {
   if (!Number.isFinite(MINUTES) || MINUTES < 0) throw new Error(`SOAK_MINUTES must be a number of minutes (got "${process.env.SOAK_MINUTES}")`);

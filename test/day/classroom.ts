@@ -150,7 +150,8 @@ export async function openClassroom(o: ClassroomOptions): Promise<Classroom> {
     const marker = `--thinkiosk-day=${o.slot}-${process.pid}`;
     const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', marker], headless: true });
     cleanups.push(() => browser.close());
-    const chromiumPid = pidsWithArgument(marker).find((pid) => !pidsWithArgument(marker).includes(parentOf(pid)));
+    const chromiumPids = pidsWithArgument(marker);
+    const chromiumPid = chromiumPids.find((pid) => !chromiumPids.includes(parentOf(pid)));
     if (!chromiumPid) throw new Error('Chromium\'s browser process was not found');
     const { page } = await openKioskPage(browser, kiosk);
     const pageErrors: string[] = [];

@@ -27,6 +27,13 @@ export function mostlyColour(rgb: readonly [number, number, number], share = 0.6
   };
 }
 
+export interface ListRow { status: string; connectable: boolean }
+
+/** Shown as on, or as not known lately (static desktops the controller has not checked): either way Connect is offered. */
+export function offered(row: ListRow | undefined): boolean {
+  return row !== undefined && row.connectable && (row.status === 'ACTIVE' || row.status === 'UNKNOWN');
+}
+
 /** What the page shows, read in one go from the DOM. */
 export interface ScreenState {
   view: string;
@@ -108,10 +115,13 @@ export class KioskScreen {
     }, 30_000, t0);
   }
 
-  /** The list as shown: desktop id → status (ACTIVE, SHUTOFF, ...), or the error the list shows. */
-  async list(): Promise<{ rows: Map<string, string>; error: { kind: string; text: string } | null }> {
+  /** The list as shown: desktop id → its status (ACTIVE, SHUTOFF, UNKNOWN...) and whether Connect can be clicked; or the list's error. */
+  async list(): Promise<{ rows: Map<string, ListRow>; error: { kind: string; text: string } | null }> {
     const raw = await this.page.evaluate(() => ({
-      rows: [...document.querySelectorAll<HTMLElement>('[data-testid=desktop]')].map((r) => [r.dataset.desktopId ?? '', r.dataset.status ?? ''] as [string, string]),
+      rows: [...document.querySelectorAll<HTMLElement>('[data-testid=desktop]')].map((r) => [r.dataset.desktopId ?? '', {
+        status: r.dataset.status ?? '',
+        connectable: !(r.querySelector<HTMLButtonElement>('[data-testid=connect]')?.disabled ?? true),
+      }] as [string, { status: string; connectable: boolean }]),
       error: (() => {
         const e = document.querySelector<HTMLElement>('[data-testid=desktop-list] [data-testid=error]');
         return e ? { kind: e.dataset.kind ?? '', text: (e.textContent ?? '').trim() } : null;
@@ -273,12 +283,16 @@ export class KioskScreen {
     return { works: true, cause: 'works', sentence: '', ms: Date.now() - t0 };
   }
 
-  /** Moves the pointer over the desktop now and then, as someone reading would (no clicks). */
+  /**
+   * Someone working in the desktop: the pointer moves and a key (Shift, harmless anywhere) is
+   * pressed now and then. Keys go to the desktop and count as activity for idle logout.
+   */
   async fidget(forMs: number): Promise<void> {
     const deadline = Date.now() + forMs;
     let i = 0;
     while (Date.now() < deadline) {
       await this.page.mouse.move(300 + (i % 5) * 40, 300 + (i % 3) * 30).catch(() => undefined);
+      await this.page.keyboard.press('Shift').catch(() => undefined);
       i += 1;
       await pause(1500);
     }

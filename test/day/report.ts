@@ -87,6 +87,14 @@ export function summaryLine(report: DayReport): string {
   ].join(' ');
 }
 
+/** The desktops' words at unexpected failures, once each, with the people it happened to. */
+function diagnosed(report: DayReport): string[] {
+  const byWords = new Map<string, number[]>();
+  for (const d of report.diagnoses) byWords.set(d.said, [...new Set([...(byWords.get(d.said) ?? []), d.person])]);
+  if (!byWords.size) return [];
+  return ['what the desktops logged at unexpected failures:', ...[...byWords].map(([said, people]) => `  ${said} — at people ${people.join(', ')}`)];
+}
+
 function sign(value: number, digits = 0): string {
   return `${value >= 0 ? '+' : ''}${value.toFixed(digits)}`;
 }
@@ -108,7 +116,7 @@ export function fullReport(report: DayReport): string {
     '',
     `connects: ${c.total}, worked ${c.worked}; failures expected at that moment: ${causes(c.expectedFailures)}; unexpected: ${causes(c.unexpectedFailures)}`,
     `relayed consoles (the controller's log, all its processes): opened ${report.relay.opened}, closed ${report.relay.closed}`,
-    ...(report.diagnoses.length ? ['what the desktops logged at unexpected failures:', ...report.diagnoses.map((d) => `  ${d}`)] : []),
+    ...diagnosed(report),
     unexpected.length ? `not as expected (${unexpected.length}):\n${unexpected.map((a) => `  ✖ ${describeAttempt(a)}`).join('\n')}` : 'every step as expected',
     report.leftovers.length ? `left behind:\n${report.leftovers.map((l) => `  ✖ ${l}`).join('\n')}` : 'left behind: nothing',
     report.pageErrors.length ? `uncaught errors in the page:\n${report.pageErrors.map((e) => `  ✖ ${e}`).join('\n')}` : 'uncaught errors in the page: none',

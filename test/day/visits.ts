@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { quadPng } from '../../scripts/local-desktops/quad-image.js';
 import { litPixels } from '../support/pixels.js';
 import { ADMIN_PIN, DESKTOPS, type Classroom, type Person } from './classroom.js';
-import { mostlyColour, type KioskScreen, type Seen } from './kiosk-screen.js';
+import { mostlyColour, offered, type KioskScreen, type Seen } from './kiosk-screen.js';
 import { descendantsOf, processName } from './measure.js';
 import { Tally, WORKS, describeAttempt, type Expectation, type Step } from './tally.js';
 
@@ -34,7 +34,7 @@ export class Visits {
   readonly tally = new Tally();
   readonly events: DayEvent[] = [];
   /** What the desktops' own logs said at failures nobody expected (e.g. TigerVNC's blacklist). */
-  readonly diagnoses: string[] = [];
+  readonly diagnoses: { person: number; said: string }[] = [];
   private who = { person: 0, user: '' };
   private readonly quadFile: string;
   private readonly everyDesktop = [DESKTOPS.vnc.id, DESKTOPS.spice.id, DESKTOPS.spiceUsb.id, DESKTOPS.rdp.id];
@@ -56,9 +56,8 @@ export class Visits {
     if (what.startsWith('vnc ')) {
       const said = this.room.desktops.vncLog(/blacklist|too many|refus|security/i).slice(-2);
       if (said.length) {
-        const line = `person ${this.who.person} ${step} ${what}: TigerVNC's log says: ${said.join(' | ')}`;
-        this.diagnoses.push(line);
-        this.log(`    ${line}`);
+        this.diagnoses.push({ person: this.who.person, said: `TigerVNC's log: ${[...new Set(said)].join(' | ')}` });
+        this.log(`    TigerVNC's log: ${said.join(' | ')}`);
       }
     }
     return seen;
@@ -86,14 +85,17 @@ export class Visits {
     return true;
   }
 
-  /** Leaves the list open, clicking Refresh now and then; the listed desktops must show as running. */
+  /**
+   * Leaves the list open, clicking Refresh now and then; every listed desktop runs, so each must be
+   * offered (running, or not checked lately) with Connect clickable.
+   */
   private async readList(times: number, gapMs: number, running: readonly string[]): Promise<void> {
     for (let i = 0; i < times; i += 1) {
       await pause(gapMs);
       if (!this.note('refresh', `${i + 1}/${times}`, WORKS, await this.screen.refresh()).works) continue;
       const { rows } = await this.screen.list();
-      const off = running.filter((id) => rows.get(id) !== 'ACTIVE');
-      if (off.length) this.note('list', 'desktops running', WORKS, { works: false, cause: 'shown-not-running', sentence: off.map((id) => `${id} is ${rows.get(id) ?? 'missing'}`).join(', '), ms: 0 });
+      const off = running.filter((id) => !offered(rows.get(id)));
+      if (off.length) this.note('list', 'desktops offered', WORKS, { works: false, cause: 'shown-not-running', sentence: off.map((id) => `${id} is ${rows.get(id)?.status ?? 'missing'}${rows.get(id)?.connectable ? '' : ' without Connect'}`).join(', '), ms: 0 });
     }
   }
 
@@ -118,12 +120,12 @@ export class Visits {
     this.note('logout', '', WORKS, await this.screen.logout());
   }
 
-  /** VNC and SPICE in the page, RDP natively, and every third person SPICE with USB (remote-viewer). */
+  /** VNC and SPICE in the page, RDP natively, and every fourth person SPICE with USB (remote-viewer). */
   private async openEach(n: number, skip: InPage | null = null): Promise<void> {
     if (skip !== 'vnc') await this.inPage(DESKTOPS.vnc, 'vnc');
     if (skip !== 'spice') await this.inPage(DESKTOPS.spice, 'spice');
     await this.native(DESKTOPS.rdp, 'rdp');
-    if (n % 3 === 0) await this.native(DESKTOPS.spiceUsb, 'spice-usb');
+    if (n % 4 === 0) await this.native(DESKTOPS.spiceUsb, 'spice-usb');
   }
 
   /**
@@ -140,10 +142,10 @@ export class Visits {
 
   async ordinary(p: Person, n: number): Promise<void> {
     if (!(await this.login(p))) return;
-    // Most glance at the list; every fifth reads it a while (refreshes 3.2 s apart: the controller's
+    // Most glance at the list; every sixth reads it a while (refreshes 3.2 s apart: the controller's
     // answers about the desktops are 3 s old at most, so it checks them again for each).
-    if (n % 5 === 0) await this.readList(5, 3200, this.everyDesktop);
-    else await this.readList(3, 700, this.everyDesktop);
+    if (n % 6 === 0) await this.readList(3, 3200, this.everyDesktop);
+    else await this.readList(3, 300, this.everyDesktop);
     await this.openEach(n);
     await this.logout();
   }
@@ -213,20 +215,21 @@ export class Visits {
     // The controller keeps an answer for 3 s: after that the list must not call the desktop running.
     await pause(3500);
     this.note('refresh', 'desktop host down', { ...WORKS, moment: 'desktop host down' }, await this.screen.refresh());
-    const state = (await this.screen.list()).rows.get(desktop.id) ?? 'missing';
+    const row = (await this.screen.list()).rows.get(desktop.id);
+    const state = row?.status ?? 'missing';
     this.note('list', `${desktop.name} while its host is down`, { ...WORKS, moment: 'desktop host down' },
       state === 'ACTIVE' ? { works: false, cause: 'shown-running', sentence: 'the list says the desktop runs while its server is down', ms: 0 } : { works: true, cause: 'works', sentence: '', ms: 0 });
     // A desktop in an unknown state may still be tried; it must say it does not answer.
-    const connectable = await this.screen.page.locator(`[data-testid=desktop][data-desktop-id="${desktop.id}"] [data-testid=connect]`).isEnabled();
+    const connectable = row?.connectable ?? false;
     if (connectable) await this.inPage(desktop, session?.protocol ?? 'vnc', sessionEnds('desktop host down'));
     await this.room.desktops.up();
     this.event('desktops restart', `host down ${((Date.now() - wentDown) / 1000).toFixed(1)} s${session ? ` under ${p.name}'s ${session.protocol.toUpperCase()} session` : ''}; the list said ${state}, Connect ${connectable ? 'stayed possible' : 'was off'}`, state !== 'ACTIVE');
     let running = false;
     for (let i = 0; i < 10 && !running; i += 1) {
       await pause(1500);
-      if ((await this.screen.refresh()).works) running = (await this.screen.list()).rows.get(desktop.id) === 'ACTIVE';
+      if ((await this.screen.refresh()).works) running = offered((await this.screen.list()).rows.get(desktop.id));
     }
-    this.note('list', `${desktop.name} after its host is back`, { ...WORKS, moment: 'desktop host back' }, running ? { works: true, cause: 'works', sentence: '', ms: 0 } : { works: false, cause: 'shown-not-running', sentence: 'still not running 15 s after its host was back', ms: 15_000 });
+    this.note('list', `${desktop.name} after its host is back`, { ...WORKS, moment: 'desktop host back' }, running ? { works: true, cause: 'works', sentence: '', ms: 0 } : { works: false, cause: 'shown-not-running', sentence: 'still not offered 15 s after its host was back', ms: 15_000 });
     await this.openEach(n);
     await this.logout();
   }
@@ -239,9 +242,9 @@ export class Visits {
       this.event('walk away', 'not tried: the RDP desktop did not open', false);
       return this.logout();
     }
-    // Nobody touches anything now. The page reports activity at most every 20 s, so idle logout
-    // comes between idleLogoutSeconds and idleLogoutSeconds + 20 s after the last click.
-    const limitMs = (this.room.idleLogoutSeconds + 40) * 1000;
+    // Nobody touches anything now. The last touch was the Connect click (or up to 20 s before it:
+    // the page reports activity at most every 20 s), so idle logout is due within idleLogoutSeconds.
+    const limitMs = (this.room.idleLogoutSeconds + 25) * 1000;
     const left = Date.now();
     let seen: Seen | null = null;
     while (!seen && Date.now() - left < limitMs) {
@@ -323,7 +326,7 @@ export class Visits {
     const page = this.screen.page;
     const { rows } = await this.screen.list();
     const linuxId = await page.locator('[data-testid=desktop]:has([data-testid=desktop-name]:text-is("alice-linux"))').getAttribute('data-desktop-id', { timeout: 5000 }).catch(() => null);
-    const state = linuxId ? rows.get(linuxId) : undefined;
+    const state = linuxId ? rows.get(linuxId)?.status : undefined;
     if (!linuxId || state !== 'ACTIVE') {
       this.event('OpenStack console', `not tried: alice-linux is ${state ?? 'not in her list'} (the cloud tests change its power state; this test never does)`, true);
       return this.logout();
