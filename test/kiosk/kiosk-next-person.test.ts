@@ -130,7 +130,7 @@ test('[kiosk][shell] the next person finds an empty login screen: no offer to sa
   };
 
   for (const [index, person] of PEOPLE.entries()) {
-    const login = await screen.waitFor(/Log in/, 60_000, `login-${index}`);
+    const login = await screen.waitForSteady(/Log in/, 60_000, `login-${index}`);
     lookForOffers(login, `${person.name}'s login screen`);
     // What a person sees in the fields before typing: nothing, whoever used the kiosk before.
     for (const [label, next] of [['User name', 'Password'], ['Password', 'Domain (optional)']] as const) {
@@ -178,7 +178,7 @@ test('[kiosk][shell] the next person finds an empty login screen: no offer to sa
     const after = await screen.waitFor(/Log in/, 60_000, `logged-out-${index}`);
     lookForOffers(after, `after ${person.name} logged out`);
   }
-  const last = await screen.waitFor(/Log in/, 60_000, 'last');
+  const last = await screen.waitForSteady(/Log in/, 60_000, 'last');
   lookForOffers(last, 'the login screen at the end');
   for (const person of PEOPLE) {
     if (last.text.includes(person.name)) finding(`the last login screen shows ${person.name}`);

@@ -70,6 +70,24 @@ export class RealScreen {
     throw new Error(`the screen did not show ${pattern} within ${timeoutMs} ms; it last read (${last?.file}):\n${last?.text}`);
   }
 
+  /**
+   * Like waitFor, but the screen must show it in captures at least `steadyMs` apart: a screen that
+   * is about to go away (a browser being replaced) is not what a person gets to use.
+   */
+  async waitForSteady(pattern: RegExp, timeoutMs: number, label = 'steady', steadyMs = 2000): Promise<Shot> {
+    const deadline = Date.now() + timeoutMs;
+    let since: number | null = null;
+    for (;;) {
+      const shot = await this.waitFor(pattern, Math.max(1000, deadline - Date.now()), label);
+      since ??= Date.now();
+      if (Date.now() - since >= steadyMs) return shot;
+      await new Promise((resolve) => setTimeout(resolve, steadyMs / 2));
+      const again = await this.capture(label);
+      if (!pattern.test(again.text)) since = null;
+      else if (Date.now() - since >= steadyMs) return again;
+    }
+  }
+
   async click(x: number, y: number): Promise<void> {
     await run('xdotool', ['mousemove', String(Math.round(x)), String(Math.round(y)), 'click', '1'], { env: this.env, timeout: 10_000 });
   }
