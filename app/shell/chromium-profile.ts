@@ -12,9 +12,9 @@
  * (`session.startup_urls`): a file only the kiosk user can read, where a command line is readable by
  * every local user.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 export const PROFILE_PREFIX = 'thinkiosk-chromium-';
 
@@ -31,12 +31,16 @@ export function kioskPreferences(startUrl: string, origin: string): Record<strin
     payments: { can_make_payment_enabled: false },
     // No browser sign-in (the "Sign in to Chromium" way out of the kiosk) and so no sync.
     signin: { allowed: false, allowed_on_next_startup: false },
-    // No developer tools, downloads, printing, incognito windows or browser history.
+    // No developer tools, downloads, printing, incognito windows, bookmarks or browser history.
     devtools: { availability: 2 },
     download_restrictions: 3,
     printing: { enabled: false },
     incognito: { mode_availability: 1 },
     history: { saving_disabled: true },
+    bookmarks: { editing_enabled: false },
+    // Shift+Esc still shows Chromium's task manager (a window no setting removes); it may not end the kiosk's processes.
+    task_manager: { end_process_enabled: false },
+    bookmark_bar: { show_on_all_tabs: false },
     // The kiosk's own page and nothing else: no file://, chrome://, other sites, new tab pages.
     policy: { url_blocklist: ['*'], url_allowlist: [origin] },
     // Nothing that asks the person or talks to Google on its own.
@@ -56,15 +60,35 @@ export function kioskPreferences(startUrl: string, origin: string): Record<strin
   };
 }
 
+/**
+ * The browser-wide preferences (the user data directory's "Local State"): no file chooser (Ctrl+O
+ * opened one, a window onto the kiosk's files).
+ */
+export function kioskLocalState(): Record<string, unknown> {
+  return { select_file_dialogs: { allowed: false } };
+}
+
 /** A new private profile (0700, under `parent`) for one Chromium launch; returns its directory. */
 export function createProfile(startUrl: string, origin: string, parent: string = tmpdir()): string {
   const dir = mkdtempSync(join(parent, PROFILE_PREFIX));
   mkdirSync(join(dir, 'Default'), { mode: 0o700 });
   writeFileSync(join(dir, 'Default', 'Preferences'), JSON.stringify(kioskPreferences(startUrl, origin)), { mode: 0o600 });
+  writeFileSync(join(dir, 'Local State'), JSON.stringify(kioskLocalState()), { mode: 0o600 });
   return dir;
 }
 
-/** Deletes a profile; Chromium's last helper processes may still be writing, hence the retries. */
+/**
+ * Deletes a profile, and the directory of Chromium's single-instance socket that the profile links
+ * to (it is made outside the profile, and a Chromium that was killed leaves it behind). Chromium's
+ * last helper processes may still be writing, hence the retries.
+ */
 export function removeProfile(dir: string): void {
+  let socketDir: string | null = null;
+  try {
+    socketDir = dirname(readlinkSync(join(dir, 'SingletonSocket')));
+  } catch {
+    // No socket link: Chromium never got that far.
+  }
+  if (socketDir && /^org\.chromium\.Chromium\.\w+$/.test(basename(socketDir))) rmSync(socketDir, { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
 }
