@@ -17,6 +17,8 @@ export interface KioskProcess {
   url: string;
   settingsDir: string;
   output: () => string;
+  /** The kiosk's Node process is still running. */
+  alive: () => boolean;
   stop(): Promise<void>;
 }
 
@@ -52,6 +54,7 @@ export async function startKiosk(options: KioskStartOptions = {}): Promise<Kiosk
   const url = await keyedUrl(bootUrl);
   return {
     url, settingsDir, output: () => output,
+    alive: () => child.exitCode === null && child.signalCode === null,
     stop: async () => {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
