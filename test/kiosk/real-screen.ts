@@ -30,16 +30,23 @@ export interface Shot {
 export class RealScreen {
   private shots = 0;
 
-  constructor(readonly display: string, private readonly dir: string) {}
+  /** `env` adds to the environment of every X client this person uses (XAUTHORITY for a display with a cookie). */
+  constructor(readonly display: string, private readonly dir: string, private readonly extraEnv: NodeJS.ProcessEnv = {}) {}
 
-  private get env(): NodeJS.ProcessEnv {
-    return { ...process.env, DISPLAY: this.display };
+  get env(): NodeJS.ProcessEnv {
+    return { ...process.env, ...this.extraEnv, DISPLAY: this.display };
+  }
+
+  /** The whole screen now as PNG, without reading it. */
+  async grab(): Promise<Buffer> {
+    const { stdout } = await run('import', ['-display', this.display, '-window', 'root', 'png:-'], { env: this.env, encoding: 'buffer', maxBuffer: 64 << 20, timeout: 20_000 });
+    return stdout;
   }
 
   /** The whole screen now, and what it says. */
   async capture(label = 'screen'): Promise<Shot> {
     const file = path.join(this.dir, `${String(++this.shots).padStart(3, '0')}-${label}.png`);
-    const { stdout } = await run('import', ['-display', this.display, '-window', 'root', 'png:-'], { encoding: 'buffer', maxBuffer: 64 << 20, timeout: 20_000 });
+    const stdout = await this.grab();
     writeFileSync(file, stdout);
     const png = PNG.sync.read(stdout);
     // Two readings. As it is, in page layout (keeps lines together, reads text on the dark page);
@@ -189,15 +196,16 @@ export function findPhrase(shot: Shot, phrase: string): Box | null {
 }
 
 /**
- * The middle of the first strongly blue button under `box` (within 250 px): Chromium's prominent
- * button in a bubble ("Save"), whose white-on-blue label tesseract does not read.
+ * The middle of the first strongly blue button on the rows of `box` or under it (within 250 px):
+ * Chromium's prominent button in a bubble ("Save"), the page's primary buttons ("Connect"), whose
+ * white-on-blue labels tesseract does not read.
  */
 export function blueButtonBelow(png: PNG, box: Box): { x: number; y: number } | null {
   const isBlue = (x: number, y: number): boolean => {
     const i = (y * png.width + x) * 4;
     return png.data[i + 2]! > 150 && png.data[i]! < 90 && png.data[i + 1]! < 150;
   };
-  for (let y = Math.round(box.top + box.height); y < Math.min(png.height, box.top + box.height + 250); y += 2) {
+  for (let y = Math.round(box.top); y < Math.min(png.height, box.top + box.height + 250); y += 2) {
     let start = -1;
     for (let x = Math.max(0, Math.round(box.left - 100)); x < png.width; x++) {
       if (isBlue(x, y)) {
