@@ -3,7 +3,6 @@
  * service, the console relay and the local web server. Both shells start exactly this: Electron
  * with calls over IPC (`rpcOverHttp: false`), the browser shell with calls over HTTP.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -11,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { ConsoleRelay } from './console-relay.js';
 import type { KioskBackend, Language } from './kiosk-api.js';
 import { KioskService, type AdminTools, type NativeViewers } from './kiosk-service.js';
+import { LaunchKeys } from './launch-keys.js';
 import { startLocalServer } from './local-server.js';
 import { readPreset } from './preset.js';
 import { Settings } from './settings.js';
@@ -19,10 +19,12 @@ import { BootServerSwitch, DEFAULT_STATE_DIR } from './system/boot-server-switch
 import { LogBuffer } from './system/log-buffer.js';
 
 export interface KioskRuntime {
-  /** The page, with the launch key in the fragment for the browser shell. */
+  /** The page, with no secret in it: the browser shell adds a launch's one-time token (`#boot=`). */
   url: string;
   origin: string;
   backend: KioskBackend;
+  /** The browser shell's: one key per Chromium launch (null under Electron, whose calls go over IPC). */
+  launchKeys: LaunchKeys | null;
   close(): Promise<void>;
 }
 
@@ -107,9 +109,9 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
     ...(options.onPageLoaded ? { onPageLoaded: options.onPageLoaded } : {}),
   });
   await Promise.race([service.learnControllerName(), new Promise((resolve) => setTimeout(resolve, 3000))]);
-  const launchKey = options.rpcOverHttp ? randomBytes(24).toString('base64url') : undefined;
+  const launchKeys = options.rpcOverHttp ? new LaunchKeys() : null;
   const server = await startLocalServer({
-    backend: service, relay, log, ...(launchKey ? { launchKey } : {}), ...(options.port ? { port: options.port } : {}),
+    backend: service, relay, log, ...(launchKeys ? { launchKeys } : {}), ...(options.port ? { port: options.port } : {}),
     roots: [
       { prefix: '/vendor/novnc/', directory: join(APP_ROOT, 'node_modules/@novnc/novnc/') },
       { prefix: '/vendor/spice/', directory: join(APP_ROOT, 'node_modules/@spice-project/spice-html5/src/') },
@@ -118,9 +120,10 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
   });
   log('info', `kiosk page at ${server.url} (settings ${settings.path})`);
   return {
-    url: launchKey ? `${server.url}#key=${launchKey}` : server.url,
+    url: server.url,
     origin: server.origin,
     backend: service,
+    launchKeys,
     close: async () => {
       await service.close();
       await server.close();

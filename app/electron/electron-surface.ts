@@ -23,6 +23,15 @@ export interface KioskSession {
     handler: (webContents: unknown, permission: PermissionName, requestingOrigin: string, details: unknown) => boolean,
   ): void;
   setDevicePermissionHandler(handler: (details: unknown) => boolean): void;
+  /** A download is about to start; preventing the event cancels it. */
+  on(event: 'will-download', listener: (event: Cancelable) => void): unknown;
+  // What a person's session left behind, cleared at its end (session-wipe.ts).
+  clearData(): Promise<void>;
+  clearStorageData(): Promise<void>;
+  clearCache(): Promise<void>;
+  clearAuthCache(): Promise<void>;
+  clearHostResolverCache(): Promise<void>;
+  flushStorageData(): void;
   webRequest: {
     onBeforeRequest(listener: (details: { url: string; resourceType: string }, callback: (response: { cancel: boolean }) => void) => void): void;
   };

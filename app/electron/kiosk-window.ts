@@ -11,6 +11,7 @@ import type { LaunchOptions } from './launch-options.js';
 import { isAllowedRequest, isRuntimeUrl } from './origin-policy.js';
 import { isPermissionGranted } from './permissions.js';
 import { RendererWatchdog } from './renderer-watchdog.js';
+import { wipeBrowsingData } from './session-wipe.js';
 import type { ShellLog } from './shell-log.js';
 import { isBlockedShortcut } from './shortcuts.js';
 import { kioskWindowOptions } from './window-options.js';
@@ -73,6 +74,11 @@ export function openKioskWindow(electron: ElectronSurface, page: PageSource, opt
   });
   session.setPermissionCheckHandler((_contents, permission, requestingOrigin) => isPermissionGranted(permission, requestingOrigin, page.origin));
   session.setDevicePermissionHandler(() => false);
+  // Nothing leaves the kiosk as a file.
+  session.on('will-download', (event) => {
+    event.preventDefault();
+    log('warn', 'download-blocked');
+  });
   // The local server's Content-Security-Policy already limits the page to its own origin, and
   // stays the single place that policy is written (the browser shell relies on it alone). A second
   // CSP injected here would only duplicate it; what the shell adds instead is a network allow-list
@@ -94,17 +100,30 @@ export function openKioskWindow(electron: ElectronSurface, page: PageSource, opt
     IPC_CALL_CHANNEL,
     createCallHandler({ runtimeOrigin: page.origin, kioskContents: () => (window.isDestroyed() ? null : contents), backend: page.backend, log }),
   );
+  const load = () => {
+    // Rejects when a load fails or is replaced by another navigation; the page then reports itself.
+    contents.loadURL(page.url).catch((error: unknown) => log('warn', 'page-load-failed', { error: String(error) }));
+  };
+  // One wipe at a time; a session that ends while one runs gets its own after it.
+  let wiping: Promise<void> = Promise.resolve();
+  const wipeAfterSession = (reason: string) => {
+    wiping = wiping.then(async () => {
+      if (contents.isDestroyed()) return;
+      const started = Date.now();
+      const failed = await wipeBrowsingData(session);
+      if (failed.length) log('error', 'session-wipe-incomplete', { reason, failed });
+      else log('info', 'session-wiped', { reason, ms: Date.now() - started });
+      // A fresh page: the next person's login screen, with nothing of the last one in its memory.
+      if (!contents.isDestroyed()) load();
+    });
+  };
   const unsubscribe = page.backend.subscribe((event) => {
+    if (event.type === 'session-ended') wipeAfterSession(event.reason);
     // Only the kiosk page hears events, never whatever a failed load left in the window.
     if (contents.isDestroyed() || !isRuntimeUrl(contents.getURL(), page.origin)) return;
     contents.send(IPC_EVENT_CHANNEL, event);
   });
   window.on('closed', unsubscribe);
-
-  const load = () => {
-    // Rejects when a load fails or is replaced by another navigation; the page then reports itself.
-    contents.loadURL(page.url).catch((error: unknown) => log('warn', 'page-load-failed', { error: String(error) }));
-  };
   contents.on('render-process-gone', (_event, details) => {
     if (options.isQuitting()) return;
     const action = watchdog.onRendererGone();

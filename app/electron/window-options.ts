@@ -6,6 +6,8 @@
 import type { BrowserWindowConstructorOptions } from 'electron';
 import type { LaunchOptions } from './launch-options.js';
 
+export const KIOSK_PARTITION = 'thinkiosk';
+
 export function kioskWindowOptions(launch: LaunchOptions, preloadPath: string): BrowserWindowConstructorOptions {
   return {
     kiosk: launch.kiosk,
@@ -16,6 +18,9 @@ export function kioskWindowOptions(launch: LaunchOptions, preloadPath: string): 
     title: 'thinkiosk',
     webPreferences: {
       preload: preloadPath,
+      // A partition without "persist:" lives in memory only: no cookie, storage or cache of anyone's
+      // session is ever written to disk (and session-wipe.ts clears it from memory at each session end).
+      partition: KIOSK_PARTITION,
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,

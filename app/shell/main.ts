@@ -1,19 +1,21 @@
 /**
  * The browser shell: the kiosk without Electron. It starts the kiosk runtime (page, calls over
- * HTTP with a launch key) and keeps Debian's Chromium open on it in app/kiosk mode, restarting it
- * if it dies. On a machine without a display it runs Chromium on a virtual X display and says how
- * to look at it (VNC on 127.0.0.1, or a screenshot).
+ * HTTP with a per-launch key) and keeps Debian's Chromium open on it in kiosk mode (kiosk-browser.ts),
+ * on a fresh profile for every person. On a machine without a display it first makes a virtual X
+ * display (virtual-display.ts), which the native viewers use too, and says how to look at it.
  *
  *   node dist/app/shell/main.js [--controller URL] [--settings-dir DIR] [--preset FILE] [--port N]
- *                               [--windowed] [--no-browser] [--chromium PATH]
+ *        [--windowed] [--no-browser] [--chromium PATH]
+ *        [--virtual-display :N (default :60, or THINKIOSK_VIRTUAL_DISPLAY)] [--virtual-vnc-port N (default 5900+N; 0: none)]
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startKioskRuntime } from '../core/kiosk-runtime.js';
 import { Settings } from '../core/settings.js';
+import { chromiumArgs } from './chromium-args.js';
+import { KioskBrowser } from './kiosk-browser.js';
+import { displayNumber, startVirtualDisplay, type VirtualDisplay } from './virtual-display.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -24,12 +26,20 @@ const { values: args } = parseArgs({
     windowed: { type: 'boolean', default: false },
     'no-browser': { type: 'boolean', default: false },
     chromium: { type: 'string', default: '/usr/bin/chromium' },
+    'virtual-display': { type: 'string' },
+    'virtual-vnc-port': { type: 'string' },
   },
 });
 
 const say = (message: string): void => void process.stdout.write(`[shell] ${message}\n`);
-const VIRTUAL_DISPLAY = ':60';
-const VIRTUAL_VNC_PORT = 5960;
+const SCREEN = { width: 1280, height: 800 };
+
+/**
+ * How long a started Chromium may first take to load the page before it counts as hung
+ * (THINKIOSK_PAGE_LOAD_SECONDS). Four emulated PCs on two cores loaded it in under 45 s after a
+ * restart, so 120 s is well past slow; doubled after each hang.
+ */
+const PAGE_LOAD_SECONDS = Math.max(10, Number(process.env.THINKIOSK_PAGE_LOAD_SECONDS) || 120);
 
 function settingsDescription(): string {
   return process.env.THINKIOSK_BOOT_SOURCE ? `booted from ${process.env.THINKIOSK_BOOT_SOURCE}` : 'local';
@@ -41,102 +51,78 @@ async function main(): Promise<void> {
     // A convenience for the demo and for admins: the same as the preset file's `controller =`.
     new Settings(settingsDir ?? join(process.env.HOME ?? '/tmp', '.config', 'thinkiosk')).update({ controllerUrl: args.controller, controllerName: null, controllerBackend: null });
   }
-  let pageLoaded = false;
+  const withBrowser = !args['no-browser'] && existsSync(args.chromium);
+
+  // The screen comes first: it is the kiosk process's own display from here on, so the native
+  // viewers the kiosk starts (xfreerdp, remote-viewer) open their windows where Chromium is.
+  let screen: VirtualDisplay | null = null;
+  if (withBrowser && !process.env.DISPLAY && !process.env.WAYLAND_DISPLAY) {
+    const display = args['virtual-display'] ?? process.env.THINKIOSK_VIRTUAL_DISPLAY ?? ':60';
+    const vncPort = args['virtual-vnc-port'] !== undefined ? Number(args['virtual-vnc-port']) : 5900 + (displayNumber(display) ?? 60);
+    screen = await startVirtualDisplay({ display, ...SCREEN, vncPort: vncPort > 0 ? vncPort : null });
+    process.env.DISPLAY = screen.display;
+    process.env.XAUTHORITY = screen.xauthority;
+    say(`no display here: the kiosk runs on virtual display ${screen.display}.`);
+    if (screen.vnc) {
+      say(`  look at it with a VNC viewer on 127.0.0.1:${screen.vnc.port}, password ${screen.vnc.password} (e.g. ssh -L ${screen.vnc.port}:127.0.0.1:${screen.vnc.port} this-host)`);
+    } else {
+      say('  x11vnc is missing or off: only screenshots are possible');
+    }
+    say(`  or take a screenshot: XAUTHORITY=${screen.xauthority} import -display ${screen.display} -window root kiosk.png`);
+  }
+
   const runtime = await startKioskRuntime({
     rpcOverHttp: true,
     ...(settingsDir ? { settingsDir } : {}),
     ...(args.preset ? { presetFile: args.preset } : {}),
     ...(args.port ? { port: Number(args.port) } : {}),
     fullscreenViewers: !args.windowed,
-    // One fixed line that the image's boot test and the system log look for.
-    onPageLoaded: () => {
-      pageLoaded = true;
-      say(`THINKIOSK-KIOSK-READY page loaded (${settingsDescription()})`);
-    },
   });
-  const helpers: ChildProcess[] = [];
-  let browser: ChildProcess | null = null;
+  const keys = runtime.launchKeys!;
+  let browser: KioskBrowser | null = null;
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
-    browser?.kill('SIGTERM');
-    for (const helper of helpers) helper.kill('SIGTERM');
+    await browser?.stop();
     await runtime.close();
+    await screen?.stop();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
 
-  if (args['no-browser']) {
-    say(`kiosk page: ${runtime.url}`);
+  if (!withBrowser) {
+    // The page for a browser of one's own (the tests drive one): this URL works once.
+    const page = `${runtime.url}#boot=${keys.beginLaunch().token}`;
+    if (args['no-browser']) say(`kiosk page: ${page}`);
+    else say(`${args.chromium} is missing (apt-get install chromium); the kiosk page is at ${page}`);
     return;
   }
-  if (!existsSync(args.chromium)) {
-    say(`${args.chromium} is missing (apt-get install chromium); the kiosk page is at ${runtime.url}`);
-    return;
-  }
-  const env = { ...process.env };
-  if (!env.DISPLAY && !env.WAYLAND_DISPLAY) {
-    env.DISPLAY = VIRTUAL_DISPLAY;
-    helpers.push(spawn('Xvfb', [VIRTUAL_DISPLAY, '-screen', '0', '1280x800x24', '-nolisten', 'tcp'], { stdio: 'ignore' }));
-    await new Promise((resolve) => setTimeout(resolve, 700));
-    helpers.push(spawn('x11vnc', ['-display', VIRTUAL_DISPLAY, '-rfbport', String(VIRTUAL_VNC_PORT), '-localhost', '-forever', '-shared', '-nopw', '-quiet'], { stdio: 'ignore' }));
-    say(`no display here: the kiosk runs on virtual display ${VIRTUAL_DISPLAY}.`);
-    say(`  look at it with a VNC viewer on 127.0.0.1:${VIRTUAL_VNC_PORT} (e.g. ssh -L ${VIRTUAL_VNC_PORT}:127.0.0.1:${VIRTUAL_VNC_PORT} this-host)`);
-    say(`  or take a screenshot: import -display ${VIRTUAL_DISPLAY} -window root kiosk.png`);
-  }
-  const profile = mkdtempSync(join(tmpdir(), 'thinkiosk-chromium-'));
-  process.on('exit', () => rmSync(profile, { recursive: true, force: true }));
-  const chromiumArgs = [
-    `--app=${runtime.url}`, `--user-data-dir=${profile}`, '--no-first-run', '--no-default-browser-check', '--noerrdialogs',
-    '--disable-infobars', '--disable-session-crashed-bubble', '--disable-translate', '--disable-features=Translate,TranslateUI',
-    '--overscroll-history-navigation=0', '--disable-pinch', '--password-store=basic', '--autoplay-policy=no-user-gesture-required',
-    ...(args.windowed ? ['--window-size=1280,800'] : ['--kiosk', '--start-fullscreen']),
-    // A bare X server has no window manager to make the kiosk window fill the screen.
-    ...(env.DISPLAY === VIRTUAL_DISPLAY ? ['--window-position=0,0', '--window-size=1280,800'] : []),
-    ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []), // Chromium refuses to run as root with its sandbox
-  ];
-  // Chromium dying must not leave a desktop or a blank screen: start it again, slower if it keeps dying.
-  const recentExits: number[] = [];
-  let hangs = 0;
-  const launch = (): void => {
-    if (stopping) return;
-    const started = spawn(args.chromium, chromiumArgs, { env, stdio: 'ignore' });
-    browser = started;
-    say(`chromium started (pid ${started.pid})`);
-    // A Chromium that runs but never loads the page (seen on starved, emulated machines: a white
-    // window for good, nearly always its first start, while a restart loads in under a minute) is as
-    // dead as one that exited: killed, and so started again. Each further hang doubles the wait, so
-    // a machine that is merely slow still gets there.
-    const waitSeconds = PAGE_LOAD_SECONDS * 2 ** Math.min(hangs, 3);
-    const watchdog = setTimeout(() => {
-      if (pageLoaded || stopping || started.exitCode !== null || started.signalCode !== null) return;
-      hangs++;
-      say(`chromium has not loaded the kiosk page in ${waitSeconds} s; starting it again`);
-      started.kill('SIGKILL');
-    }, waitSeconds * 1000);
-    started.once('exit', () => clearTimeout(watchdog));
-    started.on('exit', (code, signal) => {
-      if (stopping) return;
-      const now = Date.now();
-      recentExits.push(now);
-      while (recentExits.length && recentExits[0]! < now - 60_000) recentExits.shift();
-      const delay = recentExits.length > 3 ? 10_000 : 1_000;
-      say(`chromium exited (${signal ?? code}); restarting in ${delay / 1000} s`);
-      setTimeout(launch, delay);
-    });
-  };
-  launch();
-  if (spawnSync('which', ['x11vnc']).status !== 0 && env.DISPLAY === VIRTUAL_DISPLAY) say('x11vnc is missing: only screenshots are possible');
-}
 
-/**
- * How long a started Chromium may first take to load the page before it counts as hung
- * (THINKIOSK_PAGE_LOAD_SECONDS). Four emulated PCs on two cores loaded it in under 45 s after a
- * restart, so 120 s is well past slow; doubled after each hang.
- */
-const PAGE_LOAD_SECONDS = Math.max(10, Number(process.env.THINKIOSK_PAGE_LOAD_SECONDS) || 120);
+  let ready = false;
+  browser = new KioskBrowser({
+    chromium: args.chromium,
+    args: (profile) => chromiumArgs({ profile, windowed: args.windowed, bareScreen: screen ? SCREEN : null, runningAsRoot: process.getuid?.() === 0 }),
+    env: process.env,
+    pageUrl: runtime.url,
+    origin: runtime.origin,
+    keys,
+    pageLoadSeconds: PAGE_LOAD_SECONDS,
+    say,
+    onPageLoaded: (launch, ms) => {
+      // One fixed line that the image's boot test and the system log look for, at the first load.
+      if (!ready) say(`THINKIOSK-KIOSK-READY page loaded (${settingsDescription()})`);
+      else say(`page loaded ${ms} ms after chromium started (launch ${launch})`);
+      ready = true;
+    },
+  });
+  // Nothing of one person reaches the next: every session's end gets a Chromium that never saw it.
+  runtime.backend.subscribe((event) => {
+    if (event.type === 'session-ended') void browser?.recycle(`the session ended (${event.reason})`);
+  });
+  browser.start();
+}
 
 main().catch((error: unknown) => {
   process.stderr.write(`[shell] cannot start the kiosk: ${error instanceof Error ? error.message : String(error)}\n`);

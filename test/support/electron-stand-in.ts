@@ -59,7 +59,21 @@ type PermissionRequestHandler = Parameters<KioskSession['setPermissionRequestHan
 type PermissionCheckHandler = Parameters<KioskSession['setPermissionCheckHandler']>[0];
 type BeforeRequestListener = Parameters<KioskSession['webRequest']['onBeforeRequest']>[0];
 
-export class StandInSession implements KioskSession {
+/** Kinds of data a browser session holds for its pages, as the stand-in session keeps track of them. */
+export type HeldData = 'cookies' | 'localStorage' | 'indexedDB' | 'serviceWorkers' | 'cacheStorage' | 'fileSystems' | 'shaderCache'
+  | 'httpCache' | 'authCache' | 'hostResolverCache';
+
+export class StandInSession extends Emitter implements KioskSession {
+  /**
+   * What the page has left in the session; a test puts it there (as a page using the session
+   * would), and the clearing calls remove what Electron documents each of them to remove.
+   */
+  readonly held = new Set<HeldData>();
+  /** Every clearing call, in order. */
+  readonly clearCalls: string[] = [];
+  flushes = 0;
+  /** A clearing call that rejects, as Electron's do when Chromium reports an error. */
+  failing: string | null = null;
   permissionRequestHandler: PermissionRequestHandler | null = null;
   permissionCheckHandler: PermissionCheckHandler | null = null;
   devicePermissionHandler: ((details: unknown) => boolean) | null = null;
@@ -93,6 +107,39 @@ export class StandInSession implements KioskSession {
 
   checkPermission(permission: PermissionName, requestingOrigin: string): boolean {
     return this.permissionCheckHandler ? this.permissionCheckHandler(null, permission, requestingOrigin, {}) : true;
+  }
+
+  private clear(call: string, kinds: HeldData[]): Promise<void> {
+    this.clearCalls.push(call);
+    if (this.failing === call) return Promise.reject(new Error(`${call} failed`));
+    for (const kind of kinds) this.held.delete(kind);
+    return Promise.resolve();
+  }
+
+  /** Electron: all BrowsingDataRemover types (cookies, storage, caches, service workers...). */
+  clearData(): Promise<void> {
+    return this.clear('clearData', ['cookies', 'localStorage', 'indexedDB', 'serviceWorkers', 'cacheStorage', 'fileSystems', 'httpCache']);
+  }
+  /** Electron: cookies, filesystem, indexdb, localstorage, shadercache, serviceworkers, cachestorage. */
+  clearStorageData(): Promise<void> {
+    return this.clear('clearStorageData', ['cookies', 'fileSystems', 'indexedDB', 'localStorage', 'shaderCache', 'serviceWorkers', 'cacheStorage']);
+  }
+  clearCache(): Promise<void> {
+    return this.clear('clearCache', ['httpCache']);
+  }
+  clearAuthCache(): Promise<void> {
+    return this.clear('clearAuthCache', ['authCache']);
+  }
+  clearHostResolverCache(): Promise<void> {
+    return this.clear('clearHostResolverCache', ['hostResolverCache']);
+  }
+  flushStorageData(): void {
+    this.flushes++;
+  }
+
+  /** The page starts a download; true when the shell cancelled it (no listener: it goes ahead). */
+  download(): boolean {
+    return this.emitCancelable('will-download', {}, {});
   }
 
   /** The renderer fetches `url`; true when the request may go ahead (no listener: it may). */

@@ -13,10 +13,12 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 export const CHROMIUM = process.env.THINKIOSK_CHROMIUM ?? '/usr/bin/chromium';
 
 export interface KioskProcess {
-  /** Page URL with the launch key. */
+  /** Page URL with the launch key (`#key=`), usable any number of times. */
   url: string;
   settingsDir: string;
   output: () => string;
+  /** The kiosk's Node process is still running. */
+  alive: () => boolean;
   stop(): Promise<void>;
 }
 
@@ -37,7 +39,7 @@ export async function startKiosk(options: KioskStartOptions = {}): Promise<Kiosk
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
+  const bootUrl = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`kiosk did not start:\n${output}`)), 15_000);
     const look = (): void => {
       const match = /kiosk page: (\S+)/.exec(output);
@@ -49,8 +51,10 @@ export async function startKiosk(options: KioskStartOptions = {}): Promise<Kiosk
     child.stdout!.on('data', look);
     child.on('exit', (code) => reject(new Error(`kiosk exited (${code}):\n${output}`)));
   });
+  const url = await keyedUrl(bootUrl);
   return {
     url, settingsDir, output: () => output,
+    alive: () => child.exitCode === null && child.signalCode === null,
     stop: async () => {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
@@ -59,6 +63,21 @@ export async function startKiosk(options: KioskStartOptions = {}): Promise<Kiosk
       if (!options.settingsDir) rmSync(settingsDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The shell prints the page with a one-time token (`#boot=`), as it hands it to its own Chromium;
+ * the tests open the page many times, in browsers of their own, so they trade the token for the
+ * key once, as the page does, and open the page with the key itself (`#key=`).
+ */
+async function keyedUrl(bootUrl: string): Promise<string> {
+  const url = new URL(bootUrl);
+  const token = new URLSearchParams(url.hash.slice(1)).get('boot');
+  if (!token) throw new Error(`the kiosk printed a page without a token: ${bootUrl}`);
+  const response = await fetch(new URL('/bootstrap', url), { method: 'POST', headers: { 'x-thinkiosk-bootstrap': token } });
+  if (!response.ok) throw new Error(`the kiosk refused its own token: HTTP ${response.status}`);
+  const { key } = (await response.json()) as { key: string };
+  return `${url.origin}/#key=${key}`;
 }
 
 export async function launchChromium(): Promise<Browser> {
