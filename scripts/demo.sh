@@ -62,6 +62,7 @@ done
 cat <<MSG
 
 thinkiosk demo — everything on 127.0.0.1, log in as demo / demo
+  (the kiosk's Settings ask a site administrator to sign in and set a PIN first: admin / admin)
   controller   $CONTROLLER/v1/identity   (static backend, scripts/demo/inventory.yaml; log $work/controller.log)
   Windows      RDP   127.0.0.1:$RDP_PORT   freerdp-shadow on X display :$((DISPLAY_BASE + 1)), NLA as demo / demo
   Linux        SPICE 127.0.0.1:$SPICE_PORT   QEMU, ticket $SPICE_PASSWORD
