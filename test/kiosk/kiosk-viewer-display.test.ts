@@ -20,6 +20,7 @@ import { startLocalDesktops } from '../../scripts/local-desktops.js';
 import { startStaticController } from '../peers/static-harness.js';
 import { startDaemon, waitFor, type Daemon } from '../peers/system-daemons.js';
 import { checkQuadPattern } from '../support/pattern.js';
+import { commandLinesHolding } from './command-lines.js';
 import { blueButtonBelow, findPhrase, RealScreen } from './real-screen.js';
 
 const run = promisify(execFile);
@@ -146,4 +147,7 @@ test('[kiosk][shell][xfreerdp] on a machine without a screen, RDP from the page 
   }
   assert.ok(picture.ok, `the RDP desktop's picture is on the kiosk's screen: ${picture.detail}`);
   assert.doesNotMatch(shell.output(), /could not open its window/);
+  // Xvfb, x11vnc, Chromium and xfreerdp are running: none has a password on its command line.
+  const vncPassword = new RegExp(`127\\.0\\.0\\.1:${PORTS.vncView}, password (\\S+)`).exec(shell.output())![1]!;
+  assert.deepEqual(commandLinesHolding(['kim-pass', vncPassword, '#boot=', '#key=']), []);
 });

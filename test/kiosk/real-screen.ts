@@ -43,8 +43,11 @@ export class RealScreen {
     return stdout;
   }
 
-  /** The whole screen now, and what it says. */
-  async capture(label = 'screen'): Promise<Shot> {
+  /**
+   * The whole screen now, and what it says. `sparse: false` skips the second reading (buttons,
+   * bubbles) where only the page's text is looked for: tesseract is most of a capture's time.
+   */
+  async capture(label = 'screen', { sparse = true }: { sparse?: boolean } = {}): Promise<Shot> {
     const file = path.join(this.dir, `${String(++this.shots).padStart(3, '0')}-${label}.png`);
     const stdout = await this.grab();
     writeFileSync(file, stdout);
@@ -54,10 +57,12 @@ export class RealScreen {
     // dark-on-light labels of buttons and bubbles that sit on a dark page.
     const words: Word[] = [];
     const whitened = darkBackgrounds(png).flatMap((colour) => ['-opaque', colour]);
-    for (const [reading, preprocess, mode] of [['page', [], '3'], ['sparse', ['-fuzz', '10%', '-fill', 'white', ...whitened], '11']] as const) {
+    const readings = [['page', [], '3'], ['sparse', ['-fuzz', '10%', '-fill', 'white', ...whitened], '11']] as const;
+    for (const [reading, preprocess, mode] of sparse ? readings : readings.slice(0, 1)) {
       const big = `${file}.${reading}.png`;
       await run('convert', [file, ...preprocess, '-resize', `${OCR_SCALE * 100}%`, big], { timeout: 20_000 });
-      const { stdout: tsv } = await run('tesseract', [big, '-', '--psm', mode, 'tsv'], { maxBuffer: 16 << 20, timeout: 60_000 });
+      // One thread: on a busy machine tesseract's own threads only compete with each other.
+      const { stdout: tsv } = await run('tesseract', [big, '-', '--psm', mode, 'tsv'], { env: { ...process.env, OMP_THREAD_LIMIT: '1' }, maxBuffer: 16 << 20, timeout: 60_000 });
       words.push(...parseTsv(tsv, reading));
     }
     const lines = new Map<string, string[]>();
@@ -70,7 +75,7 @@ export class RealScreen {
     const deadline = Date.now() + timeoutMs;
     let last: Shot | null = null;
     while (Date.now() < deadline) {
-      last = await this.capture(label);
+      last = await this.capture(label, { sparse: typeof pattern === 'string' });
       if (typeof pattern === 'string' ? findPhrase(last, pattern) : pattern.test(last.text)) return last;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
@@ -89,7 +94,7 @@ export class RealScreen {
       since ??= Date.now();
       if (Date.now() - since >= steadyMs) return shot;
       await new Promise((resolve) => setTimeout(resolve, steadyMs / 2));
-      const again = await this.capture(label);
+      const again = await this.capture(label, { sparse: false });
       if (!pattern.test(again.text)) since = null;
       else if (Date.now() - since >= steadyMs) return again;
     }
