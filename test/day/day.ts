@@ -1,7 +1,7 @@
 /**
  * A classroom day on one kiosk: people one after another, each leaving the desktop list open
  * through several refreshes, opening a desktop over VNC and SPICE in the page and over RDP (and,
- * every fourth person, SPICE with USB) in a native viewer, disconnecting and logging out. During the
+ * every fifth person, SPICE with USB) in a native viewer, disconnecting and logging out. During the
  * day two people use the OpenStack desktops (an admin repoints the kiosk, with a look at the
  * technician terminal), the controller restarts under someone's session, the link to the controller
  * goes down for 20 s under someone else's, the desktops' host restarts under a third, and one person
@@ -114,7 +114,7 @@ export async function runDay(room: Classroom, options: DayOptions): Promise<DayR
           await visits.recover();
         }
         // At the login screen again: what did this visit leave behind?
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        await new Promise((resolve) => setTimeout(resolve, 200));
         samples.push(await sampler.sample(person, p.name));
         for (const error of room.pageErrors.slice(errorsBefore)) {
           pageErrors.push(`person ${person} (${p.name}): ${error}`);

@@ -170,24 +170,28 @@ export class KioskScreen {
    * After Connect (or Reconnect) on an in-page desktop: the known picture in the viewer, or the
    * sentence the page shows instead. `picture` false: any lit desktop counts (an OpenStack guest's console).
    */
-  async inPageOutcome(picture: 'pattern' | PictureCheck = 'pattern', options: { timeoutMs?: number; wake?: () => Promise<void> } = {}): Promise<Seen> {
+  async inPageOutcome(picture: 'pattern' | PictureCheck = 'pattern', options: { timeoutMs?: number; pictureWithinMs?: number; wake?: () => Promise<void> } = {}): Promise<Seen> {
     const t0 = Date.now();
     const check = picture === 'pattern' ? checkQuadPattern : picture;
+    const pictureWithinMs = options.pictureWithinMs ?? 15_000;
     let lastDetail = '';
     let connectedAt = 0;
+    let wokenAt = 0;
     return this.watch(async (s) => {
       const f = failure(s);
       if (f) return { works: false, ...f, ms: Date.now() - t0 };
       if (!s.viewerConnected) return null;
-      if (!connectedAt) {
-        connectedAt = Date.now();
-        await options.wake?.();
+      connectedAt ||= Date.now();
+      // A console that sleeps (a guest's blanked text screen) is woken now and again until it draws.
+      if (options.wake && Date.now() - wokenAt > 8000) {
+        wokenAt = Date.now();
+        await options.wake();
       }
       const result = check(await this.page.getByTestId('viewer').screenshot({ timeout: 10_000 }));
       if (result.ok) return { works: true, cause: 'works', sentence: '', ms: Date.now() - t0 };
       lastDetail = result.detail;
       // Connected, but the desktop's picture never came: that is a failure the person sees too.
-      if (Date.now() - connectedAt > 15_000) return { works: false, cause: 'wrong-picture', sentence: lastDetail, ms: Date.now() - t0 };
+      if (Date.now() - connectedAt > pictureWithinMs) return { works: false, cause: 'wrong-picture', sentence: lastDetail, ms: Date.now() - t0 };
       return null;
     }, options.timeoutMs ?? 40_000, t0);
   }
