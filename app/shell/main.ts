@@ -92,6 +92,11 @@ async function main(): Promise<void> {
     `--app=${runtime.url}`, `--user-data-dir=${profile}`, '--no-first-run', '--no-default-browser-check', '--noerrdialogs',
     '--disable-infobars', '--disable-session-crashed-bubble', '--disable-translate', '--disable-features=Translate,TranslateUI',
     '--overscroll-history-navigation=0', '--disable-pinch', '--password-store=basic', '--autoplay-policy=no-user-gesture-required',
+    // A child process (the network service above all) ends itself when the browser has not
+    // connected to it within 15 s. A first start with a fresh profile on a starved machine (four
+    // emulated PCs netbooting at once) often misses that, and the browser never notices: no network
+    // service, a white window for good. 300 s covers any start the watchdog below lets run.
+    '--ipc-connection-timeout=300',
     ...(args.windowed ? ['--window-size=1280,800'] : ['--kiosk', '--start-fullscreen']),
     // A bare X server has no window manager to make the kiosk window fill the screen.
     ...(env.DISPLAY === VIRTUAL_DISPLAY ? ['--window-position=0,0', '--window-size=1280,800'] : []),
