@@ -161,6 +161,9 @@ build_initramfs() {
   ln -s busybox "$tree/bin/sh"   # /init's interpreter; /init links the other applets itself
   cp "$PXE_DIR/initramfs/init" "$tree/init"
   cp "$PXE_DIR/initramfs/udhcpc.script" "$tree/etc/udhcpc.script"
+  # The root this initramfs accepts (checked as it downloads): a root from another build, or one
+  # altered on the way, is refused with the error screen instead of being booted.
+  sha256sum "$STAGE/http/$ARCH/root.squashfs" | cut -c1-64 >"$tree/etc/root.sha256"
   chmod 0755 "$tree/init" "$tree/etc/udhcpc.script" "$tree/bin/busybox"
   cp -a "$PXE_DIR/client-overlay" "$tree/client-overlay"
   local path name missing

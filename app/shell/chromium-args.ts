@@ -24,6 +24,11 @@ export function chromiumArgs(options: ChromiumArgsOptions): string[] {
     '--disable-background-networking', '--disable-breakpad', '--disable-translate',
     '--disable-features=Translate,TranslateUI,AutofillServerCommunication,MediaRouter,GlobalMediaControls,PrivacySandboxSettings4',
     '--overscroll-history-navigation=0', '--disable-pinch', '--password-store=basic', '--autoplay-policy=no-user-gesture-required',
+    // A child process (the network service above all) ends itself when the browser has not
+    // connected to it within 15 s. A first start with a fresh profile on a starved machine (four
+    // emulated PCs netbooting at once) often misses that, and the browser never notices: no network
+    // service, a white window for good. 300 s covers any start the shell's watchdog lets run.
+    '--ipc-connection-timeout=300',
     ...(options.windowed ? ['--window-size=1280,800'] : ['--kiosk', '--start-fullscreen']),
     ...(options.bareScreen ? ['--window-position=0,0', `--window-size=${options.bareScreen.width},${options.bareScreen.height}`] : []),
     ...(options.runningAsRoot ? ['--no-sandbox'] : []),

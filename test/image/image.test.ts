@@ -10,7 +10,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   OUT, REPO, Vm, bootFiles, buildImage, partitionTable, putBootFile, readBootFile, scratchCopy,
@@ -102,13 +103,28 @@ function checkProbeBasics(report: Map<string, string[]>, arch: Arch): void {
   assert.equal(one('boot-server'), 'off active', 'the boot server service runs (the Node server with its dnsmasq), switched off by default');
   assert.deepEqual((report.get('enabled') ?? []).sort(), expectedLines(`enabled-units-${arch}.txt`), 'enabled units');
   assert.equal(one('failed').replace(/kernel-command-line\.service/, '').trim(), '', 'no unit failed');
+  assert.equal(one('kiosk-reads-boot'), 'no no', 'the kiosk user can neither read thinkiosk.conf (Wi-Fi password, PIN hash) nor list the boot partition');
+  assert.match(one('resolv'), /^\.\.\/run\/NetworkManager\/resolv\.conf 10\.0\.2\.3 ?$/, 'DNS from the network (QEMU\'s 10.0.2.3) through NetworkManager, never the build machine\'s');
+  assert.equal(one('chromium-policies').trim(), overlayPolicies(), 'Chromium\'s managed policies are the overlay\'s, file for file');
+}
+
+/** `sha256sum *.json` of rootfs-overlay's Chromium policies, as the probe prints it for the image. */
+function overlayPolicies(): string {
+  const dir = join(REPO, 'rootfs-overlay/etc/chromium/policies/managed');
+  if (!existsSync(dir)) return '';
+  return readdirSync(dir).filter((name) => name.endsWith('.json')).sort()
+    .map((name) => `${createHash('sha256').update(readFileSync(join(dir, name))).digest('hex')}  ${name}`).join(' ');
 }
 
 async function bootToReady(vm: Vm, arch: Arch, label: string): Promise<number> {
+  await vm.waitFor(/\[shell\] chromium started/, BOOT_SECONDS);
+  const chromium = vm.secondsSinceStart();
   await vm.waitFor(READY, BOOT_SECONDS);
   const seconds = vm.secondsSinceStart();
   metrics[`${arch}-${label}-boot-to-ready-seconds`] = Math.round(seconds);
+  metrics[`${arch}-${label}-chromium-first-start-to-page-seconds`] = Math.round(seconds - chromium);
   saveMetrics();
+  assert.doesNotMatch(vm.console(), /has not loaded the kiosk page/, 'the page loaded at Chromium\'s first start (no watchdog restart)');
   return seconds;
 }
 
@@ -186,6 +202,8 @@ test('arm64 after the pulled plug: settings intact; a settings file gives the lo
     assert.equal(report.get('timezone')?.[0], '/usr/share/zoneinfo/Asia/Shanghai');
     assert.match(report.get('kiosk-env')?.[0] ?? '', /XKB_DEFAULT_LAYOUT=de XKB_DEFAULT_VARIANT=nodeadkeys/);
     assert.equal(report.get('preset-problem'), undefined, 'no problems with a valid settings file');
+    assert.equal(report.get('kiosk-preset')?.[0], '640 root:kiosk', 'the kiosk\'s copy of its keys: root writes, the kiosk\'s group reads');
+    assert.equal(report.get('kiosk-preset-keys')?.[0]?.trim(), 'controller admin_pin', 'only the kiosk\'s own keys (no host name, time zone or keyboard)');
     metrics['arm64-memory-used-mib-login-screen'] = Number(report.get('memory-used-mib')?.[0]);
     metrics['arm64-kiosk-ready-after-kernel-start-seconds'] = Number(report.get('kiosk-ready-after')?.[0]);
   } finally {
@@ -221,6 +239,7 @@ test('amd64 boots under QEMU; an invalid settings file shows its problems instea
     assert.match(problems.join('\n'), /line 4: unknown key "frobnicate"/);
     assert.match(vm.console(), /thinkiosk-preset: PROBLEM thinkiosk\.conf line 2/, 'the problems are on the serial console too');
     assert.equal(report.get('hostname')?.[0], 'thinkiosk', 'a bad host name is not applied');
+    assert.equal(report.get('kiosk-preset-keys')?.[0]?.trim(), 'language', 'the kiosk got its own key, with its mistake, from its copy');
     metrics['amd64-memory-used-mib-setup-screen'] = Number(report.get('memory-used-mib')?.[0]);
     assert.match(text, /timezone must be/i, `the image's own problems are on the screen too, the screen reads: ${text}`);
   } finally {

@@ -33,6 +33,12 @@ p "ssh $(systemctl is-active ssh.service)"
 p "hostname $(hostname)"
 p "timezone $(readlink /etc/localtime)"
 p "kiosk-env $(tr '\n' ' ' </run/thinkiosk/kiosk.env 2>/dev/null)"
+# The boot partition is root's alone; the kiosk reads its own keys from apply-preset's copy.
+p "kiosk-reads-boot $(runuser -u kiosk -- cat /boot/firmware/thinkiosk.conf >/dev/null 2>&1 && echo yes || echo no) $(runuser -u kiosk -- ls /boot/firmware >/dev/null 2>&1 && echo yes || echo no)"
+p "kiosk-preset $(stat -c '%a %U:%G' /run/thinkiosk/kiosk-preset.conf 2>/dev/null || echo none)"
+p "kiosk-preset-keys $(runuser -u kiosk -- sed -n 's/^[[:space:]]*\([A-Za-z_]*\)[[:space:]]*=.*/\1/p' /run/thinkiosk/kiosk-preset.conf 2>/dev/null | tr '\n' ' ')"
+p "resolv $(readlink /etc/resolv.conf) $(sed -n 's/^nameserver //p' /etc/resolv.conf 2>/dev/null | tr '\n' ' ')"
+p "chromium-policies $(cd /etc/chromium/policies/managed 2>/dev/null && sha256sum -- *.json 2>/dev/null | tr '\n' ' ')"
 while IFS= read -r line; do p "preset-problem $line"; done </run/thinkiosk/preset-problems.txt
 for u in $(systemctl list-unit-files --state=enabled --no-legend --type=service | awk '{print $1}'); do p "enabled $u"; done
 p "default-target $(systemctl get-default)"

@@ -1,6 +1,7 @@
 /**
  * What a QEMU screendump (PPM) shows, for the image and netboot tests: its words, read by
- * tesseract, and how much of it is not background (a blank or black screen is near 0).
+ * tesseract, where a word is (to click it), and how much of it is not background (a blank or
+ * black screen is near 0).
  */
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -45,6 +46,23 @@ export function screenBusyness(ppm: string): number {
  * screen's blue) keeps its contrast, which a plain luminance conversion loses.
  */
 export async function readScreen(ppm: string, scale = 2): Promise<string> {
+  const { stdout } = await run('tesseract', [greyCopy(ppm, scale), 'stdout', '--psm', '3'], { maxBuffer: 1 << 20 });
+  return stdout.replace(/\s+/g, ' ').trim();
+}
+
+/** Where a word that matches `pattern` is on the screen: its centre in screen pixels, or null. */
+export async function findWord(ppm: string, pattern: RegExp, scale = 2): Promise<{ x: number; y: number } | null> {
+  const { stdout } = await run('tesseract', [greyCopy(ppm, scale), 'stdout', '--psm', '3', 'tsv'], { maxBuffer: 1 << 22 });
+  for (const line of stdout.split('\n').slice(1)) {
+    const fields = line.split('\t');
+    const [left, top, width, height] = fields.slice(6, 10).map(Number) as [number, number, number, number];
+    if (fields.length >= 12 && pattern.test(fields[11]!.trim())) return { x: Math.round((left + width / 2) / scale), y: Math.round((top + height / 2) / scale) };
+  }
+  return null;
+}
+
+/** The grey copy tesseract reads (see readScreen), written next to the screendump. */
+function greyCopy(ppm: string, scale: number): string {
   const { width, height, rgb } = readPpm(ppm);
   const grey = Buffer.alloc(width * scale * height * scale);
   for (let y = 0; y < height * scale; y++) {
@@ -55,6 +73,5 @@ export async function readScreen(ppm: string, scale = 2): Promise<string> {
   }
   const pgm = ppm.replace(/\.ppm$/, '') + '.ocr.pgm';
   writeFileSync(pgm, Buffer.concat([Buffer.from(`P5\n${width * scale} ${height * scale}\n255\n`), grey]));
-  const { stdout } = await run('tesseract', [pgm, 'stdout', '--psm', '3'], { maxBuffer: 1 << 20 });
-  return stdout.replace(/\s+/g, ' ').trim();
+  return pgm;
 }

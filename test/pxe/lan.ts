@@ -25,6 +25,8 @@ const NS_PREFIX = /^tkpxe[\w-]{0,6}$/.test(process.env.THINKIOSK_PXE_NS ?? '') ?
 export const NS = { lan: `${NS_PREFIX}-lan`, server: `${NS_PREFIX}-srv`, site: `${NS_PREFIX}-site` } as const;
 export const SERVER_IP = '10.88.0.2';
 export const SITE_IP = '10.88.0.1';
+/** A DNS server that never answers (startSiteDhcp's blackHoleDns), on the site's namespace. */
+export const DEAD_DNS_IP = '10.88.0.53';
 export const PREFIX = 24;
 
 const sh = async (args: string[]): Promise<string> => (await run(args[0]!, args.slice(1))).stdout;
@@ -72,15 +74,25 @@ export class TestLan {
     return tap;
   }
 
-  /** The site's DHCP server: addresses 10.88.0.150-199, itself as router and DNS. No PXE. */
-  async startSiteDhcp(): Promise<ChildProcess> {
+  /**
+   * The site's DHCP server: addresses 10.88.0.150-199, itself as router and DNS (nothing listens on
+   * port 53 there, so lookups are refused at once). No PXE. `blackHoleDns`: the DNS server it hands
+   * out is DEAD_DNS_IP instead, which takes every query and never answers (a DNS server behind a
+   * firewall that drops, or one that hangs): each lookup then waits for its time-outs.
+   */
+  async startSiteDhcp(options: { blackHoleDns?: boolean } = {}): Promise<ChildProcess> {
+    const dns = options.blackHoleDns ? DEAD_DNS_IP : SITE_IP;
+    if (options.blackHoleDns) {
+      await inNs(NS.site, ['ip', 'addr', 'add', `${DEAD_DNS_IP}/${PREFIX}`, 'dev', 'site0']);
+      for (const protocol of ['udp', 'tcp']) await inNs(NS.site, ['iptables', '-A', 'INPUT', '-d', DEAD_DNS_IP, '-p', protocol, '--dport', '53', '-j', 'DROP']);
+    }
     const conf = join(this.dir, 'site-dnsmasq.conf');
     writeFileSync(conf, [
       '# the site\'s ordinary DHCP server (a router), which knows nothing about PXE',
       'port=0', 'interface=site0', 'bind-interfaces', 'log-dhcp',
       `dhcp-leasefile=${join(this.dir, 'site.leases')}`,
       'dhcp-range=10.88.0.150,10.88.0.199,255.255.255.0,1h',
-      `dhcp-option=option:router,${SITE_IP}`, `dhcp-option=option:dns-server,${SITE_IP}`, '',
+      `dhcp-option=option:router,${SITE_IP}`, `dhcp-option=option:dns-server,${dns}`, '',
     ].join('\n'));
     return this.spawnLogged('site-dhcp', NS.site, ['/usr/sbin/dnsmasq', '--keep-in-foreground', `--conf-file=${conf}`, '--log-facility=-', '--pid-file='], /DHCP, IP range/);
   }

@@ -20,7 +20,11 @@ export type Firmware = 'bios' | 'uefi';
 /** The same machine for every boot, netbooted or not: only how it boots differs. */
 const SMP = process.env.THINKIOSK_PXE_SMP ?? '2';
 const MACHINE = ['-machine', 'q35', '-accel', 'tcg,thread=multi', '-cpu', 'max', '-smp', SMP, '-m', '2048',
-  '-device', 'virtio-vga,xres=1280,yres=800', '-display', 'none', '-no-reboot'];
+  '-device', 'virtio-vga,xres=1280,yres=800', '-display', 'none', '-no-reboot',
+  // An absolute pointer, so a test can click where it reads a word on the screen.
+  '-device', 'virtio-tablet-pci'];
+/** The screen's size (virtio-vga above): clicks are given in its pixels. */
+export const SCREEN = { width: 1280, height: 800 };
 const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
 
@@ -141,6 +145,23 @@ export class QemuMachine {
     });
   }
 
+  /** A left click at a point of the screen (pixels), through the tablet. */
+  async click(x: number, y: number): Promise<void> {
+    const abs = (axis: 'x' | 'y', pixels: number, size: number) => ({ type: 'abs', data: { axis, value: Math.round((pixels / size) * 0x7fff) } });
+    await this.qmp('input-send-event', { events: [abs('x', x, SCREEN.width), abs('y', y, SCREEN.height)] });
+    await this.qmp('input-send-event', { events: [{ type: 'btn', data: { down: true, button: 'left' } }] });
+    await this.qmp('input-send-event', { events: [{ type: 'btn', data: { down: false, button: 'left' } }] });
+  }
+
+  /** Types digits and Enter ("\n") on the keyboard, one key at a time. */
+  async typeKeys(text: string): Promise<void> {
+    for (const char of text) {
+      if (!/^[0-9\n]$/.test(char)) throw new Error(`typeKeys types digits and Enter only, not ${JSON.stringify(char)}`);
+      await this.qmp('send-key', { keys: [{ type: 'qcode', data: char === '\n' ? 'ret' : char }] });
+      await new Promise((done) => setTimeout(done, 150));
+    }
+  }
+
   /** The screen as a PPM file. */
   async screendump(file: string): Promise<string> {
     rmSync(file, { force: true });
@@ -191,7 +212,7 @@ export async function localDiskClient(options: LocalDiskOptions): Promise<QemuMa
   copyFileSync(OVMF_VARS, vars);
   const args = ['-drive', `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,file=${vars}`,
     '-kernel', join(dir, `${name}.vmlinuz`), '-initrd', join(dir, `${name}.initrd.img`),
-    '-append', `${cmdline} console=tty1 console=ttyS0,115200 quiet loglevel=3`,
+    '-append', `${cmdline} console=tty1 console=ttyS0,115200 quiet loglevel=3 no_timer_check`,
     '-drive', `if=none,file=${overlay},format=qcow2,id=hd0,cache=writeback`, '-device', 'virtio-blk-pci,drive=hd0'];
   if (options.tap && options.mac) args.push('-netdev', `tap,id=n0,ifname=${options.tap},script=no,downscript=no`, '-device', `virtio-net-pci,netdev=n0,mac=${options.mac},romfile=`);
   return new QemuMachine(name, dir, args);
