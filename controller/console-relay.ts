@@ -135,8 +135,15 @@ export class ConsoleRelay {
         // pipe() keeps backpressure both ways: a slow kiosk slows the desktop's server, not our memory.
         stream.pipe(tcp);
         tcp.pipe(stream);
-        tcp.once('close', () => finish(1000, 'desktop closed the connection'));
-        tcp.on('error', () => finish(1011, 'desktop connection failed'));
+        tcp.once('close', () => {
+          // Ended from the desktop's side (not by us, not by the kiosk): worth a fresh look.
+          if (!finished) this.reachability.suspect(ticket.protocol, endpoint);
+          finish(1000, 'desktop closed the connection');
+        });
+        tcp.on('error', () => {
+          if (!finished) this.reachability.suspect(ticket.protocol, endpoint);
+          finish(1011, 'desktop connection failed');
+        });
         stream.once('error', () => finish(1011, 'kiosk connection failed'));
       });
     });

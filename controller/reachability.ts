@@ -6,7 +6,11 @@
  *     never a bare connect-and-close, which VNC servers count as a failed login;
  *   - how often: one endpoint is asked at most once per `probeIntervalMs` (default a minute),
  *     and only when some kiosk is looking at a list that shows it; a hundred kiosks refreshing
- *     share that one answer. Real console connections through the relay count as answers too;
+ *     share that one answer. Real console connections through the relay count as answers too.
+ *     Sooner only where it costs the server nothing or something just changed: a server found
+ *     down is asked again after `downRecheckMs` (5 s; asking a server that is not there bothers
+ *     nobody, and it is back in the list as soon as it answers), and one whose relayed console
+ *     the server itself just ended is asked at the next list;
  *   - when "unknown": when the last answer is older than `staleMs` and a new one did not come
  *     within `listWaitMs`, and for endpoints that cannot be asked politely (a VNC server that
  *     wants more than the inventory's password, or refuses it): those are left alone for
@@ -25,6 +29,8 @@ export type DesktopProtocol = 'vnc' | 'rdp' | 'spice';
 export interface ReachabilityOptions {
   probeTimeoutMs: number;
   probeIntervalMs?: number;
+  /** How soon a server found down is asked again. */
+  downRecheckMs?: number;
   listWaitMs?: number;
   staleMs?: number;
   quietMs?: number;
@@ -39,6 +45,8 @@ export interface ReachabilityOptions {
 interface Entry {
   outcome: ProbeOutcome | null;
   at: number;
+  /** When the next probe may be sent (a list after this time sends one). */
+  dueAt: number;
   inFlight: Promise<void> | null;
   /** No polite probe possible before this time. */
   quietUntil: number;
@@ -49,6 +57,7 @@ const MAX_ENTRIES = 10_000;
 export class Reachability {
   private readonly entries = new Map<string, Entry>();
   private readonly probeIntervalMs: number;
+  private readonly downRecheckMs: number;
   private readonly listWaitMs: number;
   private readonly staleMs: number;
   private readonly quietMs: number;
@@ -58,6 +67,7 @@ export class Reachability {
 
   constructor(private readonly options: ReachabilityOptions) {
     this.probeIntervalMs = options.probeIntervalMs ?? 60_000;
+    this.downRecheckMs = Math.min(options.downRecheckMs ?? 5000, this.probeIntervalMs);
     this.listWaitMs = options.listWaitMs ?? options.probeTimeoutMs;
     this.staleMs = options.staleMs ?? 5 * this.probeIntervalMs;
     this.quietMs = options.quietMs ?? 3_600_000;
@@ -71,10 +81,10 @@ export class Reachability {
     const now = this.now();
     if (!entry) {
       if (this.entries.size >= MAX_ENTRIES) this.prune(now);
-      entry = { outcome: null, at: 0, inFlight: null, quietUntil: 0 };
+      entry = { outcome: null, at: 0, dueAt: 0, inFlight: null, quietUntil: 0 };
       this.entries.set(key, entry);
     }
-    const due = !entry.inFlight && now >= entry.quietUntil && (entry.outcome === null || now - entry.at >= this.probeIntervalMs);
+    const due = !entry.inFlight && now >= entry.quietUntil && (entry.outcome === null || now >= entry.dueAt);
     if (due) entry.inFlight = this.ask(protocol, target, entry);
     if (entry.inFlight) await Promise.race([entry.inFlight, delay(this.listWaitMs)]);
     return this.view(entry, this.now());
@@ -83,9 +93,18 @@ export class Reachability {
   /** What a real connection (the console relay) learned: as good as a probe, and it cost the server nothing extra. */
   observe(protocol: DesktopProtocol, target: ProbeTarget, outcome: ProbeOutcome): void {
     const key = keyOf(protocol, target);
-    const entry = this.entries.get(key) ?? { outcome: null, at: 0, inFlight: null, quietUntil: 0 };
+    const entry = this.entries.get(key) ?? { outcome: null, at: 0, dueAt: 0, inFlight: null, quietUntil: 0 };
     this.record(protocol, target, entry, outcome);
     this.entries.set(key, entry);
+  }
+
+  /**
+   * The server ended a relayed console by itself (shut down, restarted, crashed — or just a person
+   * logging off): what is known may be stale, so the next list asks again, once.
+   */
+  suspect(protocol: DesktopProtocol, target: ProbeTarget): void {
+    const entry = this.entries.get(keyOf(protocol, target));
+    if (entry) entry.dueAt = 0;
   }
 
   private async ask(protocol: DesktopProtocol, target: ProbeTarget, entry: Entry): Promise<void> {
@@ -103,6 +122,7 @@ export class Reachability {
     const changed = entry.outcome?.state !== outcome.state;
     entry.outcome = outcome;
     entry.at = this.now();
+    entry.dueAt = entry.at + (outcome.state === 'down' ? this.downRecheckMs : this.probeIntervalMs);
     // A server that cannot be asked politely, or that refuses us right now, is left alone for a
     // while: asking again would only add to its count of failures.
     if (outcome.state === 'unprobeable') entry.quietUntil = entry.at + this.quietMs;

@@ -212,7 +212,8 @@ export class Visits {
     await this.room.desktops.down();
     if (session) this.note('session', `${session.protocol} while its server stops`, sessionEnds('desktop host going down'), await this.screen.waitForDrop());
     await this.screen.leaveSession();
-    // The controller keeps an answer for 3 s: after that the list must not call the desktop running.
+    // The relay saw the desktop end the session, so the next list asks the server again: after that
+    // the list must not call the desktop running.
     await pause(3500);
     this.note('refresh', 'desktop host down', { ...WORKS, moment: 'desktop host down' }, await this.screen.refresh());
     const row = (await this.screen.list()).rows.get(desktop.id);
