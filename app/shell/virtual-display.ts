@@ -62,8 +62,8 @@ export async function startVirtualDisplay(options: VirtualDisplayOptions): Promi
     await waitForX(xvfb, number, options.waitMs ?? 15_000);
     let vnc: VirtualDisplay['vnc'] = null;
     if (options.vncPort !== null && onPath('x11vnc')) {
-      // VncAuth uses at most 8 characters.
-      const password = randomBytes(6).toString('base64url');
+      // VncAuth uses at most 8 characters; hex, so nothing in it looks like an option or needs quoting.
+      const password = randomBytes(4).toString('hex');
       const passwordFile = join(dir, 'vnc-password');
       writeFileSync(passwordFile, `${password}\n`, { mode: 0o600 });
       const x11vnc = spawn('x11vnc', ['-display', options.display, '-auth', xauthority, '-rfbport', String(options.vncPort), '-localhost', '-forever', '-shared', '-quiet', '-passwdfile', `rm:${passwordFile}`], { stdio: 'ignore' });

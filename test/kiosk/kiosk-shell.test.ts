@@ -1,14 +1,15 @@
 /**
  * The browser shell as the appliance runs it: it starts Debian's Chromium in kiosk mode on the
  * display, the page loads (THINKIOSK-KIOSK-READY), and when Chromium dies the shell starts it again
- * — the kiosk never leaves a bare screen behind.
+ * — the kiosk never leaves a bare screen behind. Chromium's own keys open nothing over the page.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { exists, startDaemon, waitFor, type Daemon } from '../peers/system-daemons.js';
+import { RealScreen } from './real-screen.js';
 
 // This file's share of the kiosk tests' range: X display :68.
 const DISPLAY = ':68';
@@ -70,4 +71,27 @@ exec /usr/bin/chromium "$@"
   const output = shell.output();
   assert.match(output, /chromium has not loaded the kiosk page in 10 s; starting it again[\s\S]*chromium has not loaded the kiosk page in 20 s; starting it again/);
   assert.equal([...output.matchAll(/chromium started/g)].length, 3, output);
+});
+
+test('[kiosk][shell] Chromium\'s own keys open nothing over the kiosk page: no new window or tab, history, downloads, file chooser, print dialog, bookmark or devtools', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'thinkiosk-shell-keys-'));
+  const shell = await startShell(t, dir);
+  await printed(shell, /THINKIOSK-KIOSK-READY/, 60_000);
+  mkdirSync(path.join(dir, 'screens'));
+  const screen = new RealScreen(DISPLAY, path.join(dir, 'screens'));
+  await screen.waitForSteady(/Connect this kiosk/, 30_000, 'page');
+  const keys = ['ctrl+n', 'ctrl+t', 'ctrl+shift+n', 'ctrl+h', 'ctrl+j', 'ctrl+o', 'ctrl+p', 'ctrl+s', 'ctrl+d', 'ctrl+shift+o', 'ctrl+shift+Delete', 'F12', 'ctrl+shift+i', 'ctrl+u'];
+  for (const key of keys) {
+    await screen.moveTo(500, 300); // the keyboard goes to the window under the pointer (no window manager)
+    await screen.key(key);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    const shot = await screen.capture(key.replace(/\+/g, '-'), { sparse: false });
+    // The page, or Chromium's note that devtools are blocked (over the page, gone by itself).
+    assert.match(shot.text, /Connect this kiosk|DevTools not allowed/, `${key}: the kiosk page is still what the screen shows:\n${shot.text}`);
+    assert.doesNotMatch(shot.text, /New Tab|History|Downloads|Open File|Print|Bookmark|Sign in|Save as|Clear browsing|Incognito|Elements|Console/i, `${key}: ${shot.text}`);
+    await screen.key('Escape');
+  }
+  // Those that opened a page of Chromium's own had it closed at once over the debugging pipe.
+  assert.match(shell.output(), /closed a window chromium opened besides the kiosk page \(chrome:\/\/newtab\/\)/);
+  assert.equal([...shell.output().matchAll(/chromium started/g)].length, 1, 'the same Chromium all along');
 });
