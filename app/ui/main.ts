@@ -9,7 +9,7 @@ import type { KioskEvent } from '../core/kiosk-api.js';
 import { createBridge } from './bridge.js';
 import { errorBox, type Context, type Route } from './context.js';
 import { h, mount } from './dom.js';
-import { setLanguage, t } from './i18n.js';
+import { language, setLanguage, t } from './i18n.js';
 import { leaveAdmin, showAdmin } from './view-admin.js';
 import { leaveDesktops, showDesktops } from './view-desktops.js';
 import { showLogin } from './view-login.js';
@@ -65,8 +65,11 @@ async function start(): Promise<void> {
     ctx.state = { ...ctx.state, session: null };
     void ctx.refreshState().then((state) => {
       // The person's own language choice ends with their session.
+      const languageChanged = state.language !== language();
       setLanguage(state.language);
       if (route.view === 'admin') return;
+      // Already at the login screen after a logout: leave it be, the next person may be typing.
+      if (event.reason === 'logout' && route.view === 'login' && !languageChanged) return;
       ctx.go(home(event.reason === 'idle' ? t('idle.ended') : event.reason === 'expired' ? t('expired.ended') : undefined));
     });
   });

@@ -194,6 +194,7 @@ async function openVnc(screen: HTMLElement, url: string, password: string | null
 
 async function openSpice(screen: HTMLElement, url: string, password: string | null, on: ViewerCallbacks): Promise<ActiveViewer> {
   const spice = (await import(SPICE_MODULE)) as typeof import('vendor:spice');
+  keepSpiceChannelErrorsInside(spice.SpiceMainConn);
   const area = h('div', { id: 'spice-screen', class: 'spice-screen' });
   const messages = h('div', { id: 'spice-messages', hidden: true });
   screen.replaceChildren(area, messages);
@@ -229,4 +230,23 @@ async function openSpice(screen: HTMLElement, url: string, password: string | nu
     },
     sendCtrlAltDel: () => spice.sendCtrlAltDel(connection),
   };
+}
+
+/**
+ * spice-html5 gives only the main channel an error callback; a display, cursor or inputs channel
+ * whose link is refused (e.g. its session was just replaced by a newer one) throws from a
+ * websocket handler instead — an uncaught error in the kiosk page (seen once in thirty people of
+ * the classroom day). Such an error is handed to the main channel's callback, which ends the
+ * console the usual way, or dropped when the console has already ended.
+ */
+function keepSpiceChannelErrorsInside(mainConn: unknown): void {
+  type Channel = { onerror?: (e: Error) => void; parent?: Channel; report_error: (e: Error) => void };
+  const base = Object.getPrototypeOf((mainConn as { prototype: object }).prototype) as Channel & { thinkioskPatched?: boolean };
+  if (!base || base.thinkioskPatched || typeof base.report_error !== 'function') return;
+  const original = base.report_error;
+  base.report_error = function (this: Channel, error: Error): void {
+    if (this.onerror) return original.call(this, error);
+    this.parent?.onerror?.(error);
+  };
+  base.thinkioskPatched = true;
 }
