@@ -38,6 +38,9 @@ p "kiosk-reads-boot $(runuser -u kiosk -- cat /boot/firmware/thinkiosk.conf >/de
 p "kiosk-preset $(stat -c '%a %U:%G' /run/thinkiosk/kiosk-preset.conf 2>/dev/null || echo none)"
 p "kiosk-preset-keys $(runuser -u kiosk -- sed -n 's/^[[:space:]]*\([A-Za-z_]*\)[[:space:]]*=.*/\1/p' /run/thinkiosk/kiosk-preset.conf 2>/dev/null | tr '\n' ' ')"
 p "resolv $(readlink /etc/resolv.conf) $(sed -n 's/^nameserver //p' /etc/resolv.conf 2>/dev/null | tr '\n' ' ')"
+# How this machine's DNS answers (QEMU's user network with restrict=on forwards no query: a DNS
+# server that never answers): seconds for one lookup, and its result.
+t0=$(date +%s); answer=$(getent ahosts preset.example 2>&1 | head -1); p "dns-lookup $(( $(date +%s) - t0 )) ${answer:-no-answer}"
 p "chromium-policies $(cd /etc/chromium/policies/managed 2>/dev/null && sha256sum -- *.json 2>/dev/null | tr '\n' ' ')"
 while IFS= read -r line; do p "preset-problem $line"; done </run/thinkiosk/preset-problems.txt
 for u in $(systemctl list-unit-files --state=enabled --no-legend --type=service | awk '{print $1}'); do p "enabled $u"; done

@@ -50,28 +50,36 @@ export async function readScreen(ppm: string, scale = 2): Promise<string> {
   return stdout.replace(/\s+/g, ' ').trim();
 }
 
-/** Where a word that matches `pattern` is on the screen: its centre in screen pixels, or null. */
+/**
+ * Where a word that matches `pattern` is on the screen: its centre in screen pixels, or null. Light
+ * words on the dark page background (the login screen's footer links) are looked for in an
+ * inverted copy too.
+ */
 export async function findWord(ppm: string, pattern: RegExp, scale = 2): Promise<{ x: number; y: number } | null> {
-  const { stdout } = await run('tesseract', [greyCopy(ppm, scale), 'stdout', '--psm', '3', 'tsv'], { maxBuffer: 1 << 22 });
-  for (const line of stdout.split('\n').slice(1)) {
-    const fields = line.split('\t');
-    const [left, top, width, height] = fields.slice(6, 10).map(Number) as [number, number, number, number];
-    if (fields.length >= 12 && pattern.test(fields[11]!.trim())) return { x: Math.round((left + width / 2) / scale), y: Math.round((top + height / 2) / scale) };
+  for (const invert of [false, true]) {
+    // --psm 11: sparse text, so words apart from the page's blocks (footer links) are found too.
+    const { stdout } = await run('tesseract', [greyCopy(ppm, scale, invert), 'stdout', '--psm', '11', 'tsv'], { maxBuffer: 1 << 22 });
+    for (const line of stdout.split('\n').slice(1)) {
+      const fields = line.split('\t');
+      const [left, top, width, height] = fields.slice(6, 10).map(Number) as [number, number, number, number];
+      if (fields.length >= 12 && pattern.test(fields[11]!.trim())) return { x: Math.round((left + width / 2) / scale), y: Math.round((top + height / 2) / scale) };
+    }
   }
   return null;
 }
 
 /** The grey copy tesseract reads (see readScreen), written next to the screendump. */
-function greyCopy(ppm: string, scale: number): string {
+function greyCopy(ppm: string, scale: number, invert = false): string {
   const { width, height, rgb } = readPpm(ppm);
   const grey = Buffer.alloc(width * scale * height * scale);
   for (let y = 0; y < height * scale; y++) {
     for (let x = 0; x < width * scale; x++) {
       const i = (Math.floor(y / scale) * width + Math.floor(x / scale)) * 3;
-      grey[y * width * scale + x] = Math.min(rgb[i]!, rgb[i + 1]!, rgb[i + 2]!);
+      const darkest = Math.min(rgb[i]!, rgb[i + 1]!, rgb[i + 2]!);
+      grey[y * width * scale + x] = invert ? 255 - darkest : darkest;
     }
   }
-  const pgm = ppm.replace(/\.ppm$/, '') + '.ocr.pgm';
+  const pgm = ppm.replace(/\.ppm$/, '') + (invert ? '.ocr-inverted.pgm' : '.ocr.pgm');
   writeFileSync(pgm, Buffer.concat([Buffer.from(`P5\n${width * scale} ${height * scale}\n255\n`), grey]));
   return pgm;
 }

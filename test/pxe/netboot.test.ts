@@ -155,7 +155,7 @@ test('the netboot files: kernel, initramfs and root file system from the amd64 i
   metrics['amd64-initrd-kib'] = Math.round(Number(/^amd64-initrd-bytes: (\d+)/m.exec(manifest)?.[1]) / 1024);
 });
 
-test('full DHCP: the boot server gives the address with the site\'s router and DNS; without the root file system the client shows the error screen and retries, and boots into the kiosk once it is back', { timeout: (ONE_CLIENT_SECONDS + 300) * 1000 }, async () => {
+test('full DHCP: the boot server gives the address with the site\'s router and DNS; without the root file system, and with one of another build, the client shows the error screen and retries, and boots into the kiosk once the right one is there', { timeout: (ONE_CLIENT_SECONDS + 300) * 1000 }, async () => {
   const view = netbootWithoutRoot(join(OUT, 'netboot-without-root'));
   const server = await lan.startBootServer('full', `enabled: true
 mode: full
