@@ -6,7 +6,7 @@
  *
  * Resources (this file's only): X displays :80, :81, :83; TCP ports 16140-16169 (Node inspectors of
  * the kiosk and controller on 16145/16146, for garbage collection before each sample); network namespace
- * tkday0 with veth tkday0h/tkday0c on 10.89.0.0/24. Needs root. About 8 minutes on 2 busy cores.
+ * tkday0 with veth tkday0h/tkday0c on 10.89.0.0/24. Needs root. 7 to 9 minutes on 2 busy cores.
  * THINKIOSK_DAY_PEOPLE changes the number of people (the events keep their shares of the day).
  */
 import { test, before, after } from 'node:test';

@@ -34,8 +34,8 @@ export interface DayReport {
   events: DayEvent[];
   /** Things left behind after the day, as sentences; empty when nothing is. */
   leftovers: string[];
-  /** What the controller's relay logged, over all its processes. */
-  relay: { opened: number; closed: number };
+  /** What the controller's relay logged, over all its processes; its /metrics counters (running process). */
+  relay: { opened: number; closed: number; metrics: string };
   /** What the desktops' own logs said at unexpected failures, and at which people. */
   diagnoses: { person: number; said: string }[];
   durationMs: number;
@@ -130,10 +130,21 @@ export async function runDay(room: Classroom, options: DayOptions): Promise<DayR
   }
   const leftovers = await leftBehind(room);
   const { opened, closed } = room.controller.relayEvents();
+  const relayMetrics = await room.controller.metrics().then(relayCounters, (error: unknown) => `not read: ${String(error)}`);
   return {
-    tally: visits.tally, samples, events: visits.events, leftovers, relay: { opened, closed }, diagnoses: visits.diagnoses,
+    tally: visits.tally, samples, events: visits.events, leftovers, relay: { opened, closed, metrics: relayMetrics }, diagnoses: visits.diagnoses,
     durationMs: Date.now() - t0, people: person, days,
     openstack: room.openstack ? 'alice (her real guest alice-linux over SPICE and VNC in the page) and bob (his list) through a second controller' : `skipped: ${room.openstackSkipped}`,
     pageErrors,
   };
+}
+
+/** `vnc ok 40, spice ok 120, unknown refused 2` from the controller's thinkiosk_relay_connections_total. */
+function relayCounters(metrics: string): string {
+  const counts = [...metrics.matchAll(/^thinkiosk_relay_connections_total\{([^}]*)\} (\d+)$/gm)].map(([, labels, value]) => {
+    const protocol = /protocol="([^"]*)"/.exec(labels!)?.[1] ?? '?';
+    const result = /result="([^"]*)"/.exec(labels!)?.[1] ?? '?';
+    return `${protocol} ${result} ${value}`;
+  });
+  return counts.length ? counts.join(', ') : 'none counted';
 }

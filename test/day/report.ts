@@ -115,7 +115,7 @@ export function fullReport(report: DayReport): string {
     `  OpenStack: ${report.openstack}`,
     '',
     `connects: ${c.total}, worked ${c.worked}; failures expected at that moment: ${causes(c.expectedFailures)}; unexpected: ${causes(c.unexpectedFailures)}`,
-    `relayed consoles (the controller's log, all its processes): opened ${report.relay.opened}, closed ${report.relay.closed}`,
+    `relayed consoles: the controller's log (all its processes) opened ${report.relay.opened}, closed ${report.relay.closed}; its /metrics since the last start: ${report.relay.metrics}`,
     ...diagnosed(report),
     unexpected.length ? `not as expected (${unexpected.length}):\n${unexpected.map((a) => `  ✖ ${describeAttempt(a)}`).join('\n')}` : 'every step as expected',
     report.leftovers.length ? `left behind:\n${report.leftovers.map((l) => `  ✖ ${l}`).join('\n')}` : 'left behind: nothing',
