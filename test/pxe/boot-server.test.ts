@@ -7,13 +7,17 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { NS, REPO, SERVER_IP, TestLan, WORK } from './lan.js';
 import { readBootServerStatus, type BootServerStatus } from '../../pxe/boot-server.js';
 import { SWITCH_FILE, writeBootServerSwitch } from '../../pxe/switch.js';
-import { verifyPin } from '../../app/core/system/admin-pin.js';
+import { hashPin, verifyPin } from '../../app/core/system/admin-pin.js';
+import { adminPinInPreset, hashClientPins, readBoxPin } from '../../pxe/admin-pin.js';
+import { parseBootServerConfig } from '../../pxe/config.js';
+import { renderClientPresets } from '../../pxe/client-preset.js';
+import { tmpdir } from 'node:os';
 
 const run = promisify(execFile);
 const DIR = join(WORK, 'test-boot-server');
@@ -271,4 +275,50 @@ test('a broken configuration: the service says which setting is wrong, in its ou
   const status = readBootServerStatus(state);
   assert.equal(status?.state, 'failed');
   assert.match(status?.error ?? '', /full\.router: must be an IPv4 address/);
+});
+
+test('netbooted kiosks\' admin PIN: the box\'s own by default (thinkiosk.conf, else its admin screen\'s), the configuration\'s defaults over it, a client\'s own over both; always a hash', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pxe-pin-'));
+  try {
+    const preset = join(dir, 'thinkiosk.conf');
+    const settings = join(dir, 'settings.json');
+    const screenHash = await hashPin('13579');
+    writeFileSync(settings, JSON.stringify({ controllerUrl: null, adminPinHash: screenHash }));
+    assert.deepEqual(readBoxPin(preset, settings), { value: screenHash, source: `the PIN set on this box's admin screen (${settings})` }, 'no thinkiosk.conf: the admin screen\'s PIN');
+    writeFileSync(preset, '\uFEFFcontroller = http://x\r\nadmin_pin = 2468\r\n#admin_pin = 1111\r\n');
+    assert.deepEqual(readBoxPin(preset, settings), { value: '2468', source: `admin_pin in ${preset}` }, 'thinkiosk.conf\'s PIN first');
+    assert.equal(readBoxPin(join(dir, 'none.conf'), join(dir, 'none.json')), null);
+    writeFileSync(settings, '{ damaged');
+    assert.equal(readBoxPin(join(dir, 'none.conf'), settings), null, 'a damaged settings file is no PIN, not a crash');
+
+    const config = parseBootServerConfig({ clients: [{ mac: '52:54:00:00:00:01' }, { mac: '52:54:00:00:00:02', adminPin: '0246' }] }, 'x');
+    const fromBox = await hashClientPins(config, { value: '2468', source: 'admin_pin in thinkiosk.conf' });
+    assert.deepEqual(fromBox.problems, []);
+    assert.equal(fromBox.defaultSource, 'admin_pin in thinkiosk.conf');
+    const files = renderClientPresets(fromBox.config, '10.0.0.2');
+    const hashOf = (name: string): string => /^admin_pin = (\S+)$/m.exec(files.get(name)!)?.[1] ?? '';
+    assert.ok(await verifyPin('2468', hashOf('default.conf')));
+    assert.ok(await verifyPin('2468', hashOf('52-54-00-00-00-01.conf')));
+    assert.ok(await verifyPin('0246', hashOf('52-54-00-00-00-02.conf')), 'the client\'s own, leading zero kept');
+    for (const text of files.values()) assert.doesNotMatch(text, /= (2468|0246)$/m, 'never a plain PIN');
+
+    const site = await hashClientPins(parseBootServerConfig({ defaults: { adminPin: '86420' } }, 'x'), { value: screenHash, source: 'screen' });
+    assert.ok(await verifyPin('86420', site.config.defaults.adminPin!), 'defaults.adminPin wins over the box\'s');
+    assert.equal(site.defaultSource, 'defaults.adminPin in the boot server configuration');
+    const kept = await hashClientPins(parseBootServerConfig({}, 'x'), { value: screenHash, source: 'screen' });
+    assert.equal(kept.config.defaults.adminPin, screenHash, 'a hash is handed on as it is');
+
+    const none = await hashClientPins(parseBootServerConfig({}, 'x'), null);
+    assert.match(none.problems.join('\n'), /netbooted kiosks get no admin PIN/);
+    assert.doesNotMatch(renderClientPresets(none.config, '10.0.0.2').get('default.conf')!, /admin_pin/);
+    const bad = await hashClientPins(parseBootServerConfig({}, 'x'), { value: '12', source: 'admin_pin in thinkiosk.conf' });
+    assert.match(bad.problems.join('\n'), /admin PIN \(admin_pin in thinkiosk\.conf\) is neither 4 to 12 digits nor a PIN hash/);
+
+    assert.throws(() => parseBootServerConfig({ defaults: { adminPin: 2468 } }, 'x'), /defaults\.adminPin: must be written in quotes/);
+    assert.throws(() => parseBootServerConfig({ clients: [{ mac: '52:54:00:00:00:01', adminPin: '12ab' }] }, 'x'), /clients\.0\.adminPin: must be 4 to 12 digits/);
+    assert.throws(() => renderClientPresets(parseBootServerConfig({ defaults: { adminPin: '2468' } }, 'x'), '10.0.0.2'), /plain admin PIN reached the client preset/);
+    assert.equal(adminPinInPreset('admin_pin = "2468"\nadmin_pin =\n'), null, 'the last line wins, and an empty one is none');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
