@@ -36,19 +36,6 @@ step() { # step NAME FUNCTION ARGS...: named, logged and timed; the build stops 
   log "   $name done in $(( $(date +%s) - t0 ))s"
 }
 need_tool() { command -v "$1" >/dev/null 2>&1 || die "'$1' is missing: run scripts/install-deps.sh (Debian package $2)"; }
-# One sha256 over the names and contents of files and directories (symlinks as their targets).
-hash_inputs() {
-  local path
-  for path in "$@"; do
-    if [ -d "$path" ]; then
-      (cd "$path" && find . \( -type f -o -type l \) -print0 | LC_ALL=C sort -z | while IFS= read -r -d '' f; do
-        if [ -L "$f" ]; then printf 'L %s %s\n' "$f" "$(readlink "$f")"; else printf 'F %s %s\n' "$f" "$(sha256sum <"$f" | cut -c1-64)"; fi
-      done)
-    else
-      printf 'F %s %s\n' "$path" "$(sha256sum <"$path" | cut -c1-64)"
-    fi
-  done | sha256sum | cut -c1-16
-}
 
 while [ $# -gt 0 ]; do
   case "$1" in
