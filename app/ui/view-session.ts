@@ -233,7 +233,7 @@ async function openSpice(screen: HTMLElement, url: string, password: string | nu
 }
 
 /**
- * spice-html5 gives only the main channel an error callback; a display, cursor or inputs channel
+ * Keeps spice-html5's errors inside the console. It gives only the main channel an error callback; a display, cursor or inputs channel
  * whose link is refused (e.g. its session was just replaced by a newer one) throws from a
  * websocket handler instead — an uncaught error in the kiosk page (seen once in thirty people of
  * the classroom day). Such an error is handed to the main channel's callback, which ends the
@@ -248,5 +248,21 @@ function keepSpiceChannelErrorsInside(mainConn: unknown): void {
     if (this.onerror) return original.call(this, error);
     this.parent?.onerror?.(error);
   };
+  // Its log_info/log_warn/log_err append to the message element by id without checking that it is
+  // still there: a channel that logs after the session view was taken down (a dropped SPICE
+  // session) threw "Cannot read properties of null (reading 'appendChild')".
+  type Logger = { message_id?: string };
+  const logs = base as unknown as Record<string, unknown>;
+  for (const name of ['log_info', 'log_warn', 'log_err']) {
+    const log = logs[name];
+    if (typeof log !== 'function') continue;
+    logs[name] = function (this: Logger, ...args: unknown[]): void {
+      if (this.message_id && !document.getElementById(this.message_id)) {
+        console.log(`spice: ${args.join(' ')}`);
+        return;
+      }
+      (log as (...a: unknown[]) => void).apply(this, args);
+    };
+  }
   base.thinkioskPatched = true;
 }
