@@ -65,6 +65,8 @@ export const KioskState = z.object({
   bootSource: z.string(),
   /** The desktop (id or name) the page opens right after a login, from the preset (auto_connect). */
   autoConnect: z.string().nullable(),
+  /** The kiosk ended the last session (idle, expiry) a few minutes ago and nobody has signed in since. */
+  lastSessionEnded: z.enum(['idle', 'expired']).nullable(),
 });
 export type KioskState = z.infer<typeof KioskState>;
 

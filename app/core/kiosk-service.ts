@@ -81,6 +81,8 @@ const PIN = /^\d{4,12}$/;
 /** Admin calls that are only the page polling: they do not keep the admin screen unlocked. */
 const ADMIN_POLLS: ReadonlySet<KioskMethod> = new Set<KioskMethod>(['bootServerStatus']);
 const DEFAULT_ADMIN_IDLE_SECONDS = 180;
+/** How long the login screen says why the kiosk ended the last session: for the person coming back to it. */
+const SESSION_END_NOTICE_MS = 5 * 60_000;
 
 class KioskFailure extends Error {
   constructor(readonly kind: KioskError['kind'], message: string, readonly detail = message) {
@@ -95,6 +97,11 @@ export class KioskService implements KioskBackend {
   /** The login screen's language switch: for the person at the kiosk now, dropped when their session ends. */
   private languageOverride: Language | null = null;
   private pageLoaded = false;
+  /**
+   * Why the last session ended when the kiosk ended it (idle, expiry): the browser shell restarts
+   * Chromium at every session end, so the fresh page learns it from the state, not from the event.
+   */
+  private kioskEnded: { reason: 'idle' | 'expired'; at: number } | null = null;
   private idleTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   /** Last input the page reported (or the viewers' display showed) during the session. */
@@ -183,6 +190,7 @@ export class KioskService implements KioskBackend {
       };
       this.lastActivityAt = Date.now();
       this.idleBlindLogged = false;
+      this.kioskEnded = null;
       this.options.log('info', `login: ${session.user.name} (${session.project.name}) until ${session.expiresAt}`);
       this.armTimers();
       return this.state();
@@ -318,6 +326,7 @@ export class KioskService implements KioskBackend {
       netbooted: this.netbooted,
       bootSource: this.options.bootSource ?? 'local disk',
       autoConnect: this.options.autoConnect ?? null,
+      lastSessionEnded: this.kioskEnded && Date.now() - this.kioskEnded.at < SESSION_END_NOTICE_MS ? this.kioskEnded.reason : null,
     };
   }
 
@@ -491,6 +500,7 @@ export class KioskService implements KioskBackend {
     // The next person's login screen is in the kiosk's own language again.
     this.languageOverride = null;
     this.options.log('info', `session of ${session.user} ended (${reason})`);
+    this.kioskEnded = reason === 'logout' ? null : { reason, at: Date.now() };
     this.emit({ type: 'session-ended', reason });
   }
 

@@ -93,7 +93,9 @@ async function start(): Promise<void> {
 
   // A fresh page is never on the admin screen: an unlock left over from before a reload ends here.
   if (ctx.state.adminUnlocked) await bridge.call('adminLock', {});
-  ctx.go(ctx.state.session ? { view: 'desktops' } : home());
+  // The browser shell restarts Chromium at every session end: the fresh page still says why.
+  const ended = ctx.state.lastSessionEnded;
+  ctx.go(ctx.state.session ? { view: 'desktops' } : home(ended === 'idle' ? t('idle.ended') : ended === 'expired' ? t('expired.ended') : undefined));
 }
 
 void start();

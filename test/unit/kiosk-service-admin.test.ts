@@ -209,6 +209,20 @@ test('[kiosk] every settings-changing call needs the PIN; the login screen\'s la
   assert.equal(k.settings.read().language, 'zh-CN');
 });
 
+test('[kiosk] the login screen after an idle logout says why, also on a fresh page (the browser shell restarts Chromium); a logout or the next login clears it', async () => {
+  const k = kiosk({ preset: { controllerUrl: ctl.url, adminPinHash: await hashPin('4321'), idleLogoutSeconds: 1 } });
+  assert.equal((await ok(k, 'state')).lastSessionEnded, null);
+  await ok(k, 'login', { username: 'ana', password: 'ana-secret-pw' });
+  const deadline = Date.now() + 10_000;
+  while ((await ok(k, 'state')).session && Date.now() < deadline) await new Promise((done) => setTimeout(done, 200));
+  assert.deepEqual(k.events.filter((e) => e.type === 'session-ended'), [{ type: 'session-ended', reason: 'idle' }]);
+  assert.equal((await ok(k, 'state')).lastSessionEnded, 'idle', 'a page loaded after the idle logout learns why');
+  await ok(k, 'login', { username: 'ana', password: 'ana-secret-pw' });
+  assert.equal((await ok(k, 'state')).lastSessionEnded, null, 'a new session clears it');
+  await ok(k, 'logout');
+  assert.equal((await ok(k, 'state')).lastSessionEnded, null, 'a person who logs out needs no explanation');
+});
+
 test('[kiosk] an admin unlock ends: after minutes without use, when a user session begins, when the admin screen is left — and never opens during a session', async () => {
   const k = kiosk({ preset: { controllerUrl: ctl.url, adminPinHash: await hashPin('4321') }, adminIdleSeconds: 3 });
   await ok(k, 'adminUnlock', { pin: '4321' });
