@@ -19,6 +19,20 @@ export interface Context {
   onEvent(listener: (event: KioskEvent) => void): () => void;
 }
 
+/** The login screen's sentence for a session the kiosk ended itself (idle, expiry); none after a logout. */
+export function sessionEndNotice(reason: KioskState['lastSessionEnded'] | 'logout'): string | undefined {
+  return reason === 'idle' ? t('idle.ended') : reason === 'expired' ? t('expired.ended') : undefined;
+}
+
+/**
+ * A call answered "session expired": to the login screen, with why the kiosk ended the session when
+ * it did (an idle logout's sentence must not be replaced by a list refresh that was under way).
+ */
+export async function backToLogin(ctx: Context, message: string): Promise<void> {
+  const state = await ctx.refreshState();
+  ctx.go({ view: 'login', notice: sessionEndNotice(state.lastSessionEnded) ?? message });
+}
+
 /** An error box; `retryAfterSeconds` from the controller is shown as a wait. */
 export function errorBox(error: KioskError): HTMLElement {
   return h('div', { class: 'error', role: 'alert', 'data-testid': 'error', 'data-kind': error.kind },

@@ -7,7 +7,7 @@
  */
 import type { KioskEvent } from '../core/kiosk-api.js';
 import { createBridge } from './bridge.js';
-import { errorBox, type Context, type Route } from './context.js';
+import { errorBox, sessionEndNotice, type Context, type Route } from './context.js';
 import { h, mount } from './dom.js';
 import { language, setLanguage, t } from './i18n.js';
 import { leaveAdmin, showAdmin } from './view-admin.js';
@@ -70,7 +70,7 @@ async function start(): Promise<void> {
       if (route.view === 'admin') return;
       // Already at the login screen after a logout: leave it be, the next person may be typing.
       if (event.reason === 'logout' && route.view === 'login' && !languageChanged) return;
-      ctx.go(home(event.reason === 'idle' ? t('idle.ended') : event.reason === 'expired' ? t('expired.ended') : undefined));
+      ctx.go(home(sessionEndNotice(event.reason)));
     });
   });
 
@@ -94,8 +94,7 @@ async function start(): Promise<void> {
   // A fresh page is never on the admin screen: an unlock left over from before a reload ends here.
   if (ctx.state.adminUnlocked) await bridge.call('adminLock', {});
   // The browser shell restarts Chromium at every session end: the fresh page still says why.
-  const ended = ctx.state.lastSessionEnded;
-  ctx.go(ctx.state.session ? { view: 'desktops' } : home(ended === 'idle' ? t('idle.ended') : ended === 'expired' ? t('expired.ended') : undefined));
+  ctx.go(ctx.state.session ? { view: 'desktops' } : home(sessionEndNotice(ctx.state.lastSessionEnded)));
 }
 
 void start();

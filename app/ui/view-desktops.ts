@@ -1,15 +1,18 @@
 /** The user's desktops: state, addresses, OS, protocol; connect and power actions; refreshes itself. */
 import type { Protocol } from '../../contract/api.js';
 import type { KioskValue } from '../core/kiosk-api.js';
-import { confirmDialog, errorBox, noticeBox, type Context } from './context.js';
+import { backToLogin, confirmDialog, errorBox, noticeBox, type Context } from './context.js';
 import { h, mount } from './dom.js';
 import { t, type MessageKey } from './i18n.js';
 
 type DesktopRow = KioskValue<'desktops'>['desktops'][number];
 const AUTO_REFRESH_MS = 15_000;
 let refreshTimer: number | undefined;
+/** Counts visits to the list: an answer that arrives after the list was left is dropped. */
+let visits = 0;
 
 export function leaveDesktops(): void {
+  visits += 1;
   if (refreshTimer !== undefined) clearInterval(refreshTimer);
   refreshTimer = undefined;
 }
@@ -40,9 +43,11 @@ export function showDesktops(ctx: Context, notice?: string, afterLogin = false):
   const status = h('div', { class: 'status', 'data-testid': 'desktops-status' }, notice ? noticeBox(notice) : null);
   const list = h('div', { class: 'desktops', 'data-testid': 'desktop-list' }, h('p', { class: 'subtle' }, t('desktops.loading')));
   const refresh = async (): Promise<void> => {
+    const visit = visits;
     const result = await ctx.bridge.call('desktops', {});
+    if (visit !== visits) return;
     if (!result.ok) {
-      if (result.error.kind === 'session-expired') return ctx.go({ view: 'login', notice: result.error.message });
+      if (result.error.kind === 'session-expired') return backToLogin(ctx, result.error.message);
       mount(list, errorBox(result.error), h('button', { 'data-testid': 'retry', onclick: () => void refresh() }, t('desktops.refresh')));
       return;
     }

@@ -8,7 +8,7 @@
 import type { Protocol } from '../../contract/api.js';
 import type { Connection, KioskError, KioskEvent } from '../core/kiosk-api.js';
 import { consoleCloseMessage, rfbEarlyRefusal, vncRefusalMessage } from './console-end.js';
-import { errorBox, type Context } from './context.js';
+import { backToLogin, errorBox, type Context } from './context.js';
 import { h, mount } from './dom.js';
 import { t, type MessageKey } from './i18n.js';
 
@@ -101,8 +101,13 @@ export function showSession(ctx: Context, desktopId: string, desktopName: string
     message.hidden = false;
     bar.classList.remove('visible');
     const result = await ctx.bridge.call('connect', { id: desktopId, ...(protocol ? { protocol } : {}) });
+    // The person left (or the session ended) while the console was being prepared: open nothing.
+    if (userEnded) {
+      if (result.ok && result.value.kind === 'native') void ctx.bridge.call('disconnect', { sessionId: result.value.sessionId });
+      return;
+    }
     if (!result.ok) {
-      if (result.error.kind === 'session-expired') return ctx.go({ view: 'login', notice: result.error.message });
+      if (result.error.kind === 'session-expired') return backToLogin(ctx, result.error.message);
       return dropped(result.error);
     }
     connection = result.value;
