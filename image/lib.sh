@@ -42,5 +42,15 @@ hash_inputs() {
   done | sha256sum | cut -c1-16
 }
 
+# unmount_under PREFIX: unmounts whatever is mounted at paths starting with PREFIX, deepest first. A
+# build killed mid-way leaves mmdebstrap's /proc, /sys and /dev/pts mounted inside its tree, and
+# removing that tree then fails on them.
+unmount_under() {
+  local target
+  findmnt -rn -o TARGET | awk -v prefix="$1" 'index($0, prefix) == 1' | sort -r | while read -r target; do
+    umount -l "$target" 2>/dev/null || true
+  done
+}
+
 # Free space (MiB) on the file system holding $1.
 free_mib() { df -Pm "$1" | awk 'NR==2 {print $4}'; }

@@ -33,6 +33,7 @@ build_base_rootfs() {
     return 0
   fi
   BASE_REUSED=no
+  unmount_under "$WORK_ROOT/base/$prefix-"
   rm -rf "$WORK_ROOT/base/$prefix-"*  # one base per architecture (and variant) is enough
   mkdir -p "$dir" "$WORK_ROOT/apt-cache/$ARCH"
   if [ "$ARCH" = arm64 ] && [ "$(dpkg --print-architecture)" != arm64 ]; then
