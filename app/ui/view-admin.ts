@@ -122,18 +122,22 @@ function home(ctx: Context): Route {
 const TABS = ['controller', 'network', 'display', 'language', 'diagnostics', 'logs', 'terminal', 'boot-server'] as const;
 type Tab = (typeof TABS)[number];
 
-function showPanel(ctx: Context, notice?: string): void {
+/** The admin tab on screen: a panel redrawn (e.g. in the newly chosen language) stays on it. */
+let openTab: Tab = 'controller';
+
+function showPanel(ctx: Context, notice?: string, tab: Tab = 'controller'): void {
   const body = h('section', { class: 'tab-body', 'data-testid': 'admin-body' });
   const nav = h('nav', { class: 'tabs' }, ...TABS.map((tab) => h('button', { 'data-testid': `tab-${tab}`, onclick: () => open(tab) }, t(`admin.tab.${tab}` as MessageKey))));
   const lock = h('button', { 'data-testid': 'admin-lock', onclick: () => ctx.go(home(ctx)) }, t('admin.lock'));
   const open = (tab: Tab): void => {
     terminalCleanup?.();
     terminalCleanup = null;
+    openTab = tab;
     for (const button of nav.querySelectorAll('button')) button.classList.toggle('active', button.dataset.testid === `tab-${tab}`);
     void TAB_VIEWS[tab](ctx, body);
   };
   mount(ctx.root, h('div', { class: 'screen admin-panel', 'data-testid': 'admin-panel' }, h('header', {}, h('h1', {}, t('admin.title')), h('span', { class: 'spacer' }), lock), nav, body));
-  open('controller');
+  open(tab);
   if (notice) body.prepend(noticeBox(notice));
 }
 
@@ -229,7 +233,8 @@ const TAB_VIEWS: Record<Tab, (ctx: Context, body: HTMLElement) => Promise<void> 
         if (!r.ok) return show(body, r.error);
         ctx.state = r.value;
         setLanguage(r.value.language);
-        showPanel(ctx);
+        // In the tab the administrator is on by now (they may have moved on before the answer came).
+        showPanel(ctx, undefined, openTab);
       }),
     }, label);
     mount(body, h('p', {}, t('common.language')), h('p', { class: 'subtle' }, t('admin.language.note')), choose('en', 'English'), choose('zh-CN', '简体中文'));
