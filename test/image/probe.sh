@@ -37,6 +37,7 @@ p "kiosk-env $(tr '\n' ' ' </run/thinkiosk/kiosk.env 2>/dev/null)"
 p "kiosk-reads-boot $(runuser -u kiosk -- cat /boot/firmware/thinkiosk.conf >/dev/null 2>&1 && echo yes || echo no) $(runuser -u kiosk -- ls /boot/firmware >/dev/null 2>&1 && echo yes || echo no)"
 p "kiosk-preset $(stat -c '%a %U:%G' /run/thinkiosk/kiosk-preset.conf 2>/dev/null || echo none)"
 p "kiosk-preset-keys $(runuser -u kiosk -- sed -n 's/^[[:space:]]*\([A-Za-z_]*\)[[:space:]]*=.*/\1/p' /run/thinkiosk/kiosk-preset.conf 2>/dev/null | tr '\n' ' ')"
+p "network $(nmcli -t -f DEVICE,TYPE,STATE,CONNECTION device 2>&1 | tr '\n' ' ')"
 p "resolv $(readlink /etc/resolv.conf) $(sed -n 's/^nameserver //p' /etc/resolv.conf 2>/dev/null | tr '\n' ' ')"
 # How this machine's DNS answers (QEMU's user network with restrict=on forwards no query: a DNS
 # server that never answers): seconds for one lookup, and its result.
