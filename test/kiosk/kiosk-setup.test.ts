@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import https from 'node:https';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -143,5 +143,33 @@ test('[kiosk][netboot] a netbooted kiosk without a controller or PIN from its bo
   const claim = await fetch(new URL('/rpc/claimKiosk', kiosk.url), { method: 'POST', headers: { 'x-thinkiosk-key': key, 'content-type': 'application/json' }, body: JSON.stringify({ url: 'http://127.0.0.1:9', pin: '1234' }) }).then((r) => r.json());
   assert.equal(claim.ok, false);
   assert.equal(claim.error.kind, 'locked');
+  assert.deepEqual(pageErrors, []);
+});
+
+test('[kiosk] a settings file with many problems on a 1280x800 screen: the setup card starts with its heading on the screen, and its form can be scrolled to', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'thinkiosk-problems-'));
+  const problems = join(dir, 'preset-problems.txt');
+  // What the image's apply-preset wrote for the image test's bad settings file (4 lines that wrap).
+  writeFileSync(problems, [
+    'thinkiosk.conf line 2: timezone must be a time zone like Europe/Berlin or Asia/Shanghai (got "Mars/Olympus_Mons")',
+    'thinkiosk.conf line 3: hostname must be 1 to 63 letters, digits or hyphens, not starting or ending with a hyphen (got "bad_host!")',
+    'thinkiosk.conf line 4: unknown key "frobnicate" (known: controller, language, admin_pin, idle_logout_minutes, auto_connect, hostname, timezone, keyboard, keyboard_variant, wifi_ssid, wifi_password, boot_server, ssh_key)',
+  ].join('\n'));
+  const browser = await launchChromium();
+  const kiosk = await startKiosk({ preset: 'language = fr\n', env: { THINKIOSK_PRESET_PROBLEMS: problems } });
+  t.after(async () => {
+    await browser.close();
+    await kiosk.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const { page, pageErrors } = await openKioskPage(browser, kiosk, { width: 1280, height: 800 });
+  await page.getByTestId('setup-screen').waitFor();
+  const heading = await page.getByRole('heading', { level: 1 }).boundingBox();
+  assert.ok(heading && heading.y >= 0 && heading.y + heading.height <= 800, `the heading is on the screen (at y ${heading?.y})`);
+  assert.match(await page.getByTestId('setup-screen').innerText(), /line 4: unknown key "frobnicate"/, 'every problem is there (the list scrolls in its box)');
+  const save = page.getByRole('button', { name: 'Check and save' });
+  await save.scrollIntoViewIfNeeded();
+  const box = await save.boundingBox();
+  assert.ok(box && box.y >= 0 && box.y + box.height <= 800, `the form's button can be brought onto the screen (at y ${box?.y})`);
   assert.deepEqual(pageErrors, []);
 });
