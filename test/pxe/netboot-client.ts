@@ -105,7 +105,12 @@ export class QemuMachine {
     const deadline = Date.now() + timeoutSeconds * 1000;
     for (;;) {
       const match = this.serial().match(pattern);
-      if (match) return match;
+      if (match) {
+        // Record the milestones now: the 250 ms poll may not have seen this line yet, and a caller
+        // reads them right after (a dead-DNS run once computed "NaN s" from a missing 'ready').
+        this.poll();
+        return match;
+      }
       if (this.exited) throw new Error(`${this.name}: QEMU ended before ${pattern} appeared on the serial console:\n${this.stderr}\n${this.tail()}`);
       if (Date.now() > deadline) throw new Error(`${this.name}: ${pattern} did not appear on the serial console within ${timeoutSeconds} s:\n${this.tail()}`);
       await new Promise((done) => setTimeout(done, 500));
