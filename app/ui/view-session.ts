@@ -8,6 +8,7 @@
 import type { Protocol } from '../../contract/api.js';
 import type { Connection, KioskError, KioskEvent } from '../core/kiosk-api.js';
 import { consoleCloseMessage, rfbEarlyRefusal, vncRefusalMessage } from './console-end.js';
+import { fullLengthTicket } from './spice-ticket.js';
 import { backToLogin, errorBox, type Context } from './context.js';
 import { h, mount } from './dom.js';
 import { t, type MessageKey } from './i18n.js';
@@ -199,7 +200,7 @@ async function openVnc(screen: HTMLElement, url: string, password: string | null
 
 async function openSpice(screen: HTMLElement, url: string, password: string | null, on: ViewerCallbacks): Promise<ActiveViewer> {
   const spice = (await import(SPICE_MODULE)) as typeof import('vendor:spice');
-  keepSpiceChannelErrorsInside(spice.SpiceMainConn);
+  patchSpiceHtml5(spice.SpiceMainConn);
   const area = h('div', { id: 'spice-screen', class: 'spice-screen' });
   const messages = h('div', { id: 'spice-messages', hidden: true });
   screen.replaceChildren(area, messages);
@@ -238,13 +239,15 @@ async function openSpice(screen: HTMLElement, url: string, password: string | nu
 }
 
 /**
- * Keeps spice-html5's errors inside the console. It gives only the main channel an error callback; a display, cursor or inputs channel
+ * Three fixes to spice-html5, made once on its channel prototype: full-length tickets (see
+ * spice-ticket.ts), logging that survives its view, and errors kept inside the console. It gives
+ * only the main channel an error callback; a display, cursor or inputs channel
  * whose link is refused (e.g. its session was just replaced by a newer one) throws from a
  * websocket handler instead — an uncaught error in the kiosk page (seen once in thirty people of
  * the classroom day). Such an error is handed to the main channel's callback, which ends the
  * console the usual way, or dropped when the console has already ended.
  */
-function keepSpiceChannelErrorsInside(mainConn: unknown): void {
+function patchSpiceHtml5(mainConn: unknown): void {
   type Channel = { onerror?: (e: Error) => void; parent?: Channel; report_error: (e: Error) => void };
   const base = Object.getPrototypeOf((mainConn as { prototype: object }).prototype) as Channel & { thinkioskPatched?: boolean };
   if (!base || base.thinkioskPatched || typeof base.report_error !== 'function') return;
@@ -267,6 +270,13 @@ function keepSpiceChannelErrorsInside(mainConn: unknown): void {
         return;
       }
       (log as (...a: unknown[]) => void).apply(this, args);
+    };
+  }
+  // Every channel's ticket reaches the server at its full length (see spice-ticket.ts).
+  const sendTicket = logs.send_ticket;
+  if (typeof sendTicket === 'function') {
+    logs.send_ticket = function (this: unknown, ticket: ArrayLike<number> | null): void {
+      (sendTicket as (t: unknown) => void).call(this, ticket ? fullLengthTicket(ticket) : ticket);
     };
   }
   base.thinkioskPatched = true;
