@@ -24,7 +24,7 @@ export interface NativeViewerSession {
   readonly id: string;
   readonly protocol: 'rdp' | 'spice';
   readonly started: Promise<void>;
-  readonly result: Promise<{ outcome: NativeOutcome; message: string; cause?: NativeCause }>;
+  readonly result: Promise<{ outcome: NativeOutcome; message: string; cause?: NativeCause; detail?: string }>;
   stop(): Promise<void>;
   sendCtrlAltDel(): Promise<void>;
 }
@@ -389,9 +389,9 @@ export class KioskService implements KioskBackend {
     this.nativeSessions.set(viewer.id, viewer);
     this.options.log('info', `connect ${desktop.name} (${protocol}, native viewer ${viewer.id})`);
     viewer.started.then(() => this.emit({ type: 'native-started', sessionId: viewer.id }), () => undefined);
-    void viewer.result.then(({ outcome, message, cause }) => {
+    void viewer.result.then(({ outcome, message, cause, detail }) => {
       this.nativeSessions.delete(viewer.id);
-      this.options.log(outcome === 'ended' ? 'info' : 'warn', `viewer ${viewer.id} for ${desktop.name}: ${outcome}: ${message}`);
+      this.options.log(outcome === 'ended' ? 'info' : 'warn', `viewer ${viewer.id} for ${desktop.name}: ${outcome}: ${message}${detail ? ` (${detail})` : ''}`);
       this.emit({ type: 'native-ended', sessionId: viewer.id, outcome, message, ...(cause ? { cause } : {}) });
     });
     return { kind: 'native', protocol, sessionId: viewer.id, desktopName: desktop.name };

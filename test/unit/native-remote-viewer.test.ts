@@ -46,6 +46,9 @@ test('recorded remote-viewer: connected in window and kiosk mode', () => {
     assert.ok(run.connectedAtLine !== null, name);
     assert.equal(run.decided, null, name);
     assert.equal(run.result.outcome, 'failed', 'SIGTERM from elsewhere is no normal end');
+    // The person reads a sentence; the viewer's own last line (GTK chatter) goes to the log only.
+    assert.equal(run.result.message, 'The SPICE viewer stopped (signal 15). Try again; if it keeps happening, tell your administrator.', name);
+    assert.match(run.result.detail ?? '', /^last output: \S/, `${name}: the log still gets the viewer's last line`);
   }
 });
 

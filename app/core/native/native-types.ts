@@ -46,6 +46,8 @@ export interface NativeResult {
   message: string;
   /** The desktop's reason, when the viewer named it (see kiosk-api's NativeCause). */
   cause?: NativeCause;
+  /** For the kiosk's log only (e.g. the viewer's last output line): never shown to the person. */
+  detail?: string;
 }
 
 /** What one line of a viewer's output means for the supervisor. */

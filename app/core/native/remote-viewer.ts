@@ -97,7 +97,12 @@ export class RemoteViewerOutput implements ViewerOutputParser {
     if (this.noDisplay) return noScreen();
     if (this.connected && exit.exitCode === 0 && !exit.signal) return { outcome: 'ended', message: 'The session has ended.' };
     const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.exitCode}`;
-    return { outcome: 'failed', message: `The SPICE viewer stopped (${how})${this.lastLine ? `: ${this.lastLine}` : ''}. Try again; if it keeps happening, tell your administrator.` };
+    // Its last line is most often GTK or GLib chatter ("Child allocate 1190x744", an assertion in
+    // g_key_file): the log keeps it, the person gets the sentence.
+    return {
+      outcome: 'failed', message: `The SPICE viewer stopped (${how}). Try again; if it keeps happening, tell your administrator.`,
+      ...(this.lastLine ? { detail: `last output: ${this.lastLine}` } : {}),
+    };
   }
 
   private decide(result: NativeResult): LineMeaning {
