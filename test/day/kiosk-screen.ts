@@ -4,13 +4,10 @@
  * attempt ends in what the person saw — the desktop's known picture, or a sentence — never in an
  * exception, so one bad moment of the day is counted and the day goes on.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { checkQuadPattern } from '../support/pattern.js';
-
-const run = promisify(execFile);
+import { screenshotX } from '../support/x-screenshot.js';
 
 export type PictureCheck = (png: Buffer) => { ok: boolean; detail: string };
 
@@ -218,8 +215,7 @@ export class KioskScreen {
   /** The kiosk's X screen, where native viewers draw. */
   async screenshotDisplay(): Promise<Buffer | null> {
     try {
-      const { stdout } = await run('import', ['-display', this.display, '-window', 'root', 'png:-'], { encoding: 'buffer', maxBuffer: 64 << 20, timeout: 15_000 });
-      return stdout;
+      return await screenshotX(this.display, { timeoutMs: 15_000, attempts: 1 });
     } catch {
       return null;
     }

@@ -8,7 +8,6 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -20,6 +19,7 @@ import { startStaticController, type StaticController } from '../peers/static-ha
 import { exists, startDaemon, waitFor, type Daemon } from '../peers/system-daemons.js';
 import { launchChromium, openKioskPage, startKiosk, type KioskProcess } from '../support/kiosk.js';
 import { checkQuadPattern } from '../support/pattern.js';
+import { screenshotX } from '../support/x-screenshot.js';
 
 // This file's share of the kiosk tests' range: ports 17001-17010, X displays :61 (VNC), :62 (RDP), :63 (kiosk screen).
 const PORTS = { vnc: 17001, spice: 17002, rdp: 17003, closed: 17004, notConsole: 17005, controller: 17010 };
@@ -128,7 +128,7 @@ async function kioskScreenPattern(): Promise<{ ok: boolean; detail: string }> {
   let result = { ok: false, detail: 'no frame' };
   for (let i = 0; i < 40 && !result.ok; i += 1) {
     await new Promise((resolve) => setTimeout(resolve, 500));
-    result = checkQuadPattern(execFileSync('import', ['-display', KIOSK_DISPLAY, '-window', 'root', 'png:-']));
+    result = checkQuadPattern(await screenshotX(KIOSK_DISPLAY));
   }
   return result;
 }

@@ -9,6 +9,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { PNG } from 'pngjs';
+import { screenshotX } from '../support/x-screenshot.js';
 
 const run = promisify(execFile);
 
@@ -39,8 +40,7 @@ export class RealScreen {
 
   /** The whole screen now as PNG, without reading it. */
   async grab(): Promise<Buffer> {
-    const { stdout } = await run('import', ['-display', this.display, '-window', 'root', 'png:-'], { env: this.env, encoding: 'buffer', maxBuffer: 64 << 20, timeout: 20_000 });
-    return stdout;
+    return screenshotX(this.display, { env: this.env });
   }
 
   /**

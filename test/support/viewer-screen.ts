@@ -2,13 +2,10 @@
  * The screen a native viewer draws on in tests: an Xvfb of its own, root-window screenshots
  * (ImageMagick `import`), and waiting until the local desktops' quadrant picture shows on it.
  */
-import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { ProcessGroup, requireFreeDisplay, requireProgram } from '../../scripts/local-desktops/processes.js';
 import { checkQuadPattern } from './pattern.js';
-
-const run = promisify(execFile);
+import { screenshotX } from './x-screenshot.js';
 
 export interface ViewerScreen {
   /** e.g. ":53" */
@@ -34,8 +31,7 @@ export async function startViewerScreen(display: number, logDir: string, size = 
   const name = `:${display}`;
   const screenshot = async (): Promise<Buffer | null> => {
     try {
-      const { stdout } = await run('import', ['-display', name, '-window', 'root', 'png:-'], { encoding: 'buffer', maxBuffer: 64 << 20, timeout: 10_000 });
-      return stdout;
+      return await screenshotX(name, { timeoutMs: 10_000, attempts: 1 });
     } catch {
       return null;
     }
