@@ -2,11 +2,11 @@
  * The shim's configuration: one JSON file (THINKIOSK_CONTROLLER_CONFIG or --config), validated at
  * start-up so a typo stops the shim with a clear message instead of failing on the first login.
  */
-import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { isIP } from 'node:net';
 import { Protocol } from '../contract/api.js';
+import { checkConfig, loadConfigFile, type ConfigFileKind } from '../contract/files/config-file.js';
 
 /** Settings every backend shares. */
 const Common = {
@@ -115,29 +115,14 @@ function isAddressOrRange(text: string): boolean {
   return /^\d{1,3}$/.test(bits) && Number(bits) <= max;
 }
 
+const CONFIG_FILE: ConfigFileKind<ControllerConfig> = { what: 'controller configuration', syntax: 'JSON', schema: ControllerConfig, error: ConfigError };
+
 export function parseConfig(raw: unknown, source: string): ControllerConfig {
-  const parsed = ControllerConfig.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((i) => `  ${i.path.join('.') || '(top)'}: ${i.message}`).join('\n');
-    throw new ConfigError(`invalid controller configuration in ${source}:\n${problems}`);
-  }
-  return parsed.data;
+  return checkConfig(CONFIG_FILE, raw, source);
 }
 
 export function loadConfig(path: string): ControllerConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ConfigError(`cannot read controller configuration ${path}: ${(error as Error).message}`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new ConfigError(`controller configuration ${path} is not valid JSON: ${(error as Error).message}`);
-  }
-  return parseConfig(raw, path);
+  return loadConfigFile(CONFIG_FILE, path);
 }
 
 /** The session keys as bytes; without any, a random key (sessions then die with this process). */

@@ -4,11 +4,10 @@
  * superset of JSON, so one parser reads both), checked in full at start-up: unknown keys, bad
  * values and broken references stop the controller with the path of each mistake.
  */
-import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import YAML from 'yaml';
 import { OsFamily, Protocol } from '../contract/api.js';
+import { loadConfigFile, parseConfigText, type ConfigFileKind } from '../contract/files/config-file.js';
 import { ConfigError } from './config.js';
 import { parsePasswordHash, type ParsedHash } from './password-hash.js';
 
@@ -91,34 +90,25 @@ export interface Inventory {
   desktops: InventoryDesktop[];
 }
 
-/** Parses inventory text (YAML or JSON); `source` names the file in error messages. */
-export function parseInventory(text: string, source: string): Inventory {
-  let raw: unknown;
-  try {
-    raw = YAML.parse(text, { prettyErrors: true });
-  } catch (error) {
-    throw new InventoryError(`desktop inventory ${source} is not valid YAML or JSON: ${(error as Error).message}`);
-  }
-  const parsed = InventoryFile.safeParse(raw);
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${pathText(issue.path, raw)}: ${issue.message}`).join('\n');
-    throw new InventoryError(`invalid desktop inventory in ${source}:\n${problems}`);
-  }
+const INVENTORY_FILE: ConfigFileKind<z.infer<typeof InventoryFile>> = {
+  what: 'desktop inventory', syntax: 'YAML', schema: InventoryFile, error: InventoryError, describePath: pathText, readHint: 'static.inventoryFile',
+};
+
+function toInventory(file: z.infer<typeof InventoryFile>): Inventory {
   return {
-    users: new Map(parsed.data.users.map((u) => [u.name, u.password])),
-    admins: new Set(parsed.data.users.filter((u) => u.admin).map((u) => u.name)),
-    desktops: parsed.data.desktops,
+    users: new Map(file.users.map((u) => [u.name, u.password])),
+    admins: new Set(file.users.filter((u) => u.admin).map((u) => u.name)),
+    desktops: file.desktops,
   };
 }
 
+/** Parses inventory text (YAML or JSON); `source` names the file in error messages. */
+export function parseInventory(text: string, source: string): Inventory {
+  return toInventory(parseConfigText(INVENTORY_FILE, text, source));
+}
+
 export function loadInventory(path: string): Inventory {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new InventoryError(`cannot read the desktop inventory ${path} (static.inventoryFile): ${(error as Error).message}`);
-  }
-  return parseInventory(text, path);
+  return toInventory(loadConfigFile(INVENTORY_FILE, path));
 }
 
 /** `desktops[1].endpoints.vnc.port (desktop "lab-2")`: the path, and which entry it is in words. */

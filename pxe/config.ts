@@ -5,10 +5,9 @@
  * server with the path of each mistake. Everything has a default, so an empty file (or none)
  * means proxy-DHCP on eth0, which leaves the site's own DHCP server in charge of addresses.
  */
-import { readFileSync } from 'node:fs';
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
-import YAML from 'yaml';
+import { checkConfig, loadConfigFile, type ConfigFileKind } from '../contract/files/config-file.js';
 import { isPinOrHash } from './admin-pin.js';
 
 export class BootServerConfigError extends Error {}
@@ -115,31 +114,17 @@ export const BootServerConfig = z.strictObject({
 });
 export type BootServerConfig = z.infer<typeof BootServerConfig>;
 
+const CONFIG_FILE: ConfigFileKind<BootServerConfig> = {
+  what: 'boot server configuration', syntax: 'YAML', schema: BootServerConfig, error: BootServerConfigError, whenMissing: {},
+};
+
 export function parseBootServerConfig(raw: unknown, source: string): BootServerConfig {
-  const parsed = BootServerConfig.safeParse(raw ?? {});
-  if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || '(top)'}: ${issue.message}`).join('\n');
-    throw new BootServerConfigError(`invalid boot server configuration in ${source}:\n${problems}`);
-  }
-  return parsed.data;
+  return checkConfig(CONFIG_FILE, raw ?? {}, source);
 }
 
 /** Reads the YAML/JSON file; a missing file is the all-defaults configuration. */
 export function loadBootServerConfig(path: string): BootServerConfig {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return parseBootServerConfig({}, `${path} (missing: defaults)`);
-    throw new BootServerConfigError(`cannot read the boot server configuration ${path}: ${(error as Error).message}`);
-  }
-  let raw: unknown;
-  try {
-    raw = YAML.parse(text);
-  } catch (error) {
-    throw new BootServerConfigError(`boot server configuration ${path} is not valid YAML: ${(error as Error).message.split('\n')[0]}`);
-  }
-  return parseBootServerConfig(raw, path);
+  return loadConfigFile(CONFIG_FILE, path);
 }
 
 /**
