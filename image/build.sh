@@ -54,10 +54,10 @@ check_host() {
 image_key() {
   { base_key
     if [ "$VARIANT" = minimal ]; then
-      hash_inputs "$REPO_DIR/rootfs-overlay" "$REPO_DIR/boot" "$IMAGE_DIR" "$REPO_DIR/package.json"
+      hash_inputs "$REPO_DIR/rootfs-overlay" "$REPO_DIR/boot" "$IMAGE_DIR" "$REPO_DIR/scripts/build-steps.sh" "$REPO_DIR/package.json"
       echo minimal
     else
-      hash_inputs "$REPO_DIR/rootfs-overlay" "$REPO_DIR/boot" "$IMAGE_DIR" "$REPO_DIR/package-lock.json" "$REPO_DIR/package.json" \
+      hash_inputs "$REPO_DIR/rootfs-overlay" "$REPO_DIR/boot" "$IMAGE_DIR" "$REPO_DIR/scripts/build-steps.sh" "$REPO_DIR/package-lock.json" "$REPO_DIR/package.json" \
         "$REPO_DIR/dist/app" "$REPO_DIR/dist/contract" "$REPO_DIR/dist/www"
     fi
     echo "$FAST"

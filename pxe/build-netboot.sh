@@ -19,23 +19,13 @@
 # root file system is cached by the image's checksum.
 set -euo pipefail
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH LC_ALL=C.UTF-8
-T0=$(date +%s)
 PXE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO_DIR=$(cd "$PXE_DIR/.." && pwd)
+BUILD_NAME=netboot
+source "$PXE_DIR/../scripts/build-steps.sh"
 WORK_ROOT=${THINKIOSK_PXE_WORK:-/var/tmp/thinkiosk-pxe}
 MIRROR=${THINKIOSK_MIRROR:-http://deb.debian.org/debian}
 SUITE=trixie
 ARCHES=() IMAGE_DIR=/var/tmp/thinkiosk-image/out OUT_DIR=$WORK_ROOT/out
-
-log() { printf '[netboot %4ss] %s\n' "$(( $(date +%s) - T0 ))" "$*"; }
-die() { printf '[netboot] ERROR: %s\n' "$*" >&2; exit 1; }
-step() { # step NAME FUNCTION ARGS...: named, logged and timed; the build stops on failure
-  local name=$1 t0; shift; t0=$(date +%s)
-  log "── $name"
-  "$@" || die "step '$name' failed (see the lines above)"
-  log "   $name done in $(( $(date +%s) - t0 ))s"
-}
-need_tool() { command -v "$1" >/dev/null 2>&1 || die "'$1' is missing: run scripts/install-deps.sh (Debian package $2)"; }
 
 while [ $# -gt 0 ]; do
   case "$1" in
@@ -254,4 +244,4 @@ for arch in "${ARCHES[@]}"; do step "netboot files for $arch (from $(basename "$
 step "first-stage loaders (iPXE)" build_loaders
 step "checksums and manifest" assemble
 (cd "$NETBOOT_DIR" && sha256sum --quiet -c SHA256SUMS) || die "the checksums do not match what was just written"
-log "netboot: $NETBOOT_DIR ($(du -sm "$NETBOOT_DIR" | cut -f1) MiB; kiosks for ${ARCHES[*]}; checksums in SHA256SUMS) in $(( $(date +%s) - T0 ))s"
+log "netboot: $NETBOOT_DIR ($(du -sm "$NETBOOT_DIR" | cut -f1) MiB; kiosks for ${ARCHES[*]}; checksums in SHA256SUMS) in $(( $(date +%s) - BUILD_T0 ))s"
