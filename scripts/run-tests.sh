@@ -34,12 +34,5 @@ run "${files[@]}" || status=1
 [ -n "$cloud_started" ] && scripts/test-cloud/up.sh down >/dev/null 2>&1
 if [ "${#late[@]}" -gt 0 ]; then run "${late[@]}" || status=1; fi
 # One closing line for everything: the sum of the runs' own lines.
-passed=0 failed=0
-# A run that skipped something ends ", N skipped": it counts too (it used to vanish from the sum).
-while read -r p _ f _; do passed=$((passed + p)); failed=$((failed + f)); done < <(grep -E '^[0-9]+ passed, [0-9]+ failed(, [0-9]+ skipped)?$' "$out")
-if [ "${#late[@]}" -gt 0 ]; then
-  # CI keeps only the end of the output: name the failed tests again right above the closing line.
-  if [ "$failed" -gt 0 ]; then echo "tests that failed:"; grep -A1 -E '^ *✖' "$out" | grep -v '^--$' | cut -c1-240; fi
-  echo "$passed passed, $failed failed"
-fi
+if [ "${#late[@]}" -gt 0 ]; then scripts/closing-count.sh <"$out"; fi
 exit $status
