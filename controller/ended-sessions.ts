@@ -4,8 +4,9 @@
  * session, named by its id, holding its expiry; files of sessions past their expiry are removed.
  * Without a directory the list is kept in memory only (one instance, until it restarts).
  */
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync, renameSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeFileAtomic } from '../contract/files/atomic-write.js';
 import type { Logger } from './log.js';
 
 /** Session ids are base64url (16 random bytes, or a SHA-256 for older tokens): safe as file names. */
@@ -30,10 +31,8 @@ export class EndedSessions {
     if (!SESSION_ID.test(sessionId)) throw new Error(`not a session id: ${sessionId.slice(0, 80)}`);
     this.memory.set(sessionId, expiresAt);
     if (this.dir) {
-      const file = join(this.dir, sessionId);
-      const temp = `${file}.${process.pid}.tmp`;
-      writeFileSync(temp, String(expiresAt), { mode: 0o600 });
-      renameSync(temp, file);
+      // Whole or not at all: a half-written expiry would read as an early one, and the session be forgotten too soon.
+      writeFileAtomic(join(this.dir, sessionId), String(expiresAt), { mode: 0o600 });
     }
     this.maybePrune();
   }

@@ -3,8 +3,8 @@
  * dnsmasq's configuration, the TFTP tree (the netboot files linked, the boot menu and the Pi
  * command lines written) and the per-client presets into a state directory, runs dnsmasq (DHCP
  * proxy or full, TFTP) as a child and the HTTP server in this process, and keeps a status file
- * there that anyone may read (the kiosk's admin screen runs unprivileged: it reads the status
- * with readBootServerStatus and asks the system to start or stop the service).
+ * there that anyone may read (the kiosk's admin screen runs unprivileged: it reads the status and
+ * writes the switch the service follows; contract/boot-server-files.ts).
  *
  *   const server = await startBootServer(config, { netbootDir, stateDir }, { source });
  *   server.status();  await server.stop();
@@ -14,6 +14,7 @@ import { mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync
 import { setTimeout as sleep } from 'node:timers/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { writeBootServerStatus, type BootEvent, type BootServerStatus } from '../contract/boot-server-files.js';
 import { hashClientPins, type BoxPin } from './admin-pin.js';
 import { BootServerConfigError, type BootServerConfig } from './config.js';
 import { renderClientPresets } from './client-preset.js';
@@ -28,8 +29,6 @@ const run = promisify(execFile);
 
 /** On the box's settings partition (the root is read-only; that partition has the card's free space). */
 export const DEFAULT_NETBOOT_DIR = '/var/lib/thinkiosk/netboot';
-export const DEFAULT_STATE_DIR = '/run/thinkiosk/boot-server';
-export const STATUS_FILE = 'status.json';
 
 export interface BootServerPaths {
   /** `make netboot`'s output (netboot-files.ts). */
@@ -39,45 +38,9 @@ export interface BootServerPaths {
   dnsmasq?: string;
 }
 
-export interface BootEvent {
-  at: string;
-  kind: 'dhcp' | 'tftp' | 'http';
-  /** Client IP (TFTP, HTTP) or MAC (DHCP). */
-  client: string;
-  detail: string;
-}
-
-export interface BootServerStatus {
-  /** off: the service runs but is switched off (the admin's switch, or no "on" anywhere). */
-  state: 'off' | 'starting' | 'running' | 'stopped' | 'failed';
-  /** Why it is on or off: "switched on on the admin screen", "boot_server = on in ...", ... */
-  reason?: string;
-  since: string;
-  mode: BootServerConfig['mode'];
-  interface: string;
-  address: string | null;
-  httpUrl: string | null;
-  arches: string[];
-  /** Things that keep some clients from booting (missing files, ...), as sentences. */
-  problems: string[];
-  /** Why the server is not running, when it failed. */
-  error: string | null;
-  /** The last DHCP, TFTP and HTTP events, oldest first. */
-  events: BootEvent[];
-}
-
 export class BootServerError extends Error {}
 
 const MAX_EVENTS = 200;
-
-/** The status the running server last wrote, or null when it never ran here. */
-export function readBootServerStatus(stateDir = DEFAULT_STATE_DIR): BootServerStatus | null {
-  try {
-    return JSON.parse(readFileSync(join(stateDir, STATUS_FILE), 'utf8')) as BootServerStatus;
-  } catch {
-    return null;
-  }
-}
 
 export interface PreparedState {
   net: ServedNetwork;
@@ -315,9 +278,7 @@ export class BootServer {
 
   private writeStatus(): void {
     try {
-      const file = join(this.paths.stateDir, STATUS_FILE);
-      writeFileSync(`${file}.new`, `${JSON.stringify(this.status(), null, 2)}\n`, { mode: 0o644 });
-      renameSync(`${file}.new`, file);
+      writeBootServerStatus(this.paths.stateDir, this.status());
     } catch {
       // The state directory is gone (stopped and cleaned up): nothing to report to.
     }
@@ -362,9 +323,7 @@ export async function stopLeftoverDnsmasq(stateDir: string): Promise<boolean> {
 function writeStandbyStatus(stateDir: string, status: BootServerStatus): void {
   try {
     mkdirSync(stateDir, { recursive: true, mode: 0o755 });
-    const file = join(stateDir, STATUS_FILE);
-    writeFileSync(`${file}.new`, `${JSON.stringify(status, null, 2)}\n`, { mode: 0o644 });
-    renameSync(`${file}.new`, file);
+    writeBootServerStatus(stateDir, status);
   } catch {
     // No state directory to write to: the log says it.
   }

@@ -16,9 +16,9 @@ import { readFileSync, unwatchFile, watchFile } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { bootServerSwitchedOn, loadBootServerConfig, type BootServerConfig } from './config.js';
 import {
-  DEFAULT_NETBOOT_DIR, DEFAULT_STATE_DIR, prepareBootServerState, readBootServerStatus, startBootServer, writeFailedStatus, writeOffStatus, type BootServer,
+  DEFAULT_NETBOOT_DIR, prepareBootServerState, startBootServer, writeFailedStatus, writeOffStatus, type BootServer,
 } from './boot-server.js';
-import { DEFAULT_SWITCH_PATH, readBootServerSwitch } from './switch.js';
+import { DEFAULT_STATE_DIR, DEFAULT_SWITCH_PATH, readBootServerStatus, readBootServerSwitch } from '../contract/boot-server-files.js';
 import { hashClientPins, readBoxPin } from './admin-pin.js';
 
 /** The kiosk's settings store on the image (THINKIOSK_SETTINGS_DIR of the kiosk service). */
@@ -32,7 +32,7 @@ const { values: args, positionals } = parseArgs({
     netboot: { type: 'string', default: DEFAULT_NETBOOT_DIR },
     state: { type: 'string', default: DEFAULT_STATE_DIR },
     dnsmasq: { type: 'string', default: '/usr/sbin/dnsmasq' },
-    /** The admin screen's switch (pxe/switch.ts). */
+    /** The admin screen's switch (contract/boot-server-files.ts). */
     switch: { type: 'string', default: DEFAULT_SWITCH_PATH },
     /** Keep running while switched off and follow the switch (the image's service). */
     watch: { type: 'boolean', default: false },
@@ -64,9 +64,11 @@ async function main(): Promise<number> {
   const command = positionals[0] ?? 'serve';
   const paths = { netbootDir: args.netboot, stateDir: args.state, dnsmasq: args.dnsmasq };
   if (command === 'status') {
-    const status = readBootServerStatus(args.state);
-    say(status ? JSON.stringify(status, null, 2) : `the boot server has not run here (no status in ${args.state})`);
-    return status?.state === 'running' ? 0 : 3;
+    const reading = readBootServerStatus(args.state);
+    if (reading.kind === 'missing') say(`the boot server has not run here (no status in ${args.state})`);
+    if (reading.kind === 'unreadable') say(`the boot server's status in ${args.state} ${reading.why}`);
+    if (reading.kind === 'ok') say(JSON.stringify(reading.status, null, 2));
+    return reading.kind === 'ok' && reading.status.state === 'running' ? 0 : 3;
   }
   let config: BootServerConfig;
   try {

@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { Desktop, ErrorKind as ControllerErrorKind, Identity, PowerAction, Protocol } from '../../contract/api.js';
+import { BootEvent } from '../../contract/boot-server-schemas.js';
 
 /** Kinds the kiosk itself adds to the controller's (see contract/api.ts). */
 export const KioskErrorKind = z.union([
@@ -118,7 +119,6 @@ export const DisplayOutput = z.object({ name: z.string(), modes: z.array(z.strin
 export const DiagnosticCheck = z.object({ name: z.string(), ok: z.boolean(), detail: z.string() });
 export const LogLine = z.object({ at: z.string(), level: z.enum(['info', 'warn', 'error']), message: z.string() });
 
-export const BootServerEvent = z.object({ at: z.string(), kind: z.enum(['dhcp', 'tftp', 'http']), client: z.string(), detail: z.string() });
 /** The boot server (PXE, pxe/) as the admin screen shows it: the admin's switch and what the service last reported. */
 export const BootServerView = z.object({
   /** The admin's choice; not-chosen: the boot partition's `boot_server =` and the service's configuration decide. */
@@ -143,7 +143,7 @@ export const BootServerView = z.object({
   /** Machines seen in the service's recent events. */
   clients: z.number().int().min(0),
   /** The newest events, oldest first. */
-  events: z.array(BootServerEvent),
+  events: z.array(BootEvent),
 });
 export type BootServerView = z.infer<typeof BootServerView>;
 

@@ -7,6 +7,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DEFAULT_STATE_DIR } from '../../contract/boot-server-files.js';
 import { ConsoleRelay } from './console-relay.js';
 import type { KioskBackend, Language } from './kiosk-api.js';
 import { KioskService, type AdminTools, type NativeViewers } from './kiosk-service.js';
@@ -15,7 +16,7 @@ import { startLocalServer } from './local-server.js';
 import { readPreset } from './preset.js';
 import { Settings } from './settings.js';
 import { createSystemAdminTools } from './system/admin-tools.js';
-import { BootServerSwitch, DEFAULT_STATE_DIR } from './system/boot-server-switch.js';
+import { BootServerSwitch } from './system/boot-server-switch.js';
 import { LogBuffer } from './system/log-buffer.js';
 
 export interface KioskRuntime {

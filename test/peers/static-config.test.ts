@@ -1,5 +1,5 @@
 /**
- * The static backend as an administrator meets it: `hash-password` makes the inventory's hashes,
+ * The static backend as an administrator meets it: `hash-password-cli` makes the inventory's hashes,
  * and the real controller process refuses a broken inventory with the path of the mistake (no stack
  * trace), or serves a good one.
  */
@@ -39,14 +39,14 @@ function writeConfig(name: string, inventory: string): string {
   return config;
 }
 
-test('[static] hash-password prints a hash that verifies the password it was given, and only that one', async () => {
-  const { code, stdout, stderr } = await run('controller/hash-password.js', [], 'lab password\n');
+test('[static] hash-password-cli prints a hash that verifies the password it was given, and only that one', async () => {
+  const { code, stdout, stderr } = await run('controller/hash-password-cli.js', [], 'lab password\n');
   assert.equal(code, 0, stderr);
   const parsed = parsePasswordHash(stdout.trim());
   assert.equal(typeof parsed, 'object', `not a hash: ${stdout}`);
   assert.equal(await verifyPassword('lab password', parsed as ParsedHash), true);
   assert.equal(await verifyPassword('lab password\n', parsed as ParsedHash), false);
-  const empty = await run('controller/hash-password.js', [], '');
+  const empty = await run('controller/hash-password-cli.js', [], '');
   assert.equal(empty.code, 1);
   assert.match(empty.stderr, /empty password; nothing printed/);
 });
@@ -66,7 +66,7 @@ desktops:
   const { code, stderr } = await run('controller/main.js', ['--config', config]);
   assert.equal(code, 1);
   assert.match(stderr, /invalid desktop inventory in .*plain\.yaml/);
-  assert.match(stderr, /users\[0\]\.password \(user "alice"\): is not a password hash made by hash-password.*never store a plain password/);
+  assert.match(stderr, /users\[0\]\.password \(user "alice"\): is not a password hash made by hash-password-cli.*never store a plain password/);
   assert.match(stderr, /desktops\[0\]\.endpoints\.vnc \(desktop "d1"\): Unrecognized key: "pasword"/);
   assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
 });
@@ -83,7 +83,7 @@ test('[static] the controller says so when the inventory file is missing or not 
 });
 
 test('[static] with a good inventory the controller serves, says it is static, and stops on SIGTERM', async () => {
-  const hash = (await run('controller/hash-password.js', [], 'pw')).stdout.trim();
+  const hash = (await run('controller/hash-password-cli.js', [], 'pw')).stdout.trim();
   const config = writeConfig('good', `users: [{ name: alice, password: "${hash}" }]\ndesktops: []\n`);
   const child = spawn(process.execPath, [path.join(DIST, 'controller/main.js'), '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';

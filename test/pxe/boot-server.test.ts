@@ -11,8 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { NS, REPO, SERVER_IP, TestLan, WORK } from './lan.js';
-import { readBootServerStatus, type BootServerStatus } from '../../pxe/boot-server.js';
-import { SWITCH_FILE, writeBootServerSwitch } from '../../pxe/switch.js';
+import { readBootServerStatus, SWITCH_FILE, writeBootServerSwitch, type BootServerStatus } from '../../contract/boot-server-files.js';
 import { hashPin, verifyPin } from '../../app/core/system/admin-pin.js';
 import { adminPinInPreset, hashClientPins, readBoxPin } from '../../pxe/admin-pin.js';
 import { parseBootServerConfig } from '../../pxe/config.js';
@@ -214,8 +213,8 @@ test('dnsmasq never outlives the boot server: stopped with it on SIGTERM (even d
 /** Polls the state directory's status until `state` (the service writes it on every change). */
 async function statusBecomes(stateDir: string, state: string, seconds = 20): Promise<BootServerStatus> {
   for (const deadline = Date.now() + seconds * 1000; Date.now() < deadline; await sleep(200)) {
-    const status = readBootServerStatus(stateDir);
-    if (status?.state === state) return status;
+    const reading = readBootServerStatus(stateDir);
+    if (reading.kind === 'ok' && reading.status.state === state) return reading.status;
   }
   throw new Error(`the boot server's status did not become "${state}" within ${seconds} s: ${JSON.stringify(readBootServerStatus(stateDir))}`);
 }
@@ -235,13 +234,13 @@ test('the admin screen\'s switch: the service (serve --watch) waits while off, s
     assert.match(off.reason ?? '', /off by default/);
     assert.equal((await fetchFrom(`tftp://${SERVER_IP}/menu.ipxe`)).code, 0, 'nothing is served while off');
 
-    writeBootServerSwitch(settings, true);
+    await writeBootServerSwitch(join(settings, SWITCH_FILE), true);
     const on = await statusBecomes(state, 'running');
     assert.match(on.reason ?? '', /switched on on the admin screen/);
     assert.match((await fetchFrom(`tftp://${SERVER_IP}/menu.ipxe`)).body, /^#!ipxe/, 'serves once switched on');
     assert.equal((await dnsmasqsOf(state)).length, 1);
 
-    writeBootServerSwitch(settings, false);
+    await writeBootServerSwitch(join(settings, SWITCH_FILE), false);
     const offAgain = await statusBecomes(state, 'off');
     assert.match(offAgain.reason ?? '', /switched off on the admin screen/);
     assert.deepEqual(await dnsmasqsOf(state), [], 'dnsmasq stopped once switched off');
@@ -272,7 +271,9 @@ test('a broken configuration: the service says which setting is wrong, in its ou
     .then(() => null, (error: { stdout?: string; code?: number }) => error);
   assert.ok(failed, 'it does not start');
   assert.match(failed.stdout ?? '', /full\.router: must be an IPv4 address/);
-  const status = readBootServerStatus(state);
+  const reading = readBootServerStatus(state);
+  assert.equal(reading.kind, 'ok', JSON.stringify(reading));
+  const status = reading.kind === 'ok' ? reading.status : null;
   assert.equal(status?.state, 'failed');
   assert.match(status?.error ?? '', /full\.router: must be an IPv4 address/);
 });

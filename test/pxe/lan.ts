@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync, createWrite
 import { join, resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { readBootServerStatus, type BootServerStatus } from '../../pxe/boot-server.js';
+import { readBootServerStatus, type BootServerStatus } from '../../contract/boot-server-files.js';
 
 const run = promisify(execFile);
 
@@ -160,9 +160,9 @@ export class RunningServer {
   constructor(readonly child: ChildProcess, readonly stateDir: string, readonly logFile: string) {}
 
   status(): BootServerStatus {
-    const status = readBootServerStatus(this.stateDir);
-    if (!status) throw new Error(`the boot server wrote no status in ${this.stateDir}`);
-    return status;
+    const reading = readBootServerStatus(this.stateDir);
+    if (reading.kind !== 'ok') throw new Error(`the boot server wrote no readable status in ${this.stateDir}: ${JSON.stringify(reading)}`);
+    return reading.status;
   }
 
   log(): string {

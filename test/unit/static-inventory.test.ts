@@ -6,7 +6,7 @@ import type { EndpointState, EndpointStatus } from '../../controller/reachabilit
 import type { Protocol } from '../../contract/api.js';
 import { InventoryError, parseInventory } from '../../controller/static-inventory.js';
 
-// Made with `echo -n demo | node dist/controller/hash-password.js`.
+// Made with `echo -n demo | node dist/controller/hash-password-cli.js`.
 const DEMO_HASH = 'scrypt$16384$8$1$vyUcwXiO6p3yfVBSGEwJIA==$FnQAgfuo6QWR+xwYbs1q14RTk8K2FqlFZMd7N7TdOww=';
 
 const YAML_INVENTORY = `
@@ -72,7 +72,7 @@ test('static inventory: the same content as JSON parses the same', () => {
 });
 
 test('static inventory: every mistake is reported with its path and which entry it is in', () => {
-  rejects(variant((i) => { i.users[0].password = 'demo'; }), /users\[0\]\.password \(user "demo"\): is not a password hash made by hash-password[\s\S]*never store a plain password/);
+  rejects(variant((i) => { i.users[0].password = 'demo'; }), /users\[0\]\.password \(user "demo"\): is not a password hash made by hash-password-cli[\s\S]*never store a plain password/);
   rejects(variant((i) => { i.desktops[0].users = ['demo', 'mallory']; }), /desktops\[0\]\.users\[1\] \(desktop "d1"\): no user "mallory" in users/);
   rejects(variant((i) => { i.desktops.push({ ...i.desktops[0] }); }), /desktops\[1\]\.id \(desktop "d1"\): desktop id "d1" is used twice/);
   rejects(variant((i) => { i.users.push({ ...i.users[0] }); }), /users\[1\]\.name \(user "demo"\): user "demo" is listed twice/);

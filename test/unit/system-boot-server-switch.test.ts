@@ -1,18 +1,18 @@
 // The boot server's switch and status as the admin screen reads them (app/core/system/boot-server-switch.ts),
-// against pxe/'s side of the same files: what the kiosk writes the service reads, and what the
-// service writes the kiosk shows.
+// through the files both it and the boot server use (contract/boot-server-files.ts): what the kiosk
+// writes the service reads, and what the service writes the kiosk shows.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { readBootServerSwitch, STATUS_FILE, SWITCH_FILE, type BootServerStatus } from '../../contract/boot-server-files.js';
 import { BootServerView } from '../../app/core/kiosk-api.js';
-import { BootServerSwitch, countClients, DEFAULT_SETTINGS_DIR, DEFAULT_STATE_DIR, STATUS_FILE, SWITCH_FILE } from '../../app/core/system/boot-server-switch.js';
+import { BootServerSwitch, countClients } from '../../app/core/system/boot-server-switch.js';
 import { SystemError } from '../../app/core/system/system-error.js';
 import * as server from '../../pxe/boot-server.js';
 import { parseBootServerConfig } from '../../pxe/config.js';
-import * as pxeSwitch from '../../pxe/switch.js';
 
 function setUp(t: TestContext, netbootedFrom: string | null = null) {
   const root = mkdtempSync(join(tmpdir(), 'thinkiosk-boot-switch-'));
@@ -26,7 +26,7 @@ function setUp(t: TestContext, netbootedFrom: string | null = null) {
   return { settingsDir, stateDir, bootServer, writeStatus };
 }
 
-const RUNNING: server.BootServerStatus = {
+const RUNNING: BootServerStatus = {
   state: 'running', reason: 'switched on on the admin screen', since: '2026-03-01T09:00:00.000Z', mode: 'proxy', interface: 'eth0',
   address: '192.168.1.5', httpUrl: 'http://192.168.1.5:8069/', arches: ['amd64', 'arm64'],
   problems: ['No Raspberry Pi boot files: Raspberry Pis cannot boot from this box.'], error: null,
@@ -40,14 +40,6 @@ const RUNNING: server.BootServerStatus = {
     ...Array.from({ length: 6 }, (_, i) => ({ at: `2026-03-01T09:04:0${i}.000Z`, kind: 'http' as const, client: '192.168.1.121', detail: `GET /amd64/root.squashfs part ${i}` })),
   ],
 };
-
-test('boot server switch: the same files, names and places as pxe/ (switch.ts, boot-server.ts)', () => {
-  assert.equal(SWITCH_FILE, pxeSwitch.SWITCH_FILE);
-  assert.equal(STATUS_FILE, server.STATUS_FILE);
-  assert.equal(DEFAULT_STATE_DIR, server.DEFAULT_STATE_DIR);
-  assert.equal(DEFAULT_SETTINGS_DIR, dirname(pxeSwitch.DEFAULT_SWITCH_PATH));
-  assert.equal(SWITCH_FILE, basename(pxeSwitch.DEFAULT_SWITCH_PATH));
-});
 
 test('boot server switch: nothing installed, no choice made', async (t) => {
   const { bootServer } = setUp(t);
@@ -118,17 +110,16 @@ test('boot server switch: set writes the switch the service reads, and returns t
   writeStatus(RUNNING);
   const on = await bootServer.set(true);
   assert.deepEqual([on.switch, on.switchChangedAt, on.state], ['on', '2026-03-01T10:00:00.000Z', 'running']);
-  assert.deepEqual(pxeSwitch.readBootServerSwitch(join(settingsDir, SWITCH_FILE)), { enabled: true, changedAt: '2026-03-01T10:00:00.000Z' });
+  assert.deepEqual(readBootServerSwitch(join(settingsDir, SWITCH_FILE)), { enabled: true, changedAt: '2026-03-01T10:00:00.000Z' });
   const off = await bootServer.set(false);
   assert.equal(off.switch, 'off');
-  assert.deepEqual(pxeSwitch.readBootServerSwitch(join(settingsDir, SWITCH_FILE)), { enabled: false, changedAt: '2026-03-01T10:00:00.000Z' });
-  assert.ok(!existsSync(join(settingsDir, `${SWITCH_FILE}.new`)), 'no temporary file left');
+  assert.deepEqual(readBootServerSwitch(join(settingsDir, SWITCH_FILE)), { enabled: false, changedAt: '2026-03-01T10:00:00.000Z' });
+  assert.deepEqual(readdirSync(settingsDir), [SWITCH_FILE], 'no temporary file left');
 
-  // And the other way round: pxe's writer, the kiosk's reader; a damaged switch is "no choice", as for the service.
-  pxeSwitch.writeBootServerSwitch(settingsDir, true);
-  assert.equal((await bootServer.status()).switch, 'on');
+  // A damaged switch is "no choice", for the admin screen as for the service.
   writeFileSync(join(settingsDir, SWITCH_FILE), '{"enabled": "yes"}');
   assert.equal((await bootServer.status()).switch, 'not-chosen');
+  assert.equal(readBootServerSwitch(join(settingsDir, SWITCH_FILE)), null);
 });
 
 test('boot server switch: a settings directory that cannot be written gives a sentence to act on', async (t) => {

@@ -1,18 +1,16 @@
 /**
- * The admin PIN: stored only as an scrypt hash (`scrypt$N$r$p$salt$hash`, salt and hash base64),
- * checked in constant time, and guarded against guessing: after 5 wrong PINs in a row the screen
- * refuses PINs for a while, twice as long after each further wrong one. A 4-digit PIN has only
- * 10 000 values, so the lockout, not the hash, is what stops someone trying them at the kiosk; the
- * hash keeps the PIN out of the settings file and the boot partition.
+ * The admin PIN: stored only as a hash in the shared scrypt format (contract/scrypt-hash.ts, the
+ * same as the controller's password hashes), checked in constant time, and guarded against
+ * guessing: after 5 wrong PINs in a row the screen refuses PINs for a while, twice as long after
+ * each further wrong one. A 4-digit PIN has only 10 000 values, so the lockout, not the hash, is
+ * what stops someone trying them at the kiosk; the hash keeps the PIN out of the settings file and
+ * the boot partition.
  */
-import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { makeScryptHash, parseScryptHash, verifyScryptHash, type ScryptHash } from '../../../contract/scrypt-hash.js';
 import { SystemError } from './system-error.js';
 
-/** 16 MiB and ~0.1 s per check on a Raspberry Pi 4: unnoticeable at the screen. */
-const COST = { N: 16384, r: 8, p: 1 };
-const KEY_BYTES = 32;
+/** A hash planted in the boot configuration must not make each check take minutes or all the memory. */
 const MAX_SCRYPT_MEMORY = 256 * 1024 * 1024;
-const FORMAT = /^scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/]+={0,2})\$([A-Za-z0-9+/]+={0,2})$/;
 /** What the admin may choose (kiosk-api's adminSetPin) and a boot-partition preset may hold. */
 const PIN = /^\d{4,12}$/;
 
@@ -22,9 +20,7 @@ export function isPinHash(value: string): boolean {
 
 export async function hashPin(pin: string): Promise<string> {
   if (!PIN.test(pin)) throw new SystemError('invalid-input', 'The PIN must be 4 to 12 digits.', `pin of length ${pin.length} rejected`);
-  const salt = randomBytes(16);
-  const hash = await derive(pin, salt, KEY_BYTES, COST);
-  return `scrypt$${COST.N}$${COST.r}$${COST.p}$${salt.toString('base64')}$${hash.toString('base64')}`;
+  return makeScryptHash(pin);
 }
 
 /** True when `pin` matches `stored`. A damaged hash is an error, not a silent "wrong PIN" forever. */
@@ -33,8 +29,7 @@ export async function verifyPin(pin: string, stored: string): Promise<boolean> {
   if (!parsed) {
     throw new SystemError('system', 'The saved admin PIN is damaged, so no PIN can be accepted. Set a new one in the boot partition\'s kiosk configuration (adminPin) and restart.', 'stored admin PIN hash does not parse');
   }
-  const candidate = await derive(pin, parsed.salt, parsed.hash.length, parsed);
-  return timingSafeEqual(candidate, parsed.hash);
+  return verifyScryptHash(pin, parsed);
 }
 
 /**
@@ -116,22 +111,7 @@ function lockedOut(seconds: number): SystemError {
   return new SystemError('too-many-attempts', `Too many wrong PINs. Try again in ${wait}.`, `admin PIN locked for ${seconds} s more`);
 }
 
-function parseHash(value: string): { N: number; r: number; p: number; salt: Buffer; hash: Buffer } | null {
-  const m = FORMAT.exec(value);
-  if (!m) return null;
-  const [N, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  // Bounded cost, so a hash planted in the boot configuration cannot make each check take minutes.
-  if (N < 1024 || (N & (N - 1)) !== 0 || r < 1 || r > 32 || p < 1 || p > 16 || 128 * N * r > MAX_SCRYPT_MEMORY) return null;
-  const salt = Buffer.from(m[4]!, 'base64');
-  const hash = Buffer.from(m[5]!, 'base64');
-  if (salt.length < 8 || hash.length < 16) return null;
-  return { N, r, p, salt, hash };
-}
-
-function derive(pin: string, salt: Buffer, length: number, cost: { N: number; r: number; p: number }): Promise<Buffer> {
-  // scrypt needs 128·N·r bytes; Node's default ceiling (32 MiB) would refuse costs parseHash allows.
-  const maxmem = 2 * MAX_SCRYPT_MEMORY;
-  return new Promise((resolve, reject) => {
-    scrypt(pin, salt, length, { ...cost, maxmem }, (error, key) => (error ? reject(error) : resolve(key)));
-  });
+function parseHash(value: string): ScryptHash | null {
+  const parsed = parseScryptHash(value, { maxMemoryBytes: MAX_SCRYPT_MEMORY });
+  return typeof parsed === 'string' ? null : parsed;
 }

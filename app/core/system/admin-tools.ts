@@ -4,10 +4,11 @@
  * directory behind the method that needs it, terminal output turned into kiosk events, every call
  * logged to the admin log.
  */
+import { DEFAULT_SETTINGS_DIR, DEFAULT_STATE_DIR } from '../../../contract/boot-server-files.js';
 import type { KioskArgs, KioskEvent, KioskValue } from '../kiosk-api.js';
 import { hashPin, PinGuard } from './admin-pin.js';
 import { Audio } from './audio.js';
-import { BootServerSwitch, DEFAULT_SETTINGS_DIR, DEFAULT_STATE_DIR } from './boot-server-switch.js';
+import { BootServerSwitch } from './boot-server-switch.js';
 import { runDiagnostics } from './diagnostics.js';
 import { Displays } from './display.js';
 import { LogBuffer } from './log-buffer.js';

@@ -1,7 +1,7 @@
 /**
- * `node dist/controller/hash-password.js`: prints the hash of a password for the static inventory
+ * `node dist/controller/hash-password-cli.js`: prints the hash of a password for the static inventory
  * (users[].password). Asks twice on a terminal without echo; otherwise reads one line from stdin:
- *   echo -n 'secret' | node dist/controller/hash-password.js
+ *   echo -n 'secret' | node dist/controller/hash-password-cli.js
  */
 import { createInterface } from 'node:readline';
 import { hashPassword } from './password-hash.js';
@@ -22,7 +22,7 @@ async function readPassword(): Promise<string> {
   const first = await ask('Password: ');
   const second = await ask('Again: ');
   if (first !== second) {
-    console.error('hash-password: the two passwords differ; nothing printed. Try again.');
+    console.error('hash-password-cli: the two passwords differ; nothing printed. Try again.');
     process.exit(1);
   }
   return first;
@@ -30,7 +30,7 @@ async function readPassword(): Promise<string> {
 
 const password = await readPassword();
 if (!password) {
-  console.error('hash-password: empty password; nothing printed.');
+  console.error('hash-password-cli: empty password; nothing printed.');
   process.exit(1);
 }
 console.log(await hashPassword(password));
