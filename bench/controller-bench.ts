@@ -13,6 +13,7 @@ import type http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { z } from 'zod';
 import { ErrorBody, Session } from '../contract/api.js';
+import { ROUTES } from '../contract/routes.js';
 import { buildController } from '../controller/app.js';
 import { parseConfig } from '../controller/config.js';
 import { silentLogger } from '../controller/log.js';
@@ -20,6 +21,7 @@ import { OpenStackError } from '../controller/openstack/errors.js';
 import { OpenStackHttp } from '../controller/openstack/http.js';
 import { KeystoneClient, PasswordTokenSource, type KeystoneToken } from '../controller/openstack/keystone.js';
 import { NOVA_MICROVERSION } from '../controller/openstack/nova.js';
+import { METRICS_ROUTE } from '../controller/server.js';
 
 const WARMUP_ROUNDS = 3;
 const STORM_HARD_STOP_MS = 90_000;
@@ -142,8 +144,8 @@ class ShimClient {
   constructor(readonly base: string) {}
 
   async login(user: User, signal?: AbortSignal): Promise<string> {
-    const response = await fetch(`${this.base}/v1/session`, {
-      method: 'POST', headers: { 'Content-Type': 'application/json' },
+    const response = await fetch(`${this.base}${ROUTES.login.path}`, {
+      method: ROUTES.login.method, headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ username: user.name, password: user.password }), signal,
     });
     if (response.status !== 201) throw await failureOf(response);
@@ -151,13 +153,13 @@ class ShimClient {
   }
 
   async listDesktops(token: string, signal?: AbortSignal): Promise<number> {
-    const response = await fetch(`${this.base}/v1/desktops`, { headers: { Authorization: `Bearer ${token}` }, signal });
+    const response = await fetch(`${this.base}${ROUTES.desktops.path}`, { headers: { Authorization: `Bearer ${token}` }, signal });
     if (response.status !== 200) throw await failureOf(response);
     return ShimDesktops.parse(await response.json()).desktops.length;
   }
 
   async metricsText(): Promise<string> {
-    const response = await fetch(`${this.base}/metrics`);
+    const response = await fetch(`${this.base}${METRICS_ROUTE.path}`);
     if (response.status !== 200) throw await failureOf(response);
     return response.text();
   }

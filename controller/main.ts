@@ -1,5 +1,6 @@
 /** `node dist/controller/main.js --config FILE`: run the controller shim until SIGTERM. */
 import { parseArgs } from 'node:util';
+import { ROUTES } from '../contract/routes.js';
 import { buildController } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { jsonLogger } from './log.js';
@@ -19,7 +20,7 @@ try {
   server.listen(config.listen.port, config.listen.host, () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : config.listen.port;
-    jsonLogger.log('info', 'listening', { url: `${config.tls ? 'https' : 'http'}://${config.listen.host}:${port}/v1/identity`, backend: config.backend, ...(config.backend === 'openstack' ? { keystone: config.openstack.authUrl } : { inventory: config.static.inventoryFile }) });
+    jsonLogger.log('info', 'listening', { url: `${config.tls ? 'https' : 'http'}://${config.listen.host}:${port}${ROUTES.identity.path}`, backend: config.backend, ...(config.backend === 'openstack' ? { keystone: config.openstack.authUrl } : { inventory: config.static.inventoryFile }) });
   });
   const stop = () => {
     closeConsoles();

@@ -8,7 +8,8 @@ import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import type { z } from 'zod';
-import { ConsoleRequest, LoginRequest, PowerRequest, PRODUCT, type ErrorBody, type Identity, type Session } from '../contract/api.js';
+import { PRODUCT, type ErrorBody, type Identity, type Session } from '../contract/api.js';
+import { pathMatcher, ROUTES, type ApiRoute, type HttpMethod, type PathParams, type ReplyBody, type RouteAddress, type ValidRequest } from '../contract/routes.js';
 import { ApiError } from './api-error.js';
 import type { ControllerConfig } from './config.js';
 import type { Logger } from './log.js';
@@ -25,12 +26,44 @@ const MAX_BODY_BYTES = 16 * 1024;
 /** host, host:port, [v6]:port — anything else in a Host header is not echoed into a URL. */
 const HOST_HEADER = /^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
 
-interface Context {
-  req: http.IncomingMessage;
-  params: string[];
+/** Where Prometheus scrapes; not part of the kiosk's contract, so not in its route table. */
+export const METRICS_ROUTE = { method: 'GET', path: '/metrics' } as const satisfies RouteAddress;
+
+/** What a handler answers: a status with a JSON body, with none, or with plain text. */
+interface Outcome { status: number; body?: unknown; text?: string }
+/** A route as the server dispatches it: its method, its path compiled, its handler. */
+interface RegisteredRoute {
+  method: HttpMethod;
+  /** The label in metrics and the log. */
+  name: string;
+  paramsOf(pathname: string): Record<string, string> | null;
+  handle(req: http.IncomingMessage, params: Record<string, string>): Promise<Outcome>;
 }
-type Handler = (ctx: Context) => Promise<{ status: number; body?: unknown; text?: string }>;
-interface Route { method: string; pattern: RegExp; name: string; handler: Handler }
+
+interface HandlerContext<Route extends ApiRoute> {
+  req: http.IncomingMessage;
+  params: PathParams<Route['path']>;
+  /**
+   * The request's body, checked against the route's schema. Read when the handler asks, so that a
+   * request without a valid session is refused as such (401) before its body is judged (400).
+   */
+  readRequest(): Promise<ValidRequest<Route>>;
+}
+type RouteReply<Route extends ApiRoute> = Route['reply'] extends z.ZodType ? { status: number; body: ReplyBody<Route> } : { status: number };
+
+/** Registers `handler` for one route of the contract's table, typed by that route's params, request and reply. */
+function serve<Route extends ApiRoute>(route: Route, handler: (ctx: HandlerContext<Route>) => Promise<RouteReply<Route>>): RegisteredRoute {
+  return {
+    method: route.method,
+    name: route.name,
+    paramsOf: pathMatcher(route.path),
+    handle: (req, params) => handler({
+      req,
+      params: params as PathParams<Route['path']>,
+      readRequest: async () => (route.request ? readBody(req, route.request) : undefined) as ValidRequest<Route>,
+    }),
+  };
+}
 
 export interface ControllerDeps {
   config: ControllerConfig;
@@ -80,97 +113,76 @@ export function createController({ config, backend, relay, sealer, endedSessions
     return { secure: forwardedProto ? forwardedProto === 'https' : Boolean(config.tls), host };
   };
 
-  const routes: Route[] = [
-    {
-      method: 'GET', pattern: /^\/v1\/identity$/, name: 'identity',
-      handler: async () => {
-        const body: Identity = { product: PRODUCT, apiVersion: 1, version: VERSION, name: config.name, backend: config.backend };
-        return { status: 200, body };
-      },
-    },
-    {
-      method: 'POST', pattern: /^\/v1\/session$/, name: 'login',
-      handler: async ({ req }) => {
-        const request = await readBody(req, LoginRequest);
-        const address = clientAddress(req);
-        const admission = guard.begin(address, request.username);
-        if (!admission.admitted) {
-          const wait = admission.retryAfterSeconds;
-          metrics.logins.inc({ result: 'locked' });
-          throw new ApiError('too-many-attempts',
-            admission.busy ? `Several logins for this name are being checked right now. Wait ${wait} seconds and try again.` : `Too many failed logins. Wait ${wait} seconds and try again.`,
-            `login ${admission.busy ? 'held (attempts in flight)' : 'locked'} for ${request.username} from ${address}`, { retryAfterSeconds: wait });
-        }
-        let result;
+  const routes: RegisteredRoute[] = [
+    serve(ROUTES.identity, async () => {
+      const body: Identity = { product: PRODUCT, apiVersion: 1, version: VERSION, name: config.name, backend: config.backend };
+      return { status: 200, body };
+    }),
+    serve(ROUTES.login, async ({ req, readRequest }) => {
+      const request = await readRequest();
+      const address = clientAddress(req);
+      const admission = guard.begin(address, request.username);
+      if (!admission.admitted) {
+        const wait = admission.retryAfterSeconds;
+        metrics.logins.inc({ result: 'locked' });
+        throw new ApiError('too-many-attempts',
+          admission.busy ? `Several logins for this name are being checked right now. Wait ${wait} seconds and try again.` : `Too many failed logins. Wait ${wait} seconds and try again.`,
+          `login ${admission.busy ? 'held (attempts in flight)' : 'locked'} for ${request.username} from ${address}`, { retryAfterSeconds: wait });
+      }
+      let result;
+      try {
+        result = await backend.login(request);
+      } catch (error) {
+        const invalid = error instanceof ApiError && error.kind === 'invalid-credentials';
+        if (invalid) admission.attempt.failed();
+        else admission.attempt.abandoned();
+        metrics.logins.inc({ result: invalid ? 'invalid' : 'error' });
+        throw error;
+      }
+      admission.attempt.succeeded();
+      metrics.logins.inc({ result: 'ok' });
+      // Which kiosk this is (e.g. "netboot from 10.0.0.2"), for the admin reading the log.
+      logger.log('info', 'login', { user: result.user.name, from: address, kiosk: String(req.headers['x-thinkiosk-client'] ?? 'unknown').slice(0, 120) });
+      const expiresAt = Math.min(result.expiresAt.getTime(), Date.now() + config.sessionMaxSeconds * 1000);
+      const body: Session = {
+        token: sealer.seal({ v: 2, sid: newSessionId(), expiresAt, user: result.user, project: result.project, auth: result.auth }),
+        expiresAt: new Date(expiresAt).toISOString(),
+        user: result.user,
+        project: result.project,
+        admin: result.admin,
+      };
+      return { status: 201, body };
+    }),
+    serve(ROUTES.logout, async ({ req }) => {
+      const token = bearer(req);
+      const payload = sealer.open(token);
+      if (payload) {
+        // Refused everywhere first; then Keystone is told (its failure no longer matters to the session).
         try {
-          result = await backend.login(request);
+          endedSessions.end(sessionIdOf(token, payload), payload.expiresAt);
         } catch (error) {
-          const invalid = error instanceof ApiError && error.kind === 'invalid-credentials';
-          if (invalid) admission.attempt.failed();
-          else admission.attempt.abandoned();
-          metrics.logins.inc({ result: invalid ? 'invalid' : 'error' });
-          throw error;
+          logger.log('error', 'logout-not-shared', { user: payload.user.name, error: String(error), advice: 'check stateDir: this instance refuses the session, others may not' });
         }
-        admission.attempt.succeeded();
-        metrics.logins.inc({ result: 'ok' });
-        // Which kiosk this is (e.g. "netboot from 10.0.0.2"), for the admin reading the log.
-        logger.log('info', 'login', { user: result.user.name, from: address, kiosk: String(req.headers['x-thinkiosk-client'] ?? 'unknown').slice(0, 120) });
-        const expiresAt = Math.min(result.expiresAt.getTime(), Date.now() + config.sessionMaxSeconds * 1000);
-        const body: Session = {
-          token: sealer.seal({ v: 2, sid: newSessionId(), expiresAt, user: result.user, project: result.project, auth: result.auth }),
-          expiresAt: new Date(expiresAt).toISOString(),
-          user: result.user,
-          project: result.project,
-          admin: result.admin,
-        };
-        return { status: 201, body };
-      },
-    },
+        await backend.logout(payload);
+      }
+      return { status: 204 };
+    }),
+    serve(ROUTES.desktops, async ({ req }) => ({ status: 200, body: { desktops: await backend.listDesktops(await session(req)) } })),
+    serve(ROUTES.desktop, async ({ req, params }) => ({ status: 200, body: await backend.getDesktop(await session(req), params.id) })),
+    serve(ROUTES.power, async ({ req, params, readRequest }) => {
+      const s = await session(req);
+      const { action } = await readRequest();
+      const result = await backend.power(s, params.id, action);
+      return { status: result.outcome === 'accepted' ? 202 : 200, body: result };
+    }),
+    serve(ROUTES.console, async ({ req, params, readRequest }) => {
+      const s = await session(req);
+      const { protocol } = await readRequest();
+      return { status: 200, body: await backend.console(s, params.id, protocol, origin(req)) };
+    }),
     {
-      method: 'DELETE', pattern: /^\/v1\/session$/, name: 'logout',
-      handler: async ({ req }) => {
-        const token = bearer(req);
-        const payload = sealer.open(token);
-        if (payload) {
-          // Refused everywhere first; then Keystone is told (its failure no longer matters to the session).
-          try {
-            endedSessions.end(sessionIdOf(token, payload), payload.expiresAt);
-          } catch (error) {
-            logger.log('error', 'logout-not-shared', { user: payload.user.name, error: String(error), advice: 'check stateDir: this instance refuses the session, others may not' });
-          }
-          await backend.logout(payload);
-        }
-        return { status: 204 };
-      },
-    },
-    {
-      method: 'GET', pattern: /^\/v1\/desktops$/, name: 'desktops',
-      handler: async ({ req }) => ({ status: 200, body: { desktops: await backend.listDesktops(await session(req)) } }),
-    },
-    {
-      method: 'GET', pattern: /^\/v1\/desktops\/([\w-]{1,64})$/, name: 'desktop',
-      handler: async ({ req, params }) => ({ status: 200, body: await backend.getDesktop(await session(req), params[0]!) }),
-    },
-    {
-      method: 'POST', pattern: /^\/v1\/desktops\/([\w-]{1,64})\/power$/, name: 'power',
-      handler: async ({ req, params }) => {
-        const s = await session(req);
-        const { action } = await readBody(req, PowerRequest);
-        const result = await backend.power(s, params[0]!, action);
-        return { status: result.outcome === 'accepted' ? 202 : 200, body: result };
-      },
-    },
-    {
-      method: 'POST', pattern: /^\/v1\/desktops\/([\w-]{1,64})\/console$/, name: 'console',
-      handler: async ({ req, params }) => {
-        const s = await session(req);
-        const { protocol } = await readBody(req, ConsoleRequest);
-        return { status: 200, body: await backend.console(s, params[0]!, protocol, origin(req)) };
-      },
-    },
-    {
-      method: 'GET', pattern: /^\/metrics$/, name: 'metrics',
-      handler: async () => ({ status: 200, text: metrics.render() }),
+      method: METRICS_ROUTE.method, name: 'metrics', paramsOf: pathMatcher(METRICS_ROUTE.path),
+      handle: async () => ({ status: 200, text: metrics.render() }),
     },
   ];
 
@@ -180,15 +192,17 @@ export function createController({ config, backend, relay, sealer, endedSessions
     let routeName = 'unknown';
     let status = 500;
     try {
-      const pathMatches = routes.filter((r) => r.pattern.test(url.pathname));
-      const route = pathMatches.find((r) => r.method === req.method);
-      if (!route) {
+      const pathMatches = routes.flatMap((route) => {
+        const params = route.paramsOf(url.pathname);
+        return params ? [{ route, params }] : [];
+      });
+      const match = pathMatches.find(({ route }) => route.method === req.method);
+      if (!match) {
         if (pathMatches.length) throw new ApiError('bad-request', `Method ${req.method} is not allowed here.`);
         throw new ApiError('not-found', `No such API path: ${url.pathname}`);
       }
-      routeName = route.name;
-      const params = route.pattern.exec(url.pathname)!.slice(1);
-      const result = await route.handler({ req, params });
+      routeName = match.route.name;
+      const result = await match.route.handle(req, match.params);
       status = result.status;
       if (result.text !== undefined) {
         res.writeHead(status, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }).end(result.text);

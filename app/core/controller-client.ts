@@ -5,11 +5,11 @@
  */
 import { readFileSync } from 'node:fs';
 import got, { HTTPError, RequestError, type Got } from 'got';
-import type { z } from 'zod';
 import {
-  API_PREFIX, Console, DesktopList, Desktop, ErrorBody, Identity, PowerResult, Session,
-  type LoginRequest, type PowerAction, type Protocol,
+  API_PREFIX, ErrorBody, Identity,
+  type Console, type Desktop, type LoginRequest, type PowerAction, type PowerResult, type Protocol, type Session,
 } from '../../contract/api.js';
+import { pathOf, ROUTES, type ApiRoute, type PathParams, type ReplyBody, type RequestBody } from '../../contract/routes.js';
 import type { KioskErrorKind } from './kiosk-api.js';
 
 export class ControllerError extends Error {
@@ -84,7 +84,7 @@ export class ControllerClient {
   async identity(): Promise<Identity> {
     let body: unknown;
     try {
-      body = await this.http.get('identity').json();
+      body = await this.send(ROUTES.identity, {}, undefined);
     } catch (error) {
       // A web server that is not a controller answers 404 or HTML here: say so, not "error 404".
       if (error instanceof HTTPError || (error instanceof RequestError && error.name === 'ParseError')) {
@@ -100,45 +100,57 @@ export class ControllerClient {
   }
 
   login(request: LoginRequest): Promise<Session> {
-    return this.call(Session, 'session', { method: 'POST', json: request });
+    return this.call(ROUTES.login, {}, request);
   }
 
   async logout(token: string): Promise<void> {
     try {
-      await this.http.delete('session', { headers: bearer(token) });
+      await this.send(ROUTES.logout, {}, undefined, token);
     } catch (error) {
       throw this.explain(error, 'logout');
     }
   }
 
   async desktops(token: string): Promise<Desktop[]> {
-    return (await this.call(DesktopList, 'desktops', { headers: bearer(token) })).desktops;
+    return (await this.call(ROUTES.desktops, {}, undefined, token)).desktops;
   }
 
   desktop(token: string, id: string): Promise<Desktop> {
-    return this.call(Desktop, `desktops/${encodeURIComponent(id)}`, { headers: bearer(token) });
+    return this.call(ROUTES.desktop, { id }, undefined, token);
   }
 
   power(token: string, id: string, action: PowerAction): Promise<PowerResult> {
-    return this.call(PowerResult, `desktops/${encodeURIComponent(id)}/power`, { method: 'POST', json: { action }, headers: bearer(token) });
+    return this.call(ROUTES.power, { id }, { action }, token);
   }
 
   console(token: string, id: string, protocol: Protocol): Promise<Console> {
-    return this.call(Console, `desktops/${encodeURIComponent(id)}/console`, { method: 'POST', json: { protocol }, headers: bearer(token) });
+    return this.call(ROUTES.console, { id }, { protocol }, token);
   }
 
-  private async call<S extends z.ZodType>(schema: S, path: string, options: { method?: 'GET' | 'POST'; json?: unknown; headers?: Record<string, string> }): Promise<z.infer<S>> {
-    let body: unknown;
+  /** One request to `route`, its answer validated by the route's reply schema; failures explained. */
+  private async call<Route extends ApiRoute>(route: Route, params: PathParams<Route['path']>, body: RequestBody<Route>, token?: string): Promise<ReplyBody<Route>> {
+    const path = apiPath(route, params);
+    let answer: unknown;
     try {
-      body = await this.http(path, { method: options.method ?? 'GET', json: options.json, headers: options.headers }).json();
+      answer = await this.send(route, params, body, token);
     } catch (error) {
       throw this.explain(error, path);
     }
-    const parsed = schema.safeParse(body);
-    if (!parsed.success) {
+    const parsed = route.reply?.safeParse(answer);
+    if (parsed && !parsed.success) {
       throw new ControllerError('not-a-controller', 'The controller sent an answer this kiosk does not understand. The kiosk or the controller may need an update.', `${path}: ${parsed.error.message.slice(0, 300)}`);
     }
-    return parsed.data;
+    return parsed?.data as ReplyBody<Route>;
+  }
+
+  /** One request to `route` as the table spells it: the JSON answer, unchecked (none for a route without one); got's error on failure. */
+  private async send<Route extends ApiRoute>(route: Route, params: PathParams<Route['path']>, body: RequestBody<Route>, token?: string): Promise<unknown> {
+    const request = this.http(apiPath(route, params), { method: route.method, json: body, headers: token ? bearer(token) : {} });
+    if (!route.reply) {
+      await request;
+      return undefined;
+    }
+    return request.json();
   }
 
   /** Turns a got error into what the person at the kiosk needs to know. */
@@ -173,6 +185,11 @@ export class ControllerClient {
     }
     return new ControllerError('internal', 'Something went wrong in the kiosk. Try again.', `${what}: ${String(error)}`);
   }
+}
+
+/** The route's path under prefixUrl (which already ends in the API's prefix, kept under the address's own path). */
+function apiPath<Path extends string>(route: ApiRoute<Path>, params: PathParams<Path>): string {
+  return pathOf(route, params).slice(`${API_PREFIX}/`.length);
 }
 
 function bearer(token: string): Record<string, string> {

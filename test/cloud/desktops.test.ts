@@ -1,6 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Console, DesktopList, type Desktop } from '../../contract/api.js';
+import { ROUTES } from '../../contract/routes.js';
 import { cloud, keystoneToken, serverId, startController, waitForStatus } from './harness.js';
 import { grabVncScreen, spiceLink } from '../support/rfb.js';
 
@@ -10,7 +11,7 @@ const alice = await ctl.login('alice');
 const bob = await ctl.login('bob');
 
 async function desktops(token: string): Promise<Desktop[]> {
-  const answer = await ctl.call('GET', '/v1/desktops', { token });
+  const answer = await ctl.call(ROUTES.desktops, { token });
   assert.equal(answer.status, 200, JSON.stringify(answer.body));
   return DesktopList.parse(answer.body).desktops;
 }
@@ -19,16 +20,16 @@ const find = (list: Desktop[], name: string) => list.find((d) => d.name === name
 test('[nova] my desktops: alice sees her four servers and none of bob\'s (same project, user_id filter at 2.83)', async () => {
   assert.deepEqual((await desktops(alice)).map((d) => d.name), ['alice-appliance', 'alice-linux', 'alice-spare', 'alice-windows']);
   assert.deepEqual((await desktops(bob)).map((d) => d.name), ['bob-linux']);
-  const stolen = await ctl.call('GET', `/v1/desktops/${serverId('bob-linux')}`, { token: alice });
+  const stolen = await ctl.call(ROUTES.desktop, { params: { id: serverId('bob-linux') }, token: alice });
   assert.equal(stolen.status, 404, 'alice cannot read bob\'s server by id either');
-  assert.equal((await ctl.call('POST', `/v1/desktops/${serverId('bob-linux')}/power`, { token: alice, body: { action: 'stop' } })).status, 404);
+  assert.equal((await ctl.call(ROUTES.power, { params: { id: serverId('bob-linux') }, token: alice, body: { action: 'stop' } })).status, 404);
 });
 
 test('[nova] showWholeProject: an operator may let users see their whole project', async () => {
   const wide = await startController({}, { showWholeProject: true });
   try {
     const token = await wide.login('alice');
-    const names = DesktopList.parse((await wide.call('GET', '/v1/desktops', { token })).body).desktops.map((d) => d.name);
+    const names = DesktopList.parse((await wide.call(ROUTES.desktops, { token })).body).desktops.map((d) => d.name);
     assert.ok(names.includes('bob-linux') && names.includes('alice-linux'));
   } finally {
     await wide.close();
@@ -59,8 +60,8 @@ test('[neutron][nova] addresses: fixed IP, MAC and network name of a desktop on 
 
 test('[nova][novncproxy][libvirt] VNC console: a fresh URL each time, and it reaches the guest\'s screen', async () => {
   const id = serverId('alice-linux');
-  const first = Console.parse((await ctl.call('POST', `/v1/desktops/${id}/console`, { token: alice, body: { protocol: 'vnc' } })).body);
-  const second = Console.parse((await ctl.call('POST', `/v1/desktops/${id}/console`, { token: alice, body: { protocol: 'vnc' } })).body);
+  const first = Console.parse((await ctl.call(ROUTES.console, { params: { id }, token: alice, body: { protocol: 'vnc' } })).body);
+  const second = Console.parse((await ctl.call(ROUTES.console, { params: { id }, token: alice, body: { protocol: 'vnc' } })).body);
   assert.ok(first.protocol === 'vnc' && second.protocol === 'vnc');
   assert.notEqual(first.websocketUrl, second.websocketUrl, 'Nova tokens expire: every connect gets its own');
   const screen = await grabVncScreen(second.websocketUrl);
@@ -71,7 +72,7 @@ test('[nova][novncproxy][libvirt] VNC console: a fresh URL each time, and it rea
 });
 
 test('[nova][spicehtml5proxy][libvirt] SPICE console: the proxy links to the guest\'s SPICE server', async () => {
-  const answer = Console.parse((await ctl.call('POST', `/v1/desktops/${serverId('alice-linux')}/console`, { token: alice, body: { protocol: 'spice' } })).body);
+  const answer = Console.parse((await ctl.call(ROUTES.console, { params: { id: serverId('alice-linux') }, token: alice, body: { protocol: 'spice' } })).body);
   assert.equal(answer.protocol, 'spice');
   if (answer.protocol !== 'spice') return;
   assert.deepEqual(await spiceLink(answer.websocketUrl), { major: 2, error: 0 });
@@ -79,7 +80,7 @@ test('[nova][spicehtml5proxy][libvirt] SPICE console: the proxy links to the gue
 
 test('[nova] power: stop, "already stopped", no reboot or console while off, start, "already running"', async () => {
   const id = serverId('alice-spare');
-  const power = (action: string) => ctl.call('POST', `/v1/desktops/${id}/power`, { token: alice, body: { action } });
+  const power = (action: string) => ctl.call(ROUTES.power, { params: { id }, token: alice, body: { action } });
   const stop = await power('stop');
   assert.equal(stop.status, 202);
   assert.deepEqual(stop.body, { outcome: 'accepted', message: 'alice-spare: shutting down.' });
@@ -90,7 +91,7 @@ test('[nova] power: stop, "already stopped", no reboot or console while off, sta
   const reboot = await power('reboot');
   assert.equal(reboot.status, 409);
   assert.match(reboot.body.error.message, /shut off\. Start it instead/);
-  const console = await ctl.call('POST', `/v1/desktops/${id}/console`, { token: alice, body: { protocol: 'vnc' } });
+  const console = await ctl.call(ROUTES.console, { params: { id }, token: alice, body: { protocol: 'vnc' } });
   assert.equal(console.status, 409, 'Nova would hand out a dead console URL for a SHUTOFF server');
   assert.equal(console.body.error.kind, 'not-ready');
   assert.match(console.body.error.message, /alice-spare is shut off\. Start it first/);
@@ -105,10 +106,10 @@ test('[nova] power: stop, "already stopped", no reboot or console while off, sta
 });
 
 test('[nova] unknown desktops and unavailable protocols get clear answers', async () => {
-  const missing = await ctl.call('GET', '/v1/desktops/00000000-0000-0000-0000-000000000000', { token: alice });
+  const missing = await ctl.call(ROUTES.desktop, { params: { id: '00000000-0000-0000-0000-000000000000' }, token: alice });
   assert.equal(missing.status, 404);
   assert.match(missing.body.error.message, /no longer exists/);
-  const rdp = await ctl.call('POST', `/v1/desktops/${serverId('alice-linux')}/console`, { token: alice, body: { protocol: 'rdp' } });
+  const rdp = await ctl.call(ROUTES.console, { params: { id: serverId('alice-linux') }, token: alice, body: { protocol: 'rdp' } });
   assert.equal(rdp.status, 409);
   assert.match(rdp.body.error.message, /cannot be opened over RDP\. Available: VNC, SPICE/);
 });
@@ -116,7 +117,7 @@ test('[nova] unknown desktops and unavailable protocols get clear answers', asyn
 test('[neutron] floating IPs: attached from the pool on RDP connect, never bob\'s, reused, released on stop', async () => {
   const id = serverId('alice-windows');
   const rdp = async () => {
-    const answer = await ctl.call('POST', `/v1/desktops/${id}/console`, { token: alice, body: { protocol: 'rdp' } });
+    const answer = await ctl.call(ROUTES.console, { params: { id }, token: alice, body: { protocol: 'rdp' } });
     assert.equal(answer.status, 200, JSON.stringify(answer.body));
     const parsed = Console.parse(answer.body);
     assert.ok(parsed.protocol === 'rdp');
@@ -133,11 +134,11 @@ test('[neutron] floating IPs: attached from the pool on RDP connect, never bob\'
   const bobDesktop = find(await desktops(bob), 'bob-linux');
   await waitForAddress(bob, 'bob-linux', cloud.bobFloatingIp, bobDesktop);
 
-  assert.equal((await ctl.call('POST', `/v1/desktops/${id}/power`, { token: alice, body: { action: 'stop' } })).status, 202);
+  assert.equal((await ctl.call(ROUTES.power, { params: { id }, token: alice, body: { action: 'stop' } })).status, 202);
   await waitForStatus(ctl, alice, id, 'SHUTOFF');
   const neutron = await neutronFloatingIp(first.host);
   assert.equal(neutron.port_id, null, 'released when the desktop was stopped through the shim');
-  assert.equal((await ctl.call('POST', `/v1/desktops/${id}/power`, { token: alice, body: { action: 'start' } })).status, 202);
+  assert.equal((await ctl.call(ROUTES.power, { params: { id }, token: alice, body: { action: 'start' } })).status, 202);
   await waitForStatus(ctl, alice, id, 'ACTIVE');
   const third = await rdp();
   assert.equal(third.floatingIpAttached, true, 'a new connect attaches again');

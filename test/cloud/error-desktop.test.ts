@@ -1,6 +1,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Desktop } from '../../contract/api.js';
+import { ROUTES } from '../../contract/routes.js';
 import { cloud, keystoneToken, startController } from './harness.js';
 
 const NOVA = 'http://127.0.0.1:8774/v2.1';
@@ -25,7 +26,7 @@ after(async () => {
 
 async function waitForError(): Promise<Desktop> {
   for (let i = 0; i < 120; i++) {
-    const answer = await ctl.call('GET', `/v1/desktops/${brokenId}`, { token: alice });
+    const answer = await ctl.call(ROUTES.desktop, { params: { id: brokenId }, token: alice });
     if (answer.body?.status === 'ERROR') return Desktop.parse(answer.body);
     await new Promise((r) => setTimeout(r, 500));
   }
@@ -35,11 +36,11 @@ async function waitForError(): Promise<Desktop> {
 test('[nova] a desktop in ERROR: listed with its fault, no console, power actions explained', async () => {
   const desktop = await waitForError();
   assert.match(desktop.fault ?? '', /No valid host was found/);
-  const console = await ctl.call('POST', `/v1/desktops/${brokenId}/console`, { token: alice, body: { protocol: 'vnc' } });
+  const console = await ctl.call(ROUTES.console, { params: { id: brokenId }, token: alice, body: { protocol: 'vnc' } });
   assert.equal(console.status, 409);
   assert.equal(console.body.error.kind, 'not-ready');
   assert.match(console.body.error.message, /alice-broken is in an error state \(No valid host was found.*\)\. Ask your administrator\./);
-  const start = await ctl.call('POST', `/v1/desktops/${brokenId}/power`, { token: alice, body: { action: 'start' } });
+  const start = await ctl.call(ROUTES.power, { params: { id: brokenId }, token: alice, body: { action: 'start' } });
   assert.equal(start.status, 409);
   assert.match(start.body.error.message, /alice-broken is in an error state and cannot start\. Ask your administrator\./);
 });

@@ -11,6 +11,8 @@ import { buildController } from '../../controller/app.js';
 import { parseConfig } from '../../controller/config.js';
 import { silentLogger } from '../../controller/log.js';
 import type { Metrics } from '../../controller/metrics.js';
+import { ROUTES } from '../../contract/routes.js';
+import { routeCaller, type RouteCaller } from '../support/controller-call.js';
 
 export const CLOUD_DIR = process.env.THINKIOSK_CLOUD_DIR ?? '/var/tmp/thinkiosk-cloud';
 export const KEYSTONE = 'http://127.0.0.1:5000/v3';
@@ -26,12 +28,11 @@ const Inventory = z.object({
 export const cloud = Inventory.parse(JSON.parse(readFileSync(`${CLOUD_DIR}/cloud.json`, 'utf8')));
 export const serverId = (name: string): string => cloud.servers[name] ?? (() => { throw new Error(`no server ${name}`); })();
 
-export interface Answer { status: number; body: any; headers: Headers } // eslint-disable-line @typescript-eslint/no-explicit-any
-
 export interface RunningController {
   url: string;
   metrics: Metrics;
-  call(method: string, path: string, opts?: { token?: string; body?: unknown }): Promise<Answer>;
+  /** A request to one of the controller's routes: ROUTES from contract/routes.ts, or METRICS_ROUTE. */
+  call: RouteCaller;
   login(user: 'alice' | 'bob'): Promise<string>;
   close(): Promise<void>;
 }
@@ -50,19 +51,11 @@ export async function startController(overrides: Record<string, unknown> = {}, o
 }
 
 function controllerClient(url: string, server: http.Server, metrics: Metrics): RunningController {
-  const call = async (method: string, path: string, opts: { token?: string; body?: unknown } = {}): Promise<Answer> => {
-    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-    if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
-    const response = await fetch(`${url}${path}`, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
-    const text = await response.text();
-    let body: unknown = text;
-    try { body = text ? JSON.parse(text) : null; } catch { /* metrics are text */ }
-    return { status: response.status, body, headers: response.headers };
-  };
+  const call = routeCaller(url);
   return {
     url, metrics, call,
     async login(user) {
-      const answer = await call('POST', '/v1/session', { body: { username: user, password: cloud.users[user]!.password } });
+      const answer = await call(ROUTES.login, { body: { username: user, password: cloud.users[user]!.password } });
       if (answer.status !== 201) throw new Error(`login ${user}: ${answer.status} ${JSON.stringify(answer.body)}`);
       return answer.body.token as string;
     },
@@ -75,7 +68,7 @@ export async function waitForStatus(ctl: RunningController, token: string, id: s
   const deadline = Date.now() + seconds * 1000;
   let last = '';
   while (Date.now() < deadline) {
-    const answer = await ctl.call('GET', `/v1/desktops/${id}`, { token });
+    const answer = await ctl.call(ROUTES.desktop, { params: { id }, token });
     last = `${answer.body?.status}/${answer.body?.task}`;
     if (answer.body?.status === status && answer.body?.task === null) return;
     await new Promise((r) => setTimeout(r, 500));

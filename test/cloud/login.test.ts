@@ -1,19 +1,21 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Identity, Session } from '../../contract/api.js';
+import { ROUTES } from '../../contract/routes.js';
+import { METRICS_ROUTE } from '../../controller/server.js';
 import { startController, keystoneToken } from './harness.js';
 
 const ctl = await startController({ loginGuard: { maxFailuresPerUser: 3, maxFailuresPerAddress: 100, windowSeconds: 600, lockoutSeconds: 30 } });
 after(() => ctl.close());
 
 test('[controller] identity: answers as a thinkiosk controller on the openstack backend', async () => {
-  const answer = await ctl.call('GET', '/v1/identity');
+  const answer = await ctl.call(ROUTES.identity);
   assert.equal(answer.status, 200);
   assert.equal(Identity.parse(answer.body).backend, 'openstack');
 });
 
 test('[keystone] login: alice gets a session scoped to project kiosk, with Keystone\'s expiry', async () => {
-  const answer = await ctl.call('POST', '/v1/session', { body: { username: 'alice', password: 'alicepass' } });
+  const answer = await ctl.call(ROUTES.login, { body: { username: 'alice', password: 'alicepass' } });
   assert.equal(answer.status, 201);
   const session = Session.parse(answer.body);
   assert.equal(session.user.name, 'alice');
@@ -26,10 +28,10 @@ test('[keystone] login: alice gets a session scoped to project kiosk, with Keyst
 test('[keystone] login without a project: the shim scopes to the user\'s own project', async () => {
   const unscoped = await startController({}, { defaultProject: undefined });
   after(() => unscoped.close());
-  const answer = await unscoped.call('POST', '/v1/session', { body: { username: 'bob', password: 'bobpass' } });
+  const answer = await unscoped.call(ROUTES.login, { body: { username: 'bob', password: 'bobpass' } });
   assert.equal(answer.status, 201);
   assert.equal(Session.parse(answer.body).project.name, 'kiosk');
-  assert.equal((await unscoped.call('GET', '/v1/desktops', { token: answer.body.token })).status, 200);
+  assert.equal((await unscoped.call(ROUTES.desktops, { token: answer.body.token })).status, 200);
 });
 
 test('[keystone] login: wrong password, unknown domain, unknown project → 401 with advice', async () => {
@@ -41,19 +43,19 @@ test('[keystone] login: wrong password, unknown domain, unknown project → 401 
     { username: 'alice', password: 'alicepass', domain: 'NoSuchDomain' },
     { username: 'alice', password: 'alicepass', project: 'no-such-project' },
   ]) {
-    const answer = await fresh.call('POST', '/v1/session', { body });
+    const answer = await fresh.call(ROUTES.login, { body });
     assert.equal(answer.status, 401, JSON.stringify(body));
     assert.equal(answer.body.error.kind, 'invalid-credentials');
     assert.match(answer.body.error.message, /Wrong user name or password/);
   }
-  const bad = await fresh.call('POST', '/v1/session', { body: { username: 'alice' } });
+  const bad = await fresh.call(ROUTES.login, { body: { username: 'alice' } });
   assert.equal(bad.status, 400);
   assert.match(bad.body.error.message, /password/);
 });
 
 test('[keystone] brute force: after 3 failures bob is locked out (429 + Retry-After), even with the right password', async () => {
-  for (let i = 0; i < 3; i++) assert.equal((await ctl.call('POST', '/v1/session', { body: { username: 'bob', password: `guess${i}` } })).status, 401);
-  const locked = await ctl.call('POST', '/v1/session', { body: { username: 'bob', password: 'bobpass' } });
+  for (let i = 0; i < 3; i++) assert.equal((await ctl.call(ROUTES.login, { body: { username: 'bob', password: `guess${i}` } })).status, 401);
+  const locked = await ctl.call(ROUTES.login, { body: { username: 'bob', password: 'bobpass' } });
   assert.equal(locked.status, 429);
   assert.equal(locked.body.error.kind, 'too-many-attempts');
   assert.ok(Number(locked.headers.get('retry-after')) >= 29);
@@ -61,12 +63,12 @@ test('[keystone] brute force: after 3 failures bob is locked out (429 + Retry-Af
 
 test('[keystone] logout: the session is refused at once and logging out twice is harmless', async () => {
   const token = await ctl.login('alice');
-  assert.equal((await ctl.call('GET', '/v1/desktops', { token })).status, 200);
-  assert.equal((await ctl.call('DELETE', '/v1/session', { token })).status, 204);
-  const after = await ctl.call('GET', '/v1/desktops', { token });
+  assert.equal((await ctl.call(ROUTES.desktops, { token })).status, 200);
+  assert.equal((await ctl.call(ROUTES.logout, { token })).status, 204);
+  const after = await ctl.call(ROUTES.desktops, { token });
   assert.equal(after.status, 401);
   assert.equal(after.body.error.kind, 'session-expired');
-  assert.equal((await ctl.call('DELETE', '/v1/session', { token })).status, 204, 'logging out twice is fine');
+  assert.equal((await ctl.call(ROUTES.logout, { token })).status, 204, 'logging out twice is fine');
 });
 
 test('[keystone] sessions scale out: a second instance with the same key serves the session, one with another key refuses it', async () => {
@@ -74,8 +76,8 @@ test('[keystone] sessions scale out: a second instance with the same key serves 
   const stranger = await startController({ sessionKeys: [Buffer.alloc(32, 9).toString('base64')] });
   try {
     const token = await ctl.login('alice');
-    assert.equal((await twin.call('GET', '/v1/desktops', { token })).status, 200);
-    const refused = await stranger.call('GET', '/v1/desktops', { token });
+    assert.equal((await twin.call(ROUTES.desktops, { token })).status, 200);
+    const refused = await stranger.call(ROUTES.desktops, { token });
     assert.equal(refused.status, 401);
     assert.equal(refused.body.error.kind, 'session-expired');
   } finally {
@@ -88,9 +90,9 @@ test('[keystone] short-lived sessions: capped below Keystone\'s expiry, then "lo
   const brief = await startController({ sessionMaxSeconds: 2 });
   try {
     const token = await brief.login('alice');
-    assert.equal((await brief.call('GET', '/v1/desktops', { token })).status, 200);
+    assert.equal((await brief.call(ROUTES.desktops, { token })).status, 200);
     await new Promise((r) => setTimeout(r, 2500));
-    const expired = await brief.call('GET', '/v1/desktops', { token });
+    const expired = await brief.call(ROUTES.desktops, { token });
     assert.equal(expired.status, 401);
     assert.match(expired.body.error.message, /log in again/);
   } finally {
@@ -103,18 +105,18 @@ test('[keystone][nova] a Keystone token revoked behind the shim\'s back → Nova
   // Revoke the session's Keystone token through a twin instance: this one learns of it only from Nova.
   const twin = await startController();
   try {
-    assert.equal((await twin.call('DELETE', '/v1/session', { token })).status, 204);
+    assert.equal((await twin.call(ROUTES.logout, { token })).status, 204);
   } finally {
     await twin.close();
   }
-  const answer = await ctl.call('GET', '/v1/desktops', { token });
+  const answer = await ctl.call(ROUTES.desktops, { token });
   assert.equal(answer.status, 401);
   assert.equal(answer.body.error.kind, 'session-expired');
   assert.ok(await keystoneToken('alice', 'alicepass'), 'alice can simply log in again');
 });
 
 test('[controller] /metrics: Prometheus text with requests, logins and upstream latency by service', async () => {
-  const text = (await ctl.call('GET', '/metrics')).body as string;
+  const text = (await ctl.call(METRICS_ROUTE)).body as string;
   assert.match(text, /thinkiosk_http_requests_total\{route="login",status="201"\} \d+/);
   assert.match(text, /thinkiosk_logins_total\{result="ok"\} \d+/);
   assert.match(text, /thinkiosk_logins_total\{result="invalid"\} 3/);

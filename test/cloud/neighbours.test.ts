@@ -9,6 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Console, Session, type Desktop } from '../../contract/api.js';
+import { ROUTES } from '../../contract/routes.js';
 import { cloud, cloudService, KEYSTONE, keystoneToken, serverId, startController } from './harness.js';
 
 const NOVA = 'http://127.0.0.1:8774/v2.1';
@@ -49,7 +50,7 @@ test('[nova] a colleague who writes every thinkiosk: key (and accessIPv4) on ali
   const alice = await ctl.login('alice');
   const windowsId = serverId('alice-windows');
   const applianceId = serverId('alice-appliance');
-  const desktop = async (id: string) => (await ctl.call('GET', `/v1/desktops/${id}`, { token: alice })).body as Desktop;
+  const desktop = async (id: string) => (await ctl.call(ROUTES.desktop, { params: { id }, token: alice })).body as Desktop;
   const before = { windows: await desktop(windowsId), appliance: await desktop(applianceId) };
   assert.equal(before.windows.policy.usbRedirection, false, 'the flavor m1.windows blocks USB');
   assert.equal(before.appliance.policy.protocolOverride, 'vnc', 'the flavor m1.appliance says VNC');
@@ -69,7 +70,7 @@ test('[nova] a colleague who writes every thinkiosk: key (and accessIPv4) on ali
     assert.deepEqual(after.windows.policy, before.windows.policy);
     assert.deepEqual(after.appliance.policy, before.appliance.policy);
     assert.deepEqual(after.appliance.protocols, before.appliance.protocols, 'no RDP offered on the appliance');
-    const rdp = Console.parse((await ctl.call('POST', `/v1/desktops/${windowsId}/console`, { token: alice, body: { protocol: 'rdp' } })).body);
+    const rdp = Console.parse((await ctl.call(ROUTES.console, { params: { id: windowsId }, token: alice, body: { protocol: 'rdp' } })).body);
     assert.ok(rdp.protocol === 'rdp');
     assert.notEqual(rdp.host, cloud.bobFloatingIp, 'the password never goes where bob pointed');
     assert.ok(after.windows.addresses.some((a) => a.ip === rdp.host), `the target ${rdp.host} is one of alice-windows' own addresses`);
@@ -90,16 +91,16 @@ test('[keystone] a person disabled in Keystone is refused by the shim within 30 
   const user = (await keystoneAdmin(admin, 'POST', '/users', { user: { name: `leaver-${Date.now()}`, password: 'leaver-pass', domain_id: 'default', enabled: true } })).user as { id: string; name: string };
   try {
     await keystoneAdmin(admin, 'PUT', `/projects/${project}/users/${user.id}/roles/${role}`);
-    const login = await ctl.call('POST', '/v1/session', { body: { username: user.name, password: 'leaver-pass' } });
+    const login = await ctl.call(ROUTES.login, { body: { username: user.name, password: 'leaver-pass' } });
     assert.equal(login.status, 201, JSON.stringify(login.body));
     const token = login.body.token as string;
-    assert.equal((await ctl.call('GET', '/v1/desktops', { token })).status, 200);
+    assert.equal((await ctl.call(ROUTES.desktops, { token })).status, 200);
     await keystoneAdmin(admin, 'PATCH', `/users/${user.id}`, { user: { enabled: false } });
     const disabledAt = Date.now();
     let status = 200;
     while (status === 200 && Date.now() - disabledAt < 45_000) {
       await new Promise((resolve) => setTimeout(resolve, 1000));
-      status = (await ctl.call('GET', '/v1/desktops', { token })).status;
+      status = (await ctl.call(ROUTES.desktops, { token })).status;
     }
     const seconds = (Date.now() - disabledAt) / 1000;
     assert.equal(status, 401, `still ${status} after ${seconds} s`);
@@ -112,17 +113,17 @@ test('[keystone] a person disabled in Keystone is refused by the shim within 30 
 
 test('[keystone] logout is final even when Keystone cannot revoke the token: refused here, by another instance and after a restart', async () => {
   const alice = await ctl.login('alice');
-  assert.equal((await ctl.call('GET', '/v1/desktops', { token: alice })).status, 200);
+  assert.equal((await ctl.call(ROUTES.desktops, { token: alice })).status, 200);
   cloudService('stop-service', 'keystone');
   try {
-    assert.equal((await ctl.call('DELETE', '/v1/session', { token: alice })).status, 204, 'the person at the kiosk is logged out all the same');
+    assert.equal((await ctl.call(ROUTES.logout, { token: alice })).status, 204, 'the person at the kiosk is logged out all the same');
   } finally {
     cloudService('start-service', 'keystone');
   }
   const other = await startController({ stateDir });
   try {
     for (const [name, instance] of [['this instance', ctl], ['another instance (same stateDir)', other]] as const) {
-      const answer = await instance.call('GET', '/v1/desktops', { token: alice });
+      const answer = await instance.call(ROUTES.desktops, { token: alice });
       assert.equal(answer.status, 401, `${name}: ${JSON.stringify(answer.body)}`);
     }
   } finally {
@@ -131,9 +132,9 @@ test('[keystone] logout is final even when Keystone cannot revoke the token: ref
 });
 
 test('[keystone] a Keystone administrator is told so at login (a kiosk without a PIN lets only them set one); alice is not', async () => {
-  const admin = await ctl.call('POST', '/v1/session', { body: { username: 'admin', password: 'adminpass', project: 'admin' } });
+  const admin = await ctl.call(ROUTES.login, { body: { username: 'admin', password: 'adminpass', project: 'admin' } });
   assert.equal(admin.status, 201, JSON.stringify(admin.body));
   assert.equal(Session.parse(admin.body).admin, true);
-  const alice = await ctl.call('POST', '/v1/session', { body: { username: 'alice', password: 'alicepass' } });
+  const alice = await ctl.call(ROUTES.login, { body: { username: 'alice', password: 'alicepass' } });
   assert.equal(Session.parse(alice.body).admin, false);
 });

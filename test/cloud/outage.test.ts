@@ -7,6 +7,7 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { ROUTES } from '../../contract/routes.js';
 import { KeystoneClient, PasswordTokenSource } from '../../controller/openstack/keystone.js';
 import { OpenStackHttp } from '../../controller/openstack/http.js';
 import { cloudService, KEYSTONE, startController } from './harness.js';
@@ -18,33 +19,33 @@ test('[keystone] outage: Keystone stopped → 503 naming the identity service; l
   const token = await ctl.login('alice');
   cloudService('stop-service', 'keystone');
   try {
-    const login = await ctl.call('POST', '/v1/session', { body: { username: 'alice', password: 'alicepass' } });
+    const login = await ctl.call(ROUTES.login, { body: { username: 'alice', password: 'alicepass' } });
     assert.equal(login.status, 503);
     assert.equal(login.body.error.kind, 'upstream-unavailable');
     assert.match(login.body.error.message, /identity service \(Keystone\) is not answering/);
     // Nova validates tokens through Keystone: with Keystone gone the list fails cleanly too.
-    const list = await ctl.call('GET', '/v1/desktops', { token });
+    const list = await ctl.call(ROUTES.desktops, { token });
     assert.ok([502, 503].includes(list.status), `list answered ${list.status}`);
     assert.ok(list.body.error.message.length > 0);
   } finally {
     cloudService('start-service', 'keystone');
   }
-  assert.equal((await ctl.call('POST', '/v1/session', { body: { username: 'alice', password: 'alicepass' } })).status, 201);
-  assert.equal((await ctl.call('GET', '/v1/desktops', { token })).status, 200, 'the old session still works');
+  assert.equal((await ctl.call(ROUTES.login, { body: { username: 'alice', password: 'alicepass' } })).status, 201);
+  assert.equal((await ctl.call(ROUTES.desktops, { token })).status, 200, 'the old session still works');
 });
 
 test('[nova] outage: Nova API stopped → 503 naming the compute service; the shim keeps serving once it returns', async () => {
   const token = await ctl.login('alice');
   cloudService('stop-service', 'nova-api');
   try {
-    const list = await ctl.call('GET', '/v1/desktops', { token });
+    const list = await ctl.call(ROUTES.desktops, { token });
     assert.equal(list.status, 503);
     assert.match(list.body.error.message, /compute service \(Nova\) is not answering/);
-    assert.equal((await ctl.call('GET', '/v1/identity')).status, 200, 'the shim itself is still up');
+    assert.equal((await ctl.call(ROUTES.identity)).status, 200, 'the shim itself is still up');
   } finally {
     cloudService('start-service', 'nova-api');
   }
-  assert.equal((await ctl.call('GET', '/v1/desktops', { token })).status, 200);
+  assert.equal((await ctl.call(ROUTES.desktops, { token })).status, 200);
 });
 
 test('[keystone] re-auth near expiry: a password token source renews only inside its margin', async () => {
@@ -88,11 +89,11 @@ test('[keystone] TLS to the cloud: an untrusted certificate is named as such; wi
   const untrusting = await startController({}, { authUrl });
   const trusting = await startController({}, { authUrl, caFile: pem.cert });
   try {
-    const refused = await untrusting.call('POST', '/v1/session', { body: { username: 'alice', password: 'alicepass' } });
+    const refused = await untrusting.call(ROUTES.login, { body: { username: 'alice', password: 'alicepass' } });
     assert.equal(refused.status, 503);
     assert.match(refused.body.error.message, /does not trust the certificate of the cloud's identity service \(Keystone\)\. Tell your administrator \(controller setting openstack\.caFile\)/);
     const token = await trusting.login('alice');
-    assert.equal((await trusting.call('GET', '/v1/desktops', { token })).status, 200);
+    assert.equal((await trusting.call(ROUTES.desktops, { token })).status, 200);
   } finally {
     await untrusting.close();
     await trusting.close();
@@ -107,11 +108,11 @@ test('[controller] TLS: with a certificate configured the shim serves HTTPS only
   try {
     const port = new URL(secure.url).port;
     const get = (ca?: Buffer) => new Promise<number>((resolve, reject) => {
-      https.get({ host: '127.0.0.1', port, path: '/v1/identity', ...(ca ? { ca } : {}) }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject);
+      https.get({ host: '127.0.0.1', port, path: ROUTES.identity.path, ...(ca ? { ca } : {}) }, (res) => { res.resume(); resolve(res.statusCode ?? 0); }).on('error', reject);
     });
     assert.equal(await get(readFileSync(pem.cert)), 200);
     await assert.rejects(get(), /self[- ]signed/i, 'a client that does not trust the certificate is refused');
-    await assert.rejects(fetch(`http://127.0.0.1:${port}/v1/identity`), 'plain HTTP is not served');
+    await assert.rejects(fetch(`http://127.0.0.1:${port}${ROUTES.identity.path}`), 'plain HTTP is not served');
   } finally {
     await secure.close();
   }

@@ -28,6 +28,7 @@ import type { Duplex } from 'node:stream';
 import type { Browser, Page } from 'playwright-core';
 import { WebSocketServer } from 'ws';
 import { CONSOLE_CLOSE } from '../../contract/console-close.js';
+import { pathOf, ROUTES } from '../../contract/routes.js';
 import { hashPassword } from '../../controller/password-hash.js';
 import { ProcessGroup, requireFreeDisplay } from '../../scripts/local-desktops/processes.js';
 import { startStaticController, type StaticController } from '../peers/static-harness.js';
@@ -77,11 +78,11 @@ function startFront(): Promise<http.Server> {
         answer.on('end', () => {
           let body = Buffer.concat(parts);
           // Stand-in for the controller's "not checked recently" (this branch's controller always checks).
-          if (req.method === 'GET' && /^\/v1\/desktops(\/coded)?$/.test(req.url ?? '') && answer.statusCode === 200) {
+          if (req.method === ROUTES.desktops.method && [pathOf(ROUTES.desktops, {}), pathOf(ROUTES.desktop, { id: 'coded' })].includes(req.url ?? '') && answer.statusCode === 200) {
             body = Buffer.from(body.toString('utf8').replace(/("id":"coded"[^}]*?"status":)"(?:ACTIVE|SHUTOFF)"/, '$1"UNKNOWN"'));
           }
           // The flaky desktop's server stops right after the controller checked it and handed out its console.
-          const stopFlaky = req.method === 'POST' && req.url === '/v1/desktops/flaky/console' && answer.statusCode === 200;
+          const stopFlaky = req.method === ROUTES.console.method && req.url === pathOf(ROUTES.console, { id: 'flaky' }) && answer.statusCode === 200;
           const send = (): void => {
             const headers = { ...answer.headers, 'content-length': String(body.length) };
             res.writeHead(answer.statusCode ?? 502, headers);

@@ -12,6 +12,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DesktopList } from '../../contract/api.js';
+import { ROUTES } from '../../contract/routes.js';
 import { probeDesktop } from '../../controller/desktop-probe.js';
 import { hashPassword } from '../../controller/password-hash.js';
 import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops.js';
@@ -114,7 +115,7 @@ desktops:
     let lists = 0;
     await Promise.all(Array.from({ length: 20 }, async () => {
       while (Date.now() - started < seconds * 1000) {
-        const list = DesktopList.parse((await ctl.call('GET', '/v1/desktops', { token })).body).desktops;
+        const list = DesktopList.parse((await ctl.call(ROUTES.desktops, { token })).body).desktops;
         assert.equal(list[0]?.status, 'ACTIVE', JSON.stringify(list[0]));
         lists += 1;
         await new Promise((resolve) => setTimeout(resolve, 400));
@@ -125,7 +126,7 @@ desktops:
     assert.ok(lists > 200, `${lists} lists`);
     assert.ok(asked >= 1 && asked <= 5, `the VNC server was asked ${asked} times for ${lists} lists`);
     assert.doesNotMatch(xvncLog(), /blacklisted/);
-    const vnc = (await ctl.call('POST', '/v1/desktops/lab/console', { token, body: { protocol: 'vnc' } })).body as { websocketUrl: string; password: string };
+    const vnc = (await ctl.call(ROUTES.console, { params: { id: 'lab' }, token, body: { protocol: 'vnc' } })).body as { websocketUrl: string; password: string };
     const screen = await grabVncScreen(vnc.websocketUrl, { password: vnc.password });
     const pattern = checkQuadPattern(screen.png);
     assert.ok(pattern.ok, pattern.detail);

@@ -13,8 +13,10 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { Console, DesktopList, ErrorBody, Identity, type Desktop } from '../../contract/api.js';
 import { CONSOLE_CLOSE } from '../../contract/console-close.js';
+import { ROUTES } from '../../contract/routes.js';
 import { hashPassword } from '../../controller/password-hash.js';
 import { RelayTickets } from '../../controller/relay-ticket.js';
+import { METRICS_ROUTE } from '../../controller/server.js';
 import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops.js';
 import { checkQuadPattern } from '../support/pattern.js';
 import { grabVncScreen, spiceLink } from '../support/rfb.js';
@@ -81,7 +83,7 @@ after(async () => {
 });
 
 async function consoleOf(token: string, id: string, protocol: string): Promise<Console> {
-  const answer = await ctl.call('POST', `/v1/desktops/${id}/console`, { token, body: { protocol } });
+  const answer = await ctl.call(ROUTES.console, { params: { id }, token, body: { protocol } });
   assert.equal(answer.status, 200, JSON.stringify(answer.body));
   return Console.parse(answer.body);
 }
@@ -109,38 +111,38 @@ function expectError(answer: { status: number; body: unknown }, status: number, 
 }
 
 test('[static] identity names the static backend', async () => {
-  const identity = Identity.parse((await ctl.call('GET', '/v1/identity')).body);
+  const identity = Identity.parse((await ctl.call(ROUTES.identity)).body);
   assert.equal(identity.backend, 'static');
   assert.equal(identity.name, 'Static test site');
 });
 
 test('[static] login: right password gives a session; wrong password and unknown user get the same 401', async () => {
-  const ok = await ctl.call('POST', '/v1/session', { body: { username: 'carol', password: 'carol-pass' } });
+  const ok = await ctl.call(ROUTES.login, { body: { username: 'carol', password: 'carol-pass' } });
   assert.equal(ok.status, 201);
   assert.deepEqual(ok.body.user, { id: 'carol', name: 'carol' });
   assert.equal(ok.body.project.name, 'Static test site');
   assert.ok(Date.parse(ok.body.expiresAt) > Date.now() + 3600_000, 'the session lasts (sessionMaxSeconds)');
-  const wrong = await ctl.call('POST', '/v1/session', { body: { username: 'carol', password: 'Carol-pass' } });
+  const wrong = await ctl.call(ROUTES.login, { body: { username: 'carol', password: 'Carol-pass' } });
   expectError(wrong, 401, 'invalid-credentials', /Wrong user name or password/);
-  const unknown = await ctl.call('POST', '/v1/session', { body: { username: 'mallory', password: 'carol-pass' } });
+  const unknown = await ctl.call(ROUTES.login, { body: { username: 'mallory', password: 'carol-pass' } });
   expectError(unknown, 401, 'invalid-credentials', /Wrong user name or password/);
   assert.equal(unknown.body.error.message, wrong.body.error.message, 'the answer does not tell which user names exist');
-  const metrics = (await ctl.call('GET', '/metrics')).body as string;
+  const metrics = (await ctl.call(METRICS_ROUTE)).body as string;
   assert.match(metrics, /thinkiosk_logins_total\{result="ok"\} [3-9]/);
   assert.match(metrics, /thinkiosk_logins_total\{result="invalid"\} [2-9]/);
 });
 
 test('[static] the login guard locks a user out after repeated wrong passwords', async () => {
   for (let i = 0; i < 5; i++) {
-    assert.equal((await ctl.call('POST', '/v1/session', { body: { username: 'eve', password: `guess-${i}` } })).status, 401);
+    assert.equal((await ctl.call(ROUTES.login, { body: { username: 'eve', password: `guess-${i}` } })).status, 401);
   }
-  const locked = await ctl.call('POST', '/v1/session', { body: { username: 'eve', password: 'eve-pass' } });
+  const locked = await ctl.call(ROUTES.login, { body: { username: 'eve', password: 'eve-pass' } });
   expectError(locked, 429, 'too-many-attempts', /Too many failed logins\. Wait \d+ seconds/);
   assert.ok(Number(locked.headers.get('retry-after')) > 0);
 });
 
 test('[static] each user sees only their own desktops, with live status from their servers', async () => {
-  const mine = DesktopList.parse((await ctl.call('GET', '/v1/desktops', { token: carol })).body).desktops;
+  const mine = DesktopList.parse((await ctl.call(ROUTES.desktops, { token: carol })).body).desktops;
   assert.deepEqual(mine.map((d) => d.id), ['win', 'lin', 'other']);
   const byId = new Map<string, Desktop>(mine.map((d) => [d.id, d]));
   for (const d of mine) {
@@ -155,11 +157,11 @@ test('[static] each user sees only their own desktops, with live status from the
   assert.equal(byId.get('other')?.recommendedProtocol, 'vnc');
   assert.equal(byId.get('other')?.policy.usbRedirection, false);
 
-  const daves = DesktopList.parse((await ctl.call('GET', '/v1/desktops', { token: dave })).body).desktops;
+  const daves = DesktopList.parse((await ctl.call(ROUTES.desktops, { token: dave })).body).desktops;
   assert.deepEqual(daves.map((d) => d.id), ['other', 'gone']);
-  expectError(await ctl.call('GET', '/v1/desktops/win', { token: dave }), 404, 'not-found', /no longer exists/);
-  expectError(await ctl.call('POST', '/v1/desktops/win/console', { token: dave, body: { protocol: 'rdp' } }), 404, 'not-found', /no longer exists/);
-  expectError(await ctl.call('GET', '/v1/desktops', {}), 401, 'session-expired', /log in/);
+  expectError(await ctl.call(ROUTES.desktop, { params: { id: 'win' }, token: dave }), 404, 'not-found', /no longer exists/);
+  expectError(await ctl.call(ROUTES.console, { params: { id: 'win' }, token: dave, body: { protocol: 'rdp' } }), 404, 'not-found', /no longer exists/);
+  expectError(await ctl.call(ROUTES.desktops, {}), 401, 'session-expired', /log in/);
 });
 
 test('[static] VNC through the relay: RFB VncAuth with the inventory password, and the screen is the pattern', async () => {
@@ -174,7 +176,7 @@ test('[static] VNC through the relay: RFB VncAuth with the inventory password, a
   const pattern = checkQuadPattern(screen.png);
   assert.ok(pattern.ok, pattern.detail);
   await assert.rejects(grabVncScreen(vnc.websocketUrl, { password: 'wrong-pw' }), /security result 1/, 'the VNC server checks the password itself');
-  assert.match((await ctl.call('GET', '/metrics')).body as string, /thinkiosk_relay_connections_total\{protocol="vnc",result="ok"\} [2-9]/);
+  assert.match((await ctl.call(METRICS_ROUTE)).body as string, /thinkiosk_relay_connections_total\{protocol="vnc",result="ok"\} [2-9]/);
 });
 
 test('[static] SPICE through the relay: the link succeeds with the ticket, and fails with a wrong one', async () => {
@@ -198,10 +200,10 @@ test('[static] RDP: the console is the server itself, and it takes the user\'s o
 });
 
 test('[static] a protocol the desktop does not offer, and power actions, are refused with a sentence', async () => {
-  expectError(await ctl.call('POST', '/v1/desktops/win/console', { token: carol, body: { protocol: 'vnc' } }), 409, 'not-ready', /cannot be opened over VNC\. Available: RDP/);
-  const power = await ctl.call('POST', '/v1/desktops/other/power', { token: carol, body: { action: 'start' } });
+  expectError(await ctl.call(ROUTES.console, { params: { id: 'win' }, token: carol, body: { protocol: 'vnc' } }), 409, 'not-ready', /cannot be opened over VNC\. Available: RDP/);
+  const power = await ctl.call(ROUTES.power, { params: { id: 'other' }, token: carol, body: { action: 'start' } });
   expectError(power, 409, 'conflict', /C Other desktop is not managed by thinkiosk/);
-  expectError(await ctl.call('POST', '/v1/desktops/win/power', { token: dave, body: { action: 'stop' } }), 404, 'not-found', /no longer exists/);
+  expectError(await ctl.call(ROUTES.power, { params: { id: 'win' }, token: dave, body: { action: 'stop' } }), 404, 'not-found', /no longer exists/);
 });
 
 test('[static] relay tickets: forged, expired, a session token in their place, or another path are all refused', async () => {
@@ -215,12 +217,12 @@ test('[static] relay tickets: forged, expired, a session token in their place, o
     const answer = await refusedUpgrade(base + bad);
     expectError(answer, 403, 'forbidden', /not valid or has expired\. Open the desktop again/);
   }
-  expectError(await refusedUpgrade(`ws://127.0.0.1:${PORTS.controller}/v1/desktops`), 404, 'not-found', /no console here/);
-  assert.match((await ctl.call('GET', '/metrics')).body as string, /thinkiosk_relay_connections_total\{protocol="unknown",result="refused"\} [3-9]/);
+  expectError(await refusedUpgrade(`ws://127.0.0.1:${PORTS.controller}${ROUTES.desktops.path}`), 404, 'not-found', /no console here/);
+  assert.match((await ctl.call(METRICS_ROUTE)).body as string, /thinkiosk_relay_connections_total\{protocol="unknown",result="refused"\} [3-9]/);
 });
 
 test('[static] a desktop whose server does not answer is SHUTOFF with a reason; opening it says the desktop refused the connection', async () => {
-  const gone = (await ctl.call('GET', '/v1/desktops/gone', { token: dave })).body as Desktop;
+  const gone = (await ctl.call(ROUTES.desktop, { params: { id: 'gone' }, token: dave })).body as Desktop;
   assert.equal(gone.status, 'SHUTOFF');
   assert.equal(gone.powerState, 'shutdown');
   assert.match(gone.fault ?? '', new RegExp(`D Switched-off desktop does not answer \\(VNC at 127\\.0\\.0\\.1:${PORTS.nobody}\\)\\. It may be switched off`));
@@ -232,8 +234,8 @@ test('[static] a desktop whose server does not answer is SHUTOFF with a reason; 
 
 test('[static] logout ends the session on this instance at once', async () => {
   const token = await ctl.login('dave', 'dave-pass');
-  assert.equal((await ctl.call('DELETE', '/v1/session', { token })).status, 204);
-  expectError(await ctl.call('GET', '/v1/desktops', { token }), 401, 'session-expired', /log in again/);
+  assert.equal((await ctl.call(ROUTES.logout, { token })).status, 204);
+  expectError(await ctl.call(ROUTES.desktops, { token }), 401, 'session-expired', /log in again/);
 });
 
 test('[static] when the servers stop, the desktops turn SHUTOFF and an old relay address says the desktop refused the connection', async () => {
@@ -244,7 +246,7 @@ test('[static] when the servers stop, the desktops turn SHUTOFF and an old relay
   const deadline = Date.now() + 15_000;
   let list: Desktop[] = [];
   while (Date.now() < deadline) {
-    list = DesktopList.parse((await ctl.call('GET', '/v1/desktops', { token: carol })).body).desktops;
+    list = DesktopList.parse((await ctl.call(ROUTES.desktops, { token: carol })).body).desktops;
     if (list.every((d) => d.status === 'SHUTOFF')) break;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Identity } from '../../contract/api.js';
+import { ROUTES } from '../../contract/routes.js';
 import { parsePasswordHash, verifyPassword, type ParsedHash } from '../../controller/password-hash.js';
 
 const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -93,9 +94,9 @@ test('[static] with a good inventory the controller serves, says it is static, a
     const deadline = Date.now() + 15_000;
     while (!/"listening"/.test(log) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     assert.match(log, /"event":"listening".*"backend":"static"/);
-    const identity = Identity.parse(await (await fetch(`http://127.0.0.1:${CONTROLLER_PORT}/v1/identity`)).json());
+    const identity = Identity.parse(await (await fetch(`http://127.0.0.1:${CONTROLLER_PORT}${ROUTES.identity.path}`)).json());
     assert.equal(identity.backend, 'static');
-    const login = await fetch(`http://127.0.0.1:${CONTROLLER_PORT}/v1/session`, { method: 'POST', body: JSON.stringify({ username: 'alice', password: 'pw' }) });
+    const login = await fetch(`http://127.0.0.1:${CONTROLLER_PORT}${ROUTES.login.path}`, { method: ROUTES.login.method, body: JSON.stringify({ username: 'alice', password: 'pw' }) });
     assert.equal(login.status, 201);
   } finally {
     child.kill('SIGTERM');

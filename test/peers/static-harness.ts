@@ -8,14 +8,15 @@ import { buildController } from '../../controller/app.js';
 import { parseConfig } from '../../controller/config.js';
 import { silentLogger } from '../../controller/log.js';
 import type { Metrics } from '../../controller/metrics.js';
-
-export interface Answer { status: number; body: any; headers: Headers } // eslint-disable-line @typescript-eslint/no-explicit-any
+import { ROUTES } from '../../contract/routes.js';
+import { routeCaller, type RouteCaller } from '../support/controller-call.js';
 
 export interface StaticController {
   url: string;
   metrics: Metrics;
   sessionKey: Buffer;
-  call(method: string, path: string, opts?: { token?: string; body?: unknown }): Promise<Answer>;
+  /** A request to one of the controller's routes: ROUTES from contract/routes.ts, or METRICS_ROUTE. */
+  call: RouteCaller;
   login(username: string, password: string): Promise<string>;
   /** Drops every live console connection the controller relays (a network drop mid-session). */
   closeConsoles(): void;
@@ -51,19 +52,11 @@ export async function startStaticController({ workDir, inventory, port, relayTic
     server.listen(port, '127.0.0.1', () => resolve());
   });
   const url = `http://127.0.0.1:${port}`;
-  const call = async (method: string, apiPath: string, opts: { token?: string; body?: unknown } = {}): Promise<Answer> => {
-    const headers: Record<string, string> = { 'Content-Type': 'application/json' };
-    if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
-    const response = await fetch(`${url}${apiPath}`, { method, headers, body: opts.body === undefined ? undefined : JSON.stringify(opts.body) });
-    const text = await response.text();
-    let body: unknown = text;
-    try { body = text ? JSON.parse(text) : null; } catch { /* metrics are text */ }
-    return { status: response.status, body, headers: response.headers };
-  };
+  const call = routeCaller(url);
   return {
     url, metrics, sessionKey, call, closeConsoles,
     async login(username, password) {
-      const answer = await call('POST', '/v1/session', { body: { username, password } });
+      const answer = await call(ROUTES.login, { body: { username, password } });
       if (answer.status !== 201) throw new Error(`login ${username}: ${answer.status} ${JSON.stringify(answer.body)}`);
       return answer.body.token as string;
     },

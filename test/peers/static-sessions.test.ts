@@ -15,7 +15,9 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { ErrorBody, Session } from '../../contract/api.js';
 import { CONSOLE_CLOSE } from '../../contract/console-close.js';
+import { ROUTES } from '../../contract/routes.js';
 import { hashPassword } from '../../controller/password-hash.js';
+import { METRICS_ROUTE } from '../../controller/server.js';
 import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops.js';
 import { startStaticController, type StaticController } from './static-harness.js';
 
@@ -70,45 +72,45 @@ function expectExpired(answer: { status: number; body: unknown }, what: string):
 
 test('[static] after logout the token is dead: in any spelling, on the other instance, and after a restart', async () => {
   const token = await first.login('una', 'una-pass');
-  assert.equal((await second.call('GET', '/v1/desktops', { token })).status, 200, 'any instance serves any session');
-  assert.equal((await first.call('DELETE', '/v1/session', { token })).status, 204);
-  expectExpired(await first.call('GET', '/v1/desktops', { token }), 'the same instance');
-  expectExpired(await second.call('GET', '/v1/desktops', { token }), 'the other instance');
+  assert.equal((await second.call(ROUTES.desktops, { token })).status, 200, 'any instance serves any session');
+  assert.equal((await first.call(ROUTES.logout, { token })).status, 204);
+  expectExpired(await first.call(ROUTES.desktops, { token }), 'the same instance');
+  expectExpired(await second.call(ROUTES.desktops, { token }), 'the other instance');
   // Node's base64 decoder ignores characters it does not know: these used to open the same session.
   for (const suffix of ['=', '==', '.', '%', '%3D', '!']) {
-    expectExpired(await first.call('GET', '/v1/desktops', { token: `${token}${suffix}` }), `token + ${JSON.stringify(suffix)}`);
+    expectExpired(await first.call(ROUTES.desktops, { token: `${token}${suffix}` }), `token + ${JSON.stringify(suffix)}`);
   }
   assert.equal(readdirSync(path.join(stateDir, 'ended-sessions')).length, 1, 'one ended session on disk, named by id');
   // A restarted instance reads what the others wrote.
   const restarted = await startStaticController({ workDir, inventory, port: PORTS.restarted, stateDir });
   try {
-    expectExpired(await restarted.call('GET', '/v1/desktops', { token }), 'a restarted instance');
+    expectExpired(await restarted.call(ROUTES.desktops, { token }), 'a restarted instance');
     const fresh = await restarted.login('una', 'una-pass');
-    assert.equal((await restarted.call('GET', '/v1/desktops', { token: fresh })).status, 200, 'a new session of the same person is not affected');
+    assert.equal((await restarted.call(ROUTES.desktops, { token: fresh })).status, 200, 'a new session of the same person is not affected');
   } finally {
     await restarted.close();
   }
 });
 
 test('[static] forty wrong passwords for one person sent at once: only five are checked, the rest are told to wait', async () => {
-  const metricsBefore = (await first.call('GET', '/metrics')).body as string;
+  const metricsBefore = (await first.call(METRICS_ROUTE)).body as string;
   const invalidBefore = Number(/thinkiosk_logins_total\{result="invalid"\} (\d+)/.exec(metricsBefore)?.[1] ?? 0);
-  const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => first.call('POST', '/v1/session', { body: { username: 'vic', password: `guess-${i}` } })));
+  const answers = await Promise.all(Array.from({ length: 40 }, (_, i) => first.call(ROUTES.login, { body: { username: 'vic', password: `guess-${i}` } })));
   const byStatus = new Map<number, number>();
   for (const a of answers) byStatus.set(a.status, (byStatus.get(a.status) ?? 0) + 1);
   assert.equal(byStatus.get(401), 5, `answers: ${JSON.stringify([...byStatus])}`);
   assert.equal(byStatus.get(429), 35);
   for (const a of answers.filter((x) => x.status === 429)) assert.ok(Number(a.headers.get('retry-after')) > 0);
-  const invalidAfter = Number(/thinkiosk_logins_total\{result="invalid"\} (\d+)/.exec((await first.call('GET', '/metrics')).body as string)?.[1] ?? 0);
+  const invalidAfter = Number(/thinkiosk_logins_total\{result="invalid"\} (\d+)/.exec((await first.call(METRICS_ROUTE)).body as string)?.[1] ?? 0);
   assert.equal(invalidAfter - invalidBefore, 5, 'five password checks reached the inventory');
-  const right = await first.call('POST', '/v1/session', { body: { username: 'vic', password: 'vic-pass' } });
+  const right = await first.call(ROUTES.login, { body: { username: 'vic', password: 'vic-pass' } });
   assert.equal(right.status, 429, 'the name is locked for a while, even with the right password');
 });
 
 test('[static] X-Forwarded-For from a client is not believed: it cannot dodge the lock by naming another address', async () => {
   // vic is locked from 127.0.0.1 by the test above; a forged header must not make a new address.
-  const answer = await fetch(`${first.url}/v1/session`, {
-    method: 'POST', headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': '198.51.100.99' },
+  const answer = await fetch(`${first.url}${ROUTES.login.path}`, {
+    method: ROUTES.login.method, headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': '198.51.100.99' },
     body: JSON.stringify({ username: 'vic', password: 'vic-pass' }),
   });
   assert.equal(answer.status, 429);
@@ -139,7 +141,7 @@ async function settle(what: () => number, want: number, ms = 8000, atLeast = fal
 
 test('[static] websocket requests that are not accepted consoles leave no connection open, to the desktop or to the controller', async () => {
   const token = await first.login('una', 'una-pass');
-  const vnc = (await first.call('POST', '/v1/desktops/lab/console', { token, body: { protocol: 'vnc' } })).body as { websocketUrl: string };
+  const vnc = (await first.call(ROUTES.console, { params: { id: 'lab' }, token, body: { protocol: 'vnc' } })).body as { websocketUrl: string };
   const ticketPath = new URL(vnc.websocketUrl).pathname;
   const baseline = connectionsTo(PORTS.vnc);
   const atController = (): number => connectionsFrom(PORTS.first);
@@ -169,7 +171,7 @@ test('[static] websocket requests that are not accepted consoles leave no connec
 
 test('[static] one person cannot hold every console: past the limit the relay says so, and the desktop connections end with the websockets', async () => {
   const token = await first.login('una', 'una-pass');
-  const console = async () => ((await first.call('POST', '/v1/desktops/lab/console', { token, body: { protocol: 'vnc' } })).body as { websocketUrl: string }).websocketUrl;
+  const console = async () => ((await first.call(ROUTES.console, { params: { id: 'lab' }, token, body: { protocol: 'vnc' } })).body as { websocketUrl: string }).websocketUrl;
   const baseline = connectionsTo(PORTS.vnc);
   const open = async (): Promise<WebSocket> => {
     const ws = new WebSocket(await console(), ['binary']);
@@ -181,15 +183,15 @@ test('[static] one person cannot hold every console: past the limit the relay sa
   const extra = new WebSocket(await console(), ['binary']);
   const closed = await new Promise<{ code: number; reason: string }>((resolve) => extra.once('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   assert.deepEqual(closed, { code: CONSOLE_CLOSE.tooManyConsoles, reason: 'too many consoles open' });
-  assert.match((await first.call('GET', '/metrics')).body as string, /^thinkiosk_relay_open_connections 3$/m);
+  assert.match((await first.call(METRICS_ROUTE)).body as string, /^thinkiosk_relay_open_connections 3$/m);
   for (const ws of held) ws.close();
   assert.equal(await settle(() => connectionsTo(PORTS.vnc), baseline), baseline, 'the relay closed its desktop connections');
-  assert.match((await first.call('GET', '/metrics')).body as string, /^thinkiosk_relay_open_connections 0$/m);
+  assert.match((await first.call(METRICS_ROUTE)).body as string, /^thinkiosk_relay_open_connections 0$/m);
 });
 
 test('[static] an inventory administrator is told so at login; other people are not', async () => {
-  const admin = Session.parse((await first.call('POST', '/v1/session', { body: { username: 'siteadmin', password: 'root-pass' } })).body);
+  const admin = Session.parse((await first.call(ROUTES.login, { body: { username: 'siteadmin', password: 'root-pass' } })).body);
   assert.equal(admin.admin, true);
-  const person = Session.parse((await first.call('POST', '/v1/session', { body: { username: 'una', password: 'una-pass' } })).body);
+  const person = Session.parse((await first.call(ROUTES.login, { body: { username: 'una', password: 'una-pass' } })).body);
   assert.equal(person.admin, false);
 });

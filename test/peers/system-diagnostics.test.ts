@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { CHECK, runDiagnostics, type DiagnosticCheck } from '../../app/core/system/diagnostics.js';
+import { ROUTES } from '../../contract/routes.js';
 
 const run = promisify(execFile);
 const PORT = { selfSigned: 16510, expired: 16511, otherName: 16512, skewedClock: 16513, notController: 16514, plainHttp: 16515, closed: 16516 };
@@ -47,7 +48,7 @@ async function expiredFromCa(): Promise<{ ca: string; cert: string; key: string 
 function identityHandler(date?: () => Date) {
   return (req: IncomingMessage, res: ServerResponse) => {
     if (date) res.setHeader('Date', date().toUTCString());
-    if (req.url === '/v1/identity') {
+    if (req.url === ROUTES.identity.path) {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(IDENTITY));
     } else {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"kind":"not-found","message":"no"}}');

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { checkServerIdentity, connect as tlsConnect, type PeerCertificate } from 'node:tls';
 import { z } from 'zod';
 import { Identity, PRODUCT } from '../../../contract/api.js';
+import { ROUTES } from '../../../contract/routes.js';
 import { DiagnosticCheck } from '../kiosk-api.js';
 
 export type DiagnosticCheck = z.infer<typeof DiagnosticCheck>;
@@ -150,7 +151,7 @@ function parseTarget(input: string): Target | string {
   const tls = url.protocol === 'https:';
   // Same rule as the kiosk's controller client: the API lives under the address's path, at v1/.
   const base = url.pathname.replace(/\/+$/, '').replace(/\/v1$/, '');
-  return { url, host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) || (tls ? 443 : 80), tls, identityPath: `${base}/v1/identity` };
+  return { url, host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) || (tls ? 443 : 80), tls, identityPath: `${base}${ROUTES.identity.path}` };
 }
 
 async function resolve(host: string, timeoutMs: number): Promise<{ check: DiagnosticCheck; addresses: string[] }> {
@@ -336,7 +337,7 @@ function get(target: Target, address: string, ca: Buffer | undefined, timeoutMs:
       host: address,
       port: target.port,
       path: target.identityPath,
-      method: 'GET',
+      method: ROUTES.identity.method,
       headers: { host: target.url.host, accept: 'application/json', 'user-agent': 'thinkiosk-kiosk-diagnostics' },
       signal: AbortSignal.timeout(timeoutMs),
     };
