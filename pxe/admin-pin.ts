@@ -13,6 +13,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { hashPinIfPlain, isPinHash } from '../app/core/system/admin-pin.js';
+import { lastPresetText } from '../contract/preset/reading.js';
 import type { BootServerConfig } from './config.js';
 
 /** What a configuration may hold as a PIN: 4 to 12 digits, or a hash the kiosk made. */
@@ -27,14 +28,12 @@ export interface BoxPin {
   source: string;
 }
 
-/** `admin_pin` in a thinkiosk.conf text (the last line wins, as in the kiosk), or null. */
+/**
+ * `admin_pin` in a thinkiosk.conf text as the file's one reader reads it (contract/preset): the
+ * last line wins, as in the kiosk; an empty value is none. Whether it is usable is asked later.
+ */
 export function adminPinInPreset(text: string): string | null {
-  let pin: string | null = null;
-  for (const raw of text.split(/\r?\n/)) {
-    const match = /^\s*admin_pin\s*=\s*"?([^"\s]*)"?\s*$/i.exec(raw.replace(/^\uFEFF/, ''));
-    if (match) pin = match[1] || null;
-  }
-  return pin;
+  return lastPresetText(text, 'admin_pin') || null;
 }
 
 /** The box's own PIN: thinkiosk.conf's admin_pin, else the one its kiosk holds (set on its admin screen). */

@@ -5,6 +5,7 @@
  * answer where the kiosk reads it. A client's own entry wins over the defaults key by key.
  */
 import { isPinHash } from '../app/core/system/admin-pin.js';
+import { PRESET_KEYS } from '../contract/preset/keys.js';
 import type { BootServerConfig, ClientPreset } from './config.js';
 
 export const DEFAULT_PRESET_FILE = 'default.conf';
@@ -13,18 +14,19 @@ export function presetFileName(mac: string): string {
   return `${mac.toLowerCase().replace(/:/g, '-')}.conf`;
 }
 
-/** The preset file's lines, in the kiosk's `key = value` form. */
+/**
+ * The preset file's lines, in the kiosk's `key = value` form: each of the configuration's keys
+ * under its name in the file (contract/preset/keys.ts), in the file's usual order.
+ */
 export function renderPreset(preset: ClientPreset, heading: string): string {
   const lines = [`# ${heading}`, '# Written by the thinkiosk boot server from its configuration: edit that, not this file.'];
-  if (preset.controller) lines.push(`controller = ${preset.controller}`);
-  if (preset.language) lines.push(`language = ${preset.language}`);
-  if (preset.autoConnect) lines.push(`auto_connect = ${preset.autoConnect}`);
-  if (preset.idleLogoutMinutes !== undefined) lines.push(`idle_logout_minutes = ${preset.idleLogoutMinutes}`);
-  if (preset.hostname) lines.push(`hostname = ${preset.hostname}`);
-  // Only ever a hash (admin-pin.ts hashes the configuration's plain PINs before this is written).
-  if (preset.adminPin) {
-    if (!isPinHash(preset.adminPin)) throw new Error('a plain admin PIN reached the client preset: hash it first (hashClientPins)');
-    lines.push(`admin_pin = ${preset.adminPin}`);
+  const values: Record<string, unknown> = preset;
+  for (const [name, key] of Object.entries(PRESET_KEYS)) {
+    const value = key.yaml ? values[key.yaml.name] : undefined;
+    if (value === undefined) continue;
+    // Only ever a hash (admin-pin.ts hashes the configuration's plain PINs before this is written).
+    if (name === 'admin_pin' && !isPinHash(String(value))) throw new Error('a plain admin PIN reached the client preset: hash it first (hashClientPins)');
+    lines.push(`${name} = ${String(value)}`);
   }
   return `${lines.join('\n')}\n`;
 }

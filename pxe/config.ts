@@ -8,6 +8,8 @@
 import { isIPv4 } from 'node:net';
 import { z } from 'zod';
 import { checkConfig, loadConfigFile, type ConfigFileKind } from '../contract/files/config-file.js';
+import { lastGoodPresetValue } from '../contract/preset/reading.js';
+import { PRESET_KEYS, checkPresetValue } from '../contract/preset/keys.js';
 import { isPinOrHash } from './admin-pin.js';
 
 export class BootServerConfigError extends Error {}
@@ -19,21 +21,31 @@ export const MacAddress = z.string()
   .transform((text) => text.trim().toLowerCase().replace(/-/g, ':'))
   .refine((mac) => /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/.test(mac), 'must be a MAC address like 52:54:00:12:34:56');
 
-const Hostname = z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/, 'must be 1 to 63 letters, digits or hyphens, not starting or ending with a hyphen');
+/**
+ * A preset key as the YAML holds it, checked by the kiosk's own rule (contract/preset/keys.ts): a
+ * value is taken here exactly when a kiosk would take it from the preset file this server writes,
+ * and comes out as the kiosk would read it (language: zh becomes zh-CN). Numbers stay YAML numbers.
+ */
+function presetValue<Name extends 'controller' | 'language' | 'auto_connect' | 'idle_logout_minutes' | 'hostname'>(name: Name) {
+  const { yaml, rule } = PRESET_KEYS[name];
+  const text = yaml?.type === 'number' ? z.number().transform(String) : z.string();
+  return text
+    .refine((value) => checkPresetValue(name, value) !== undefined, rule)
+    .transform((value) => checkPresetValue(name, value)!);
+}
 
 /**
  * What a netbooted client is preset with: the keys of the kiosk's own preset file (README, "Preset
- * file") that make sense for a machine that keeps nothing. Never `boot_server`: a netbooted
- * client does not serve others.
+ * file") that make sense for a machine that keeps nothing, under their YAML names. Never
+ * `boot_server`: a netbooted client does not serve others.
  */
 export const ClientPreset = z.strictObject({
-  controller: z.string().regex(/^https?:\/\/[^\s/]+\S*$/i, 'must be an address like https://desktops.example.org').optional(),
-  language: z.enum(['en', 'zh-CN']).optional(),
+  controller: presetValue('controller').optional(),
+  language: presetValue('language').optional(),
   /** The desktop (its id or its name as listed) the kiosk opens right after login, when it is the user's. */
-  // eslint-disable-next-line no-control-regex
-  autoConnect: z.string().trim().regex(/^[^\x00-\x1f\x7f]{1,64}$/, 'must be a desktop\'s id or name: 1 to 64 characters on one line').optional(),
-  idleLogoutMinutes: z.number().int().min(0).max(1440).optional(),
-  hostname: Hostname.optional(),
+  autoConnect: presetValue('auto_connect').optional(),
+  idleLogoutMinutes: presetValue('idle_logout_minutes').optional(),
+  hostname: presetValue('hostname').optional(),
   /**
    * The admin PIN of the kiosk's settings screen: 4 to 12 digits (hashed before any client sees
    * it) or a hash the kiosk made. By default the box's own PIN (admin-pin.ts). Text, not a number:
@@ -129,13 +141,8 @@ export function loadBootServerConfig(path: string): BootServerConfig {
 
 /**
  * `boot_server = on` in the boot partition's thinkiosk.conf (the image's switch, applied at every
- * boot). Only that key is read here; the file's other keys belong to the image and the kiosk.
+ * boot). Read by the file's one rule: the last good boot_server line wins, as in apply-preset.
  */
 export function bootServerSwitchedOn(presetText: string): boolean {
-  let on = false;
-  for (const raw of presetText.split(/\r?\n/)) {
-    const match = /^\s*boot_server\s*=\s*"?([^"#\s]*)"?\s*$/i.exec(raw.replace(/^\uFEFF/, ''));
-    if (match) on = ['on', 'yes', 'true', '1'].includes(match[1]!.toLowerCase());
-  }
-  return on;
+  return lastGoodPresetValue(presetText, 'boot_server') ?? false;
 }

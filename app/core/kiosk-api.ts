@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { Desktop, ErrorKind as ControllerErrorKind, Identity, PowerAction, Protocol } from '../../contract/api.js';
 import { BootEvent } from '../../contract/boot-server-schemas.js';
+import { Language } from '../../contract/preset/keys.js';
 
 /** Kinds the kiosk itself adds to the controller's (see contract/api.ts). */
 export const KioskErrorKind = z.union([
@@ -32,8 +33,8 @@ export type KioskError = z.infer<typeof KioskError>;
 
 export type Result<T> = { ok: true; value: T } | { ok: false; error: KioskError };
 
-export const Language = z.enum(['en', 'zh-CN']);
-export type Language = z.infer<typeof Language>;
+/** The screen languages, one list with the preset file's language key. */
+export { Language } from '../../contract/preset/keys.js';
 
 /**
  * How the admin screen can be opened on this kiosk right now (see README, "Admin PIN"):

@@ -1,11 +1,12 @@
 /**
  * The preset file an admin edits on the boot partition before first boot (plain `key = value`
- * lines, `#` comments). The kiosk reads the keys it owns; the image's first-boot script owns the
- * others (Wi-Fi, time zone, hostname, ...) and ignores these. A mistake never stops the kiosk: it
- * becomes a message on the setup screen naming the line.
+ * lines, `#` comments; its keys and rules: contract/preset/keys.ts). The kiosk reads the keys it
+ * owns; the image's boot step owns the others (Wi-Fi, time zone, hostname, ...). A mistake never
+ * stops the kiosk: it becomes a message on the setup screen naming the line.
  */
 import { readFileSync } from 'node:fs';
-import { Language } from './kiosk-api.js';
+import { checkPreset } from '../../contract/preset/reading.js';
+import type { Language } from './kiosk-api.js';
 
 export interface KioskPreset {
   controller?: string;
@@ -26,49 +27,19 @@ export interface PresetReading {
 
 export function parsePreset(text: string, source: string): PresetReading {
   const preset: KioskPreset = {};
-  const problems: string[] = [];
-  text.split(/\r?\n/).forEach((rawLine, index) => {
-    const line = rawLine.replace(/^\uFEFF/, '').trim();
-    if (!line || line.startsWith('#')) return;
-    const match = /^([A-Za-z_][\w.-]*)\s*=\s*(.*)$/.exec(line);
-    const where = `${source} line ${index + 1}`;
-    if (!match) {
-      problems.push(`${where}: "${line.slice(0, 40)}" is not of the form key = value`);
-      return;
+  const { settings, problems } = checkPreset(text, source, 'kiosk');
+  // In the file's order: the fingerprint's key order is the one kiosks in the field have saved.
+  for (const setting of settings) {
+    switch (setting.key) {
+      case 'controller': preset.controller = setting.value; break;
+      case 'language': preset.language = setting.value; break;
+      // A plain PIN is hashed by the first boot before the kiosk starts; ignore it here.
+      case 'admin_pin': if (setting.value.kind === 'hash') preset.adminPinHash = setting.value.text; break;
+      case 'idle_logout_minutes': preset.idleLogoutSeconds = setting.value * 60; break;
+      case 'auto_connect': preset.autoConnect = setting.value; break;
+      default: break; // only the kiosk's keys are checked here
     }
-    const key = match[1]!.toLowerCase();
-    const value = match[2]!.replace(/^"(.*)"$/, '$1').trim();
-    switch (key) {
-      case 'controller':
-        if (!/^https?:\/\/[^\s/]+/i.test(value)) problems.push(`${where}: controller must be an address like https://desktops.example.org (got "${value}")`);
-        else preset.controller = value;
-        break;
-      case 'language': {
-        const language = Language.safeParse(value === 'zh' || value === 'zh_CN' ? 'zh-CN' : value);
-        if (language.success) preset.language = language.data;
-        else problems.push(`${where}: language must be en or zh-CN (got "${value}")`);
-        break;
-      }
-      case 'admin_pin':
-        if (/^scrypt\$/.test(value)) preset.adminPinHash = value;
-        else if (!/^\d{4,12}$/.test(value)) problems.push(`${where}: admin_pin must be 4 to 12 digits`);
-        // A plain PIN is hashed by the first boot before the kiosk starts; ignore it here.
-        break;
-      case 'idle_logout_minutes': {
-        const minutes = Number(value);
-        if (!Number.isInteger(minutes) || minutes < 0 || minutes > 1440) problems.push(`${where}: idle_logout_minutes must be a whole number from 0 (never) to 1440`);
-        else preset.idleLogoutSeconds = minutes * 60;
-        break;
-      }
-      case 'auto_connect':
-        // eslint-disable-next-line no-control-regex
-        if (!/^[^\x00-\x1f\x7f]{1,64}$/.test(value)) problems.push(`${where}: auto_connect must be a desktop's id or name (1 to 64 characters, as in the desktop list)`);
-        else preset.autoConnect = value;
-        break;
-      default:
-        break; // the image's keys (wifi_ssid, timezone, hostname, boot_server, ...)
-    }
-  });
+  }
   return { preset, problems, fingerprint: JSON.stringify(preset) };
 }
 

@@ -10,7 +10,7 @@ NODE_ARCH_amd64=x64
 
 stage_app() {
   local dist="$REPO_DIR/dist"
-  for part in app/shell/main.js app/core/kiosk-runtime.js app/core/system/admin-pin.js contract www/app/ui/index.html pxe/main.js; do
+  for part in app/shell/main.js app/core/kiosk-runtime.js app/core/system/admin-pin.js contract/preset/apply-preset-cli.js www/app/ui/index.html pxe/main.js; do
     [ -e "$dist/$part" ] || die "dist/$part is missing: run 'make build' first (the image packages the built kiosk)"
   done
   APP_STAGE="$WORK_DIR/app"

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { verifyPin } from '../../app/core/system/admin-pin.js';
@@ -79,6 +79,17 @@ test('apply-preset: wrong values become sentences naming the line; nothing wrong
   assert.ok(!existsSync(join(root, 'run/thinkiosk/ssh.on')), 'no SSH without a valid key');
 });
 
+test('apply-preset: a Wi-Fi password with quotes, $(...) and backticks reaches NetworkManager as written, and nothing in it runs', () => {
+  const password = `it's "$(touch ran)" \`touch ran\` $HOME`;
+  const root = fakeRoot(`wifi_ssid = "Lab '3'"\nwifi_password = ${password}\n`);
+  execFileSync('sh', [SCRIPT], { env: { ...process.env, THINKIOSK_ROOT: root, THINKIOSK_APP: REPO }, cwd: root, encoding: 'utf8' });
+  const wifi = read(root, 'run/NetworkManager/system-connections/thinkiosk-preset-wifi.nmconnection');
+  assert.ok(wifi.split('\n').includes(`psk=${password}`), wifi);
+  assert.ok(wifi.split('\n').includes('ssid=Lab \'3\''), wifi);
+  assert.ok(!existsSync(join(root, 'ran')));
+  assert.equal(read(root, 'run/thinkiosk/preset-problems.txt'), '');
+});
+
 test('apply-preset: a plain admin PIN is replaced by its scrypt hash in the file (Windows line ends and BOM kept readable)', async () => {
   const root = fakeRoot(Buffer.from('\uFEFFcontroller = https://d.example\r\nadmin_pin = 2468\r\nlanguage = en\r\n', 'utf8'));
   applyPreset(root);
@@ -128,7 +139,11 @@ test('apply-preset: the kiosk gets its own keys, line for line, in a file only r
 
 test('apply-preset: a plain PIN that could not be hashed is not handed to the kiosk; no thinkiosk.conf, no kiosk preset', () => {
   const root = fakeRoot('controller = https://d.example\nadmin_pin = 2468\n');
-  execFileSync('sh', [SCRIPT], { env: { ...process.env, THINKIOSK_ROOT: root, THINKIOSK_APP: join(root, 'no-app') }, encoding: 'utf8', stdio: 'pipe' });
+  // An app that reads the preset (contract/) but cannot hash: its PIN module is missing.
+  const app = join(root, 'app-without-pin-hashing');
+  mkdirSync(join(app, 'dist'), { recursive: true });
+  symlinkSync(join(REPO, 'dist/contract'), join(app, 'dist/contract'));
+  execFileSync('sh', [SCRIPT], { env: { ...process.env, THINKIOSK_ROOT: root, THINKIOSK_APP: app }, encoding: 'utf8', stdio: 'pipe' });
   assert.equal(read(root, 'run/thinkiosk/kiosk-preset.conf'), 'controller = https://d.example\n\n');
   assert.match(read(root, 'run/thinkiosk/preset-problems.txt'), /line 2: the admin PIN could not be hashed/);
   const empty = fakeRoot();
@@ -137,4 +152,13 @@ test('apply-preset: a plain PIN that could not be hashed is not handed to the ki
   writeFileSync(join(empty, 'run/thinkiosk/kiosk-preset.conf'), 'controller = https://old.example\n');
   applyPreset(empty);
   assert.ok(!existsSync(join(empty, 'run/thinkiosk/kiosk-preset.conf')), 'a preset of an earlier file is not left behind');
+});
+
+test('apply-preset: without the app to read thinkiosk.conf nothing of it is applied, and the problems say why', () => {
+  const root = fakeRoot('hostname = lab3-kiosk-07\ncontroller = https://d.example\n');
+  const output = execFileSync('sh', [SCRIPT], { env: { ...process.env, THINKIOSK_ROOT: root, THINKIOSK_APP: join(root, 'no-app') }, encoding: 'utf8', stdio: 'pipe' });
+  assert.match(output, /PROBLEM thinkiosk\.conf could not be read by the kiosk app/);
+  assert.match(read(root, 'run/thinkiosk/preset-problems.txt'), /^thinkiosk\.conf could not be read by the kiosk app in \S+no-app \(see the journal\): none of its settings is applied\n$/);
+  assert.equal(read(root, 'etc/hostname'), 'thinkiosk\n');
+  assert.ok(!existsSync(join(root, 'run/thinkiosk/kiosk-preset.conf')));
 });

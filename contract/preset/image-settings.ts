@@ -1,0 +1,91 @@
+/**
+ * The image's keys of thinkiosk.conf as apply-preset applies them at every boot: what to set
+ * (host name, time zone, keyboard, Wi-Fi, boot server, SSH keys, the plain PIN to hash), what is
+ * wrong (sentences naming the line), and the kiosk's own lines, copied line for line into a file
+ * the kiosk may read (the boot partition is root's alone). apply-preset only carries these out.
+ */
+import { checkPreset, presetLines } from './reading.js';
+import { PRESET_KEYS, checkPresetValue, isPresetKeyName, type PresetSystem } from './keys.js';
+
+export interface ImageSettings {
+  hostname: string | null;
+  timezone: string | null;
+  keyboard: string | null;
+  /** Only with a keyboard whose layout has this variant. */
+  keyboardVariant: string | null;
+  /** null: no Wi-Fi connection is written (none set, or its password line is wrong). */
+  wifi: { ssid: string; password: string } | null;
+  bootServer: boolean;
+  sshKeys: string[];
+  /** The last admin_pin line when it holds plain digits: the first boot replaces it by the hash. */
+  plainPin: { lineNumber: number; pin: string } | null;
+  /** `<source> line N: ...`, in the file's order, then those about two lines together. */
+  problems: string[];
+}
+
+export function readImageSettings(fileText: string, source: string, system: PresetSystem): ImageSettings {
+  const { settings: lines, rejected, problems } = checkPreset(fileText, source, 'image', system);
+  const settings: ImageSettings = {
+    hostname: null, timezone: null, keyboard: null, keyboardVariant: null, wifi: null, bootServer: false, sshKeys: [], plainPin: null, problems,
+  };
+  let variant: { name: string; lineNumber: number } | null = null;
+  let ssid: string | null = null;
+  let password: { text: string; lineNumber: number } | null = null;
+  for (const line of lines) {
+    switch (line.key) {
+      case 'hostname': settings.hostname = line.value; break;
+      case 'timezone': settings.timezone = line.value; break;
+      case 'keyboard': settings.keyboard = line.value; break;
+      case 'keyboard_variant': variant = { name: line.value, lineNumber: line.lineNumber }; break;
+      case 'wifi_ssid': ssid = line.value; break;
+      case 'wifi_password': password = { text: line.value, lineNumber: line.lineNumber }; break;
+      case 'boot_server': settings.bootServer = line.value; break;
+      case 'ssh_key': settings.sshKeys.push(line.value); break;
+      default: break; // only the image's keys are checked here
+    }
+  }
+  const where = (lineNumber: number): string => `${source} line ${lineNumber}`;
+
+  if (variant?.name) {
+    const layout = settings.keyboard === null ? null : system.keyboardLayout(settings.keyboard);
+    if (layout === null) problems.push(`${where(variant.lineNumber)}: keyboard_variant needs a valid keyboard line too`);
+    else if (!hasVariant(layout, variant.name)) problems.push(`${where(variant.lineNumber)}: keyboard_variant "${variant.name}" is not a variant of the ${settings.keyboard} layout`);
+    else settings.keyboardVariant = variant.name;
+  }
+
+  // A wrong last password line means no Wi-Fi at all, rather than joining with an older password.
+  const lastPasswordLine = Math.max(0, ...rejected.filter((line) => line.key === 'wifi_password').map((line) => line.lineNumber));
+  const passwordIsWrong = password === null ? lastPasswordLine > 0 : lastPasswordLine > password.lineNumber;
+  if (password && !passwordIsWrong && ssid === null) problems.push(`${where(password.lineNumber)}: wifi_password is set but wifi_ssid is not`);
+  if (ssid !== null && !passwordIsWrong) settings.wifi = { ssid, password: password?.text ?? '' };
+
+  // The PIN of the last admin_pin line only: the kiosk also keeps the last one (and checks it itself).
+  const pinLines = presetLines(fileText).filter((line) => line.kind === 'setting' && line.key === 'admin_pin');
+  const lastPin = pinLines.at(-1);
+  const pin = lastPin?.kind === 'setting' ? checkPresetValue('admin_pin', lastPin.text) : undefined;
+  if (lastPin && pin?.kind === 'plain') settings.plainPin = { lineNumber: lastPin.lineNumber, pin: pin.text };
+  return settings;
+}
+
+/** Its name, as XKB's symbols file of the layout declares it: `xkb_symbols "nodeadkeys" {`. */
+function hasVariant(layoutSymbols: string, variant: string): boolean {
+  return /^[A-Za-z0-9_-]+$/.test(variant) && new RegExp(`xkb_symbols\\s+"${variant}"`).test(layoutSymbols);
+}
+
+/**
+ * The kiosk's lines of the file at the same line numbers, every other line empty: its sentences
+ * then name the right line of thinkiosk.conf, and an edited file still reads as edited. Never
+ * the image's keys (the Wi-Fi password), nor a PIN that is not yet a hash.
+ */
+export function kioskLinesOf(fileText: string): string {
+  const records = fileText === '' ? [] : fileText.replace(/\n$/, '').split('\n');
+  const kept = new Map<number, string>();
+  for (const line of presetLines(fileText)) {
+    if (line.kind !== 'setting') continue;
+    const forKiosk = line.key === 'admin_pin'
+      ? checkPresetValue('admin_pin', line.text)?.kind === 'hash'
+      : isPresetKeyName(line.key) && PRESET_KEYS[line.key].owner === 'kiosk';
+    if (forKiosk) kept.set(line.lineNumber, line.line);
+  }
+  return records.map((_, index) => `${kept.get(index + 1) ?? ''}\n`).join('');
+}
