@@ -7,6 +7,7 @@
  *       the image's settings as shell assignments of preset_* variables, for `eval`: every value
  *       in single quotes, so a Wi-Fi password with quotes, $(...), backticks or a newline stays
  *       literal text. --root: where time zones and keyboard layouts are looked up (default /).
+ *       preset_kiosk_lines holds what kiosk-lines prints, so a boot starts Node once.
  *   node dist/contract/preset/apply-preset-cli.js kiosk-lines FILE
  *       the kiosk's lines of the file, line for line (contract/preset/image-settings.ts).
  *
@@ -51,7 +52,7 @@ function shellQuoted(text: string): string {
 }
 
 /** Names the shell may rely on: one assignment each, always all of them. */
-function shellAssignments(settings: ImageSettings): string {
+function shellAssignments(settings: ImageSettings, kioskLines: string): string {
   const lines = (items: string[]): string => items.map((item) => `${item}\n`).join('');
   const values: Record<string, string> = {
     preset_hostname: settings.hostname ?? '',
@@ -65,6 +66,9 @@ function shellAssignments(settings: ImageSettings): string {
     preset_pin_line: settings.plainPin ? String(settings.plainPin.lineNumber) : '',
     preset_pin: settings.plainPin?.pin ?? '',
     preset_problems: lines(settings.problems),
+    // The kiosk's copy of the file as it is now: one Node start per boot, not two (apply-preset
+    // asks kiosk-lines again only after it rewrote the file, when a plain PIN was hashed).
+    preset_kiosk_lines: kioskLines,
   };
   return Object.entries(values).map(([name, value]) => `${name}=${shellQuoted(value)}\n`).join('');
 }
@@ -75,7 +79,7 @@ function run(argv: string[]): string {
   if (!file || extra.length) throw new Error('usage: apply-preset-cli.js settings [--root DIR] FILE | kiosk-lines FILE');
   const text = readBytesAsText(file);
   // Sentences name the file as the admin knows it (thinkiosk.conf), not its mount point.
-  if (command === 'settings') return shellAssignments(readImageSettings(text, basename(file), systemUnder(values.root)));
+  if (command === 'settings') return shellAssignments(readImageSettings(text, basename(file), systemUnder(values.root)), kioskLinesOf(text));
   if (command === 'kiosk-lines') return kioskLinesOf(text);
   throw new Error(`unknown command "${command}" (settings or kiosk-lines)`);
 }
