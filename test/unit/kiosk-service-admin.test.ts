@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
 import { hashPassword } from '../../controller/password-hash.js';
-import { ConsoleRelay } from '../../app/core/console-relay.js';
+import { KioskConsoleRelay } from '../../app/core/kiosk-console-relay.js';
 import type { KioskEvent, KioskState } from '../../app/core/kiosk-api.js';
 import { KioskService, type AdminTools, type NativeViewers } from '../../app/core/kiosk-service.js';
 import { Settings } from '../../app/core/settings.js';
@@ -77,7 +77,7 @@ function kiosk(options: { netbooted?: boolean; preset?: Partial<ReturnType<Setti
   const admin = adminStandIn();
   const logs: string[] = [];
   const service = new KioskService({
-    settings, admin, native: noViewers, relay: new ConsoleRelay(), log: (level, message) => logs.push(`${level} ${message}`),
+    settings, admin, native: noViewers, relay: new KioskConsoleRelay(), log: (level, message) => logs.push(`${level} ${message}`),
     netbooted: options.netbooted ?? false, bootSource: options.netbooted ? 'netboot from 10.0.0.2' : 'local disk',
     ...(options.adminIdleSeconds ? { adminIdleSeconds: options.adminIdleSeconds } : {}),
   });
