@@ -16,7 +16,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { hashPassword } from '../../controller/password-hash.js';
-import { startLocalDesktops } from '../../scripts/local-desktops.js';
+import { startLocalDesktops } from '../../scripts/local-desktops/start.js';
 import { startStaticController } from '../peers/static-harness.js';
 import { startDaemon, waitFor, type Daemon } from '../peers/system-daemons.js';
 import { checkQuadPattern } from '../support/pattern.js';

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { DesktopList } from '../../contract/api.js';
 import { probeDesktop } from '../../controller/desktop-probe.js';
 import { hashPassword } from '../../controller/password-hash.js';
-import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops.js';
+import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops/start.js';
 import { checkQuadPattern } from '../support/pattern.js';
 import { grabVncScreen } from '../support/rfb.js';
 import { startStaticController, type StaticController } from './static-harness.js';

@@ -1,5 +1,5 @@
 /**
- * The controller's static backend against real remote-desktop servers (scripts/local-desktops.ts:
+ * The controller's static backend against real remote-desktop servers (scripts/local-desktops/start.ts:
  * TigerVNC, QEMU SPICE, freerdp-shadow): logins against the inventory's hashes, per-user desktop
  * lists, VNC and SPICE through the controller's own websocket relay (RFB VncAuth and a framebuffer
  * grab; SPICE link and ticket), RDP targets, refusals, and what a stopped server looks like.
@@ -15,7 +15,7 @@ import { Console, DesktopList, ErrorBody, Identity, type Desktop } from '../../c
 import { CONSOLE_CLOSE } from '../../contract/console-close.js';
 import { hashPassword } from '../../controller/password-hash.js';
 import { RelayTickets } from '../../controller/relay-ticket.js';
-import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops.js';
+import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops/start.js';
 import { checkQuadPattern } from '../support/pattern.js';
 import { grabVncScreen, spiceLink } from '../support/rfb.js';
 import { startStaticController, type StaticController } from './static-harness.js';

@@ -16,7 +16,7 @@ import WebSocket from 'ws';
 import { ErrorBody, Session } from '../../contract/api.js';
 import { CONSOLE_CLOSE } from '../../contract/console-close.js';
 import { hashPassword } from '../../controller/password-hash.js';
-import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops.js';
+import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops/start.js';
 import { startStaticController, type StaticController } from './static-harness.js';
 
 // This file's share of the test range: ports 16210-16216, X displays :96 and :97.
