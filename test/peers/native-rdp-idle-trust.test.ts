@@ -25,7 +25,7 @@ import { createNativeViewers, RDP_CONFIG_SUBDIR } from '../../app/core/native-vi
 import { Settings } from '../../app/core/settings.js';
 import { ntHash } from '../../scripts/local-desktops/nt-hash.js';
 import { ProcessGroup, requireFreeDisplay, requireFreePort } from '../../scripts/local-desktops/processes.js';
-import { startStaticController, type StaticController } from './static-harness.js';
+import { startStaticController, type StaticController } from '../support/static-harness.js';
 import { alive, startViewerScreen, type ViewerScreen } from '../support/viewer-screen.js';
 
 const run = promisify(execFile);

@@ -18,7 +18,7 @@ import { RelayTickets } from '../../controller/relay-ticket.js';
 import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops/start.js';
 import { checkQuadPattern } from '../support/pattern.js';
 import { grabVncScreen, spiceLink } from '../support/rfb.js';
-import { startStaticController, type StaticController } from './static-harness.js';
+import { startStaticController, type StaticController } from '../support/static-harness.js';
 
 // This file's share of the test range: ports 15910-15915, X displays :43 and :44.
 const PORTS = { vnc: 15910, spice: 15911, rdp: 15912, nobody: 15913, controller: 15915 };

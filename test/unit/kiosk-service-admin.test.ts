@@ -22,7 +22,7 @@ import type { KioskEvent, KioskState } from '../../app/core/kiosk-api.js';
 import { KioskService, type AdminTools, type NativeViewers } from '../../app/core/kiosk-service.js';
 import { Settings } from '../../app/core/settings.js';
 import { hashPin, PinGuard } from '../../app/core/system/admin-pin.js';
-import { startStaticController, type StaticController } from '../peers/static-harness.js';
+import { startStaticController, type StaticController } from '../support/static-harness.js';
 
 // Ports 16121 (controller), 16122 (nothing listens: an unreachable controller) and 16123 (a controller of one test) of K2's range.
 const PORT = 16121;

@@ -1,6 +1,7 @@
 /**
- * Shared by the static-backend tests: the controller in-process with a static inventory written to
- * a file, on a fixed port of this test's range, and a small client for its API.
+ * Shared by the tests (peers, kiosk, unit) and the kiosk bench that need the controller with its
+ * static backend: in-process, with a static inventory written to a file, on a fixed port of the
+ * caller's range, and a small client for its API.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
