@@ -6,8 +6,9 @@
  * that ends (idle, a user session, leaving), the wrong-PIN lockout, and the login screen's language
  * switch lasting only for the person at the kiosk.
  *
- * Stand-ins, named as such: the admin system tools (nmcli, PipeWire... are not what is tested here;
- * the PIN check and hashing inside are the real ones) and the native viewers (never started here).
+ * Stand-ins, named as such (test/support/kiosk-service.ts): the admin system tools (nmcli,
+ * PipeWire... are not what is tested here; the PIN check and hashing inside are the real ones) and
+ * the native viewers (never started here).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,11 +18,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
 import { hashPassword } from '../../controller/password-hash.js';
-import { KioskConsoleRelay } from '../../app/core/kiosk-console-relay.js';
-import type { KioskEvent, KioskState } from '../../app/core/kiosk-api.js';
-import { KioskService, type AdminTools, type NativeViewers } from '../../app/core/kiosk-service.js';
-import { Settings } from '../../app/core/settings.js';
-import { hashPin, PinGuard } from '../../app/core/system/admin-pin.js';
+import { hashPin } from '../../app/core/system/admin-pin.js';
+import { kioskService, ok, refused, type ServiceOptions, type ServiceUnderTest } from '../support/kiosk-service.js';
 import { startStaticController, type StaticController } from '../support/static-harness.js';
 
 // Ports 16121 (controller), 16122 (nothing listens: an unreachable controller) and 16123 (a controller of one test) of K2's range.
@@ -45,60 +43,9 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** Stand-in for app/core/system's tools: the real PIN guard and hash, counters for the rest. */
-function adminStandIn(): AdminTools & { locks: number; networkCalls: number } {
-  const guard = new PinGuard();
-  const tools = {
-    locks: 0,
-    networkCalls: 0,
-    lockAll: async () => { tools.locks += 1; },
-    verifyPin: (pin: string, hash: string) => guard.check(pin, hash),
-    hashPin: (pin: string) => hashPin(pin),
-    networkStatus: async () => { tools.networkCalls += 1; return { devices: [] }; },
-  };
-  const unused = async (): Promise<never> => { throw new Error('not used by this test'); };
-  return new Proxy(tools, { get: (target, name) => (name in target ? target[name as keyof typeof target] : unused) }) as unknown as AdminTools & typeof tools;
-}
+const kiosk = (options: Omit<ServiceOptions, 'parentDir'> = {}): ServiceUnderTest => kioskService({ parentDir: work, ...options });
 
-/** Stand-in for the native viewers: nothing is launched in these tests. */
-const noViewers: NativeViewers = {
-  startRdp: () => { throw new Error('no viewer in this test'); },
-  startSpice: () => { throw new Error('no viewer in this test'); },
-  stopAll: async () => undefined,
-  inputIdleMs: async () => { throw new Error('no display in this test'); },
-};
-
-interface Kiosk { service: KioskService; settings: Settings; admin: ReturnType<typeof adminStandIn>; events: KioskEvent[]; logs: string[]; dir: string }
-
-function kiosk(options: { netbooted?: boolean; preset?: Partial<ReturnType<Settings['read']>>; adminIdleSeconds?: number } = {}): Kiosk {
-  const dir = mkdtempSync(path.join(work, 'kiosk-'));
-  const settings = new Settings(dir);
-  if (options.preset) settings.update(options.preset);
-  const admin = adminStandIn();
-  const logs: string[] = [];
-  const service = new KioskService({
-    settings, admin, native: noViewers, relay: new KioskConsoleRelay(), log: (level, message) => logs.push(`${level} ${message}`),
-    netbooted: options.netbooted ?? false, bootSource: options.netbooted ? 'netboot from 10.0.0.2' : 'local disk',
-    ...(options.adminIdleSeconds ? { adminIdleSeconds: options.adminIdleSeconds } : {}),
-  });
-  const events: KioskEvent[] = [];
-  service.subscribe((event) => events.push(event));
-  return { service, settings, admin, events, logs, dir };
-}
-
-async function ok<T = KioskState>(k: Kiosk, method: string, args: unknown = {}): Promise<T> {
-  const result = await k.service.call(method, args);
-  assert.ok(result.ok, `${method} failed: ${JSON.stringify(!result.ok && result.error)}`);
-  return result.value as T;
-}
-
-async function refused(k: Kiosk, method: string, args: unknown = {}): Promise<{ kind: string; message: string }> {
-  const result = await k.service.call(method, args);
-  assert.equal(result.ok, false, `${method} should have been refused`);
-  return (result as { ok: false; error: { kind: string; message: string } }).error;
-}
-
-const settingsFile = (k: Kiosk): string => readFileSync(k.settings.path, 'utf8');
+const settingsFile = (k: ServiceUnderTest): string => readFileSync(k.settings.path, 'utf8');
 
 test('[kiosk] a brand-new kiosk is claimed on its setup screen: controller and a new PIN together; after that, changing it needs the PIN', async () => {
   const k = kiosk();
