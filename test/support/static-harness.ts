@@ -33,9 +33,11 @@ export interface StaticControllerOptions {
   stateDir?: string;
   /** More of the `static` section (probeIntervalSeconds, relayMaxPerUser...). */
   staticSettings?: Record<string, unknown>;
+  /** How long a session lasts (the controller's default is 8 hours). */
+  sessionMaxSeconds?: number;
 }
 
-export async function startStaticController({ workDir, inventory, port, relayTicketSeconds = 60, sessionKey = Buffer.alloc(32, 9), stateDir, staticSettings = {} }: StaticControllerOptions): Promise<StaticController> {
+export async function startStaticController({ workDir, inventory, port, relayTicketSeconds = 60, sessionKey = Buffer.alloc(32, 9), stateDir, staticSettings = {}, sessionMaxSeconds }: StaticControllerOptions): Promise<StaticController> {
   const inventoryFile = path.join(workDir, 'inventory.yaml');
   writeFileSync(inventoryFile, inventory);
   const config = parseConfig({
@@ -44,6 +46,7 @@ export async function startStaticController({ workDir, inventory, port, relayTic
     listen: { host: '127.0.0.1', port },
     sessionKeys: [sessionKey.toString('base64')],
     ...(stateDir ? { stateDir } : {}),
+    ...(sessionMaxSeconds ? { sessionMaxSeconds } : {}),
     static: { inventoryFile, probeTimeoutMs: 1000, relayTicketSeconds, ...staticSettings },
   }, 'static test');
   const { server, metrics, closeConsoles } = buildController(config, silentLogger);
