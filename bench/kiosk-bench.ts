@@ -18,8 +18,8 @@ import path from 'node:path';
 import { WebSocketServer } from 'ws';
 import type { Page } from 'playwright-core';
 import { hashPassword } from '../controller/password-hash.js';
-import { startLocalDesktops } from '../scripts/local-desktops.js';
-import { startStaticController } from '../test/peers/static-harness.js';
+import { startLocalDesktops } from '../scripts/local-desktops/start.js';
+import { startStaticController } from '../test/support/static-harness.js';
 import { startKiosk } from '../test/support/kiosk.js';
 import { checkQuadPattern } from '../test/support/pattern.js';
 

@@ -1,6 +1,6 @@
 /**
  * How fast the native viewers come up and what they weigh, against the local desktops
- * (scripts/local-desktops.ts) on an Xvfb of their own: for xfreerdp (RDP, NLA) and remote-viewer
+ * (scripts/local-desktops/start.ts) on an Xvfb of their own: for xfreerdp (RDP, NLA) and remote-viewer
  * (SPICE, ticket), BENCH_NATIVE_RUNS runs each (default 5), one at a time; per run the time from
  * start to `started`, to the picture on screen, and the viewer's RSS two seconds after the picture.
  * Prints medians; asserts nothing. Run: node dist/bench/native-viewers-bench.js
@@ -10,7 +10,7 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { NativeLauncher, type NativeSession } from '../app/core/native/native-session.js';
-import { startLocalDesktops } from '../scripts/local-desktops.js';
+import { startLocalDesktops } from '../scripts/local-desktops/start.js';
 import { rssKiB, startViewerScreen } from '../test/support/viewer-screen.js';
 
 const RUNS = Math.max(1, Number(process.env.BENCH_NATIVE_RUNS ?? 5));

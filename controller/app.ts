@@ -3,7 +3,7 @@ import type http from 'node:http';
 import type { DesktopBackend } from './backend.js';
 import type { ControllerConfig } from './config.js';
 import { sessionKeyBytes } from './config.js';
-import { ConsoleRelay } from './console-relay.js';
+import { StaticConsoleRelay } from './static-console-relay.js';
 import { jsonLogger, type Logger } from './log.js';
 import { Metrics } from './metrics.js';
 import { OpenStackBackend } from './openstack-backend.js';
@@ -31,7 +31,7 @@ export function buildController(config: ControllerConfig, logger: Logger = jsonL
   const metrics = new Metrics();
   const { keys, ephemeral } = sessionKeyBytes(config);
   let backend: DesktopBackend;
-  let relay: ConsoleRelay | undefined;
+  let relay: StaticConsoleRelay | undefined;
   if (config.backend === 'openstack') {
     const http = new OpenStackHttp({
       timeoutMs: config.openstack.timeoutSeconds * 1000,
@@ -50,7 +50,7 @@ export function buildController(config: ControllerConfig, logger: Logger = jsonL
       }),
     });
     backend = new StaticBackend(loadInventory(config.static.inventoryFile), reachability, tickets, { siteName: config.name });
-    const consoles = new ConsoleRelay(tickets, metrics, logger, reachability, { maxPerUser: config.static.relayMaxPerUser });
+    const consoles = new StaticConsoleRelay(tickets, metrics, logger, reachability, { maxPerUser: config.static.relayMaxPerUser });
     metrics.gauge('thinkiosk_relay_open_connections', 'Console connections the relay holds open now.', () => consoles.openCount);
     relay = consoles;
   }

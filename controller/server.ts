@@ -16,7 +16,7 @@ import type { Logger } from './log.js';
 import type { Metrics } from './metrics.js';
 import { LoginGuard } from './login-guard.js';
 import type { DesktopBackend, RequestOrigin } from './backend.js';
-import { type ConsoleRelay, RELAY_PATH, refuse } from './console-relay.js';
+import { type StaticConsoleRelay, RELAY_PATH, refuse } from './static-console-relay.js';
 import { TrustedProxies } from './client-address.js';
 import type { EndedSessions } from './ended-sessions.js';
 import { newSessionId, sessionIdOf, SessionSealer, type SessionPayload } from './session-token.js';
@@ -69,7 +69,7 @@ export interface ControllerDeps {
   config: ControllerConfig;
   backend: DesktopBackend;
   /** Relays VNC/SPICE websockets to desktops (static backend); without it upgrades are refused. */
-  relay?: ConsoleRelay;
+  relay?: StaticConsoleRelay;
   sealer: SessionSealer;
   /** Logouts, shared by every instance with the same stateDir and kept across restarts. */
   endedSessions: EndedSessions;

@@ -2,7 +2,7 @@
  * Desktops that run elsewhere (physical PCs, another hypervisor), listed in an inventory file
  * (static-inventory.ts). The controller checks passwords against the inventory's hashes, shows each
  * user the desktops listed for them, reports a desktop as running when its server answers, and
- * relays VNC/SPICE through itself (console-relay.ts) so kiosk pages can reach them by websocket.
+ * relays VNC/SPICE through itself (static-console-relay.ts) so kiosk pages can reach them by websocket.
  * It cannot switch these machines on or off.
  */
 import type { Console, Desktop, LoginRequest, PowerAction, PowerResult, Protocol } from '../contract/api.js';

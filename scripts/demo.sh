@@ -1,6 +1,6 @@
 #!/bin/bash
 # demo.sh — thinkiosk on one machine, without a cloud: three real local desktops (RDP, SPICE, VNC;
-# scripts/local-desktops.ts), the controller with the static backend (scripts/demo/inventory.yaml,
+# scripts/local-desktops/start.ts), the controller with the static backend (scripts/demo/inventory.yaml,
 # user demo / demo) on http://127.0.0.1:8480, and the kiosk in front of it. `make demo` builds
 # dist/ first. Ctrl+C stops everything this script started.
 #   scripts/demo.sh [--no-kiosk]   --no-kiosk: desktops and controller only (a kiosk elsewhere, or curl)
@@ -16,7 +16,7 @@ VNC_PORT=15901 SPICE_PORT=15902 RDP_PORT=13389 DISPLAY_BASE=41
 VNC_PASSWORD=demo-vnc SPICE_PASSWORD=demo-spice
 
 scripts/install-deps.sh demo
-[ -f dist/scripts/local-desktops.js ] && [ -f dist/controller/main.js ] \
+[ -f dist/scripts/local-desktops/start.js ] && [ -f dist/controller/main.js ] \
   || { echo "demo: dist/ is not built; run 'make demo' (it builds first)" >&2; exit 1; }
 
 work=$(mktemp -d /tmp/thinkiosk-demo.XXXXXX)
@@ -36,7 +36,7 @@ trap 'exit 130' INT TERM
 fail() { echo "demo: $1 did not start. The end of its log ($2):" >&2; tail -n 15 "$2" >&2; exit 1; }
 
 echo "demo: starting the local desktops (Xvnc, QEMU SPICE, freerdp-shadow) ..."
-node dist/scripts/local-desktops.js --work-dir "$work/desktops" --display-base "$DISPLAY_BASE" \
+node dist/scripts/local-desktops/start.js --work-dir "$work/desktops" --display-base "$DISPLAY_BASE" \
   --vnc-port "$VNC_PORT" --spice-port "$SPICE_PORT" --rdp-port "$RDP_PORT" \
   --vnc-password "$VNC_PASSWORD" --spice-password "$SPICE_PASSWORD" --rdp-user demo --rdp-password demo \
   >"$work/desktops.json" 2>"$work/desktops.log" &

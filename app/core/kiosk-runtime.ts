@@ -8,7 +8,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_STATE_DIR } from '../../contract/boot-server-files.js';
-import { ConsoleRelay } from './console-relay.js';
+import { KioskConsoleRelay } from './kiosk-console-relay.js';
 import type { KioskBackend, Language } from './kiosk-api.js';
 import { KioskService, type AdminTools, type NativeViewers } from './kiosk-service.js';
 import { LaunchKeys } from './launch-keys.js';
@@ -86,7 +86,7 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
   if (imageProblems) presetProblem = presetProblem ? `${presetProblem}\n${imageProblems}` : imageProblems;
 
   const bootSource = process.env.THINKIOSK_BOOT_SOURCE || null;
-  const relay = new ConsoleRelay({ caFile: settings.read().caFile, onLog: (message) => log('warn', message) });
+  const relay = new KioskConsoleRelay({ caFile: settings.read().caFile, onLog: (message) => log('warn', message) });
   const service = new KioskService({
     settings, relay, log, presetProblem,
     native: options.native ?? (await defaultNativeViewers(settingsDir)),

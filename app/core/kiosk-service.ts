@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { chooseProtocol, type ClientFamily } from '../../contract/protocol.js';
 import type { Desktop, Protocol } from '../../contract/api.js';
 import { ControllerClient, ControllerError, normaliseControllerUrl } from './controller-client.js';
-import { ConsoleRelay } from './console-relay.js';
+import { KioskConsoleRelay } from './kiosk-console-relay.js';
 import {
   ADMIN_METHODS, isKioskMethod, KIOSK_METHODS, type AdminAccess, type Connection, type KioskArgs, type KioskBackend, type KioskError,
   type KioskEvent, type KioskMethod, type KioskState, type KioskValue, type Language, type NativeCause, type NativeOutcome, type Result,
@@ -47,7 +47,7 @@ export interface KioskServiceOptions {
   settings: Settings;
   native: NativeViewers;
   admin: AdminTools;
-  relay: ConsoleRelay;
+  relay: KioskConsoleRelay;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
   presetProblem?: string | null;
   clientFamily?: ClientFamily;

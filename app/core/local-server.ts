@@ -15,7 +15,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { extname, join, normalize, sep } from 'node:path';
-import type { ConsoleRelay } from './console-relay.js';
+import type { KioskConsoleRelay } from './kiosk-console-relay.js';
 import type { KioskBackend } from './kiosk-api.js';
 import type { LaunchKeys } from './launch-keys.js';
 
@@ -23,7 +23,7 @@ export interface StaticRoot { prefix: string; directory: string }
 
 export interface LocalServerOptions {
   backend: KioskBackend;
-  relay: ConsoleRelay;
+  relay: KioskConsoleRelay;
   /** URL prefix → directory, first match wins; `/` must map to the page's directory. */
   roots: StaticRoot[];
   /** Present for the browser shell; absent under Electron (calls go over IPC, and /rpc, /events and /bootstrap answer 403). */

@@ -1,5 +1,5 @@
 /**
- * The classroom's desktops: the local desktops (scripts/local-desktops.ts: TigerVNC, QEMU SPICE and
+ * The classroom's desktops: the local desktops (scripts/local-desktops/start.ts: TigerVNC, QEMU SPICE and
  * an Xvfb shared over RDP, all showing the known picture) plus an RDP server that knows every person
  * of the day. RDP signs in with the person's own login, and local-desktops' RDP server knows one
  * user only, so a second freerdp-shadow shares the same RDP screen with a SAM file of everyone.
@@ -12,7 +12,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops.js';
+import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops/start.js';
 import { ntHash } from '../../scripts/local-desktops/nt-hash.js';
 import { ProcessGroup, requireProgram } from '../../scripts/local-desktops/processes.js';
 import { startForwarder, type Forwarder } from './network.js';

@@ -373,7 +373,7 @@ export class Visits {
 }
 
 async function paint(display: string, command: string[]): Promise<void> {
-  // ImageMagick's `display -window root` exits with 1 after painting (see scripts/local-desktops.ts).
+  // ImageMagick's `display -window root` exits with 1 after painting (see scripts/local-desktops/start.ts).
   await run(command[0]!, command.slice(1), { env: { ...process.env, DISPLAY: display }, timeout: 20_000 }).catch((error: { code?: number }) => {
     if (error.code !== 1) throw error;
   });

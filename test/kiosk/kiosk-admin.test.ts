@@ -14,8 +14,8 @@ import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { hashPassword } from '../../controller/password-hash.js';
 import { hashPin } from '../../app/core/system/admin-pin.js';
-import { startStaticController, type StaticController } from '../peers/static-harness.js';
-import { exists, startDaemon, waitFor, type Daemon } from '../peers/system-daemons.js';
+import { startStaticController, type StaticController } from '../support/static-harness.js';
+import { exists, startDaemon, waitFor, type Daemon } from '../support/system-daemons.js';
 import { launchChromium, openKioskPage, startKiosk } from '../support/kiosk.js';
 
 // This file's share of the kiosk tests' range: port 17020, X display :64.

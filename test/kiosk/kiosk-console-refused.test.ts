@@ -31,7 +31,7 @@ import { CONSOLE_CLOSE } from '../../contract/console-close.js';
 import { pathOf, ROUTES } from '../../contract/routes.js';
 import { hashPassword } from '../../controller/password-hash.js';
 import { ProcessGroup, requireFreeDisplay } from '../../scripts/local-desktops/processes.js';
-import { startStaticController, type StaticController } from '../peers/static-harness.js';
+import { startStaticController, type StaticController } from '../support/static-harness.js';
 import { launchChromium, openKioskPage, startKiosk, type KioskProcess } from '../support/kiosk.js';
 
 // K2's range: ports 16130 (Xvnc), 16131 (controller), 16132 (front), 16133 (the flaky desktop), 16134 (the coded one); X display :77 (Xvnc).

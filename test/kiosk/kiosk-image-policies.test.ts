@@ -14,7 +14,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { exists, startDaemon, waitFor, type Daemon } from '../peers/system-daemons.js';
+import { exists, startDaemon, waitFor, type Daemon } from '../support/system-daemons.js';
 import { RealScreen } from './real-screen.js';
 
 // This file's share of the kiosk tests' range: X display :72, ports 16113 (a page on 127.0.0.1), 16114 (the kiosk page).

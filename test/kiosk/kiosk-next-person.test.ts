@@ -16,8 +16,8 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSyn
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { hashPassword } from '../../controller/password-hash.js';
-import { startStaticController } from '../peers/static-harness.js';
-import { exists, startDaemon, waitFor, type Daemon } from '../peers/system-daemons.js';
+import { startStaticController } from '../support/static-harness.js';
+import { exists, startDaemon, waitFor, type Daemon } from '../support/system-daemons.js';
 import { commandLinesHolding } from './command-lines.js';
 import { blueButtonBelow, darkPixels, findPhrase, RealScreen, type Shot } from './real-screen.js';
 

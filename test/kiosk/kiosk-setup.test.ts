@@ -14,7 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { hashPassword } from '../../controller/password-hash.js';
-import { startStaticController } from '../peers/static-harness.js';
+import { startStaticController } from '../support/static-harness.js';
 import { launchChromium, openKioskPage, startKiosk } from '../support/kiosk.js';
 
 // K2's range: port 16128 (controller).

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { exists, startDaemon, waitFor, type Daemon } from '../peers/system-daemons.js';
+import { exists, startDaemon, waitFor, type Daemon } from '../support/system-daemons.js';
 import { RealScreen } from './real-screen.js';
 
 // This file's share of the kiosk tests' range: X display :68.

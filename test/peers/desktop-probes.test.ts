@@ -15,11 +15,11 @@ import { DesktopList } from '../../contract/api.js';
 import { ROUTES } from '../../contract/routes.js';
 import { probeDesktop } from '../../controller/desktop-probe.js';
 import { hashPassword } from '../../controller/password-hash.js';
-import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops.js';
+import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops/start.js';
 import { checkQuadPattern } from '../support/pattern.js';
 import { grabVncScreen } from '../support/rfb.js';
-import { startStaticController, type StaticController } from './static-harness.js';
-import { exists, waitFor } from './system-daemons.js';
+import { startStaticController, type StaticController } from '../support/static-harness.js';
+import { exists, waitFor } from '../support/system-daemons.js';
 
 // This file's share of the test range: ports 16200-16205, X displays :90, :91 and :92.
 const PORTS = { vnc: 16200, spice: 16201, rdp: 16202, nobody: 16203, spareVnc: 16204, controller: 16205 };

@@ -1,5 +1,5 @@
 /**
- * scripts/local-desktops.ts refuses to start with a sentence that says what to do: a busy port
+ * scripts/local-desktops/start.ts refuses to start with a sentence that says what to do: a busy port
  * names the port and what it was for, a missing program names its Debian package, a taken X
  * display names the process holding it. (Its servers themselves are exercised by static-backend.)
  */
@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { LocalDesktopsError, startLocalDesktops, type LocalDesktopsOptions } from '../../scripts/local-desktops.js';
+import { LocalDesktopsError, startLocalDesktops, type LocalDesktopsOptions } from '../../scripts/local-desktops/start.js';
 
 // This file's share of the test range: ports 15930-15933, X displays :47 and :48 (never started).
 const workDir = mkdtempSync(path.join(tmpdir(), 'thinkiosk-local-desktops-'));

@@ -18,14 +18,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { hashPassword } from '../../controller/password-hash.js';
-import { ConsoleRelay } from '../../app/core/console-relay.js';
+import { KioskConsoleRelay } from '../../app/core/kiosk-console-relay.js';
 import type { Connection, KioskEvent } from '../../app/core/kiosk-api.js';
 import { KioskService, type AdminTools } from '../../app/core/kiosk-service.js';
 import { createNativeViewers, RDP_CONFIG_SUBDIR } from '../../app/core/native-viewers.js';
 import { Settings } from '../../app/core/settings.js';
 import { ntHash } from '../../scripts/local-desktops/nt-hash.js';
 import { ProcessGroup, requireFreeDisplay, requireFreePort } from '../../scripts/local-desktops/processes.js';
-import { startStaticController, type StaticController } from './static-harness.js';
+import { startStaticController, type StaticController } from '../support/static-harness.js';
 import { alive, startViewerScreen, type ViewerScreen } from '../support/viewer-screen.js';
 
 const run = promisify(execFile);
@@ -107,7 +107,7 @@ function startKioskService(settingsDir: string, idleSeconds = 0): Kiosk {
   mkdirSync(home, { recursive: true });
   const native = createNativeViewers({ settingsDir, env: { PATH: process.env.PATH, DISPLAY: screen.display, HOME: home, LANG: 'C.UTF-8' } });
   const logs: string[] = [];
-  const service = new KioskService({ settings, native, admin: noAdminTools, relay: new ConsoleRelay(), log: (level, message) => logs.push(`${level} ${message}`), fullscreenViewers: false });
+  const service = new KioskService({ settings, native, admin: noAdminTools, relay: new KioskConsoleRelay(), log: (level, message) => logs.push(`${level} ${message}`), fullscreenViewers: false });
   const events: KioskEvent[] = [];
   service.subscribe((event) => events.push(event));
   return { service, events, logs, settingsDir, close: () => service.close() };

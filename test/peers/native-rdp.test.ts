@@ -1,6 +1,6 @@
 /**
  * The native RDP viewer (xfreerdp, through NativeLauncher) against a real freerdp-shadow server with
- * NLA (scripts/local-desktops.ts), drawing on an Xvfb of its own: the picture arrives, the password
+ * NLA (scripts/local-desktops/start.ts), drawing on an Xvfb of its own: the picture arrives, the password
  * stays off argv, Ctrl+Alt+Del reaches the server's X display, and every way of failing ends in
  * its outcome: wrong password, refused port, a server that never answers (timeout), a missing
  * client, and the server going away mid-session.
@@ -13,7 +13,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { NativeLauncher, NativeSessionEnded, type RdpTarget } from '../../app/core/native/native-session.js';
-import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops.js';
+import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops/start.js';
 import { alive, rssKiB, startViewerScreen, type ViewerScreen } from '../support/viewer-screen.js';
 
 // This file's share of the test range: ports 16020-16024, X displays :53 (viewer), :54 and :55 (servers).

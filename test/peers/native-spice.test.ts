@@ -1,6 +1,6 @@
 /**
  * The native SPICE viewer (remote-viewer, through NativeLauncher) against a real QEMU with a SPICE
- * ticket (scripts/local-desktops.ts), drawing on an Xvfb of its own: the picture arrives with the
+ * ticket (scripts/local-desktops/start.ts), drawing on an Xvfb of its own: the picture arrives with the
  * ticket on no command line and no connection file left behind; a wrong ticket (remote-viewer
  * then waits in a dialog forever) still ends in time as wrong-password; SPICE's one-client rule,
  * a refused port, a missing client and the server going away each end in their outcome.
@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { NativeLauncher, NativeSessionEnded, type SpiceTarget } from '../../app/core/native/native-session.js';
-import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops.js';
+import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops/start.js';
 import { alive, rssKiB, startViewerScreen, type ViewerScreen } from '../support/viewer-screen.js';
 
 // This file's share of the test range: ports 16030-16033, X displays :57 (viewer), :58 and :59 (servers).

@@ -1,5 +1,5 @@
 /**
- * The controller's static backend against real remote-desktop servers (scripts/local-desktops.ts:
+ * The controller's static backend against real remote-desktop servers (scripts/local-desktops/start.ts:
  * TigerVNC, QEMU SPICE, freerdp-shadow): logins against the inventory's hashes, per-user desktop
  * lists, VNC and SPICE through the controller's own websocket relay (RFB VncAuth and a framebuffer
  * grab; SPICE link and ticket), RDP targets, refusals, and what a stopped server looks like.
@@ -17,10 +17,10 @@ import { ROUTES } from '../../contract/routes.js';
 import { hashPassword } from '../../controller/password-hash.js';
 import { RelayTickets } from '../../controller/relay-ticket.js';
 import { METRICS_ROUTE } from '../../controller/server.js';
-import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops.js';
+import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops/start.js';
 import { checkQuadPattern } from '../support/pattern.js';
 import { grabVncScreen, spiceLink } from '../support/rfb.js';
-import { startStaticController, type StaticController } from './static-harness.js';
+import { startStaticController, type StaticController } from '../support/static-harness.js';
 
 // This file's share of the test range: ports 15910-15915, X displays :43 and :44.
 const PORTS = { vnc: 15910, spice: 15911, rdp: 15912, nobody: 15913, controller: 15915 };

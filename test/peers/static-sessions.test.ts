@@ -18,8 +18,8 @@ import { CONSOLE_CLOSE } from '../../contract/console-close.js';
 import { ROUTES } from '../../contract/routes.js';
 import { hashPassword } from '../../controller/password-hash.js';
 import { METRICS_ROUTE } from '../../controller/server.js';
-import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops.js';
-import { startStaticController, type StaticController } from './static-harness.js';
+import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops/start.js';
+import { startStaticController, type StaticController } from '../support/static-harness.js';
 
 // This file's share of the test range: ports 16210-16216, X displays :96 and :97.
 const PORTS = { vnc: 16210, spice: 16211, rdp: 16212, first: 16214, second: 16215, restarted: 16216 };

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { Audio } from '../../app/core/system/audio.js';
 import { SystemError } from '../../app/core/system/system-error.js';
-import { exists, startDaemon, waitFor, type Daemon } from './system-daemons.js';
+import { exists, startDaemon, waitFor, type Daemon } from '../support/system-daemons.js';
 
 const run = promisify(execFile);
 const daemons: Daemon[] = [];

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Displays } from '../../app/core/system/display.js';
 import { SystemError } from '../../app/core/system/system-error.js';
-import { exists, startDaemon, waitFor, type Daemon } from './system-daemons.js';
+import { exists, startDaemon, waitFor, type Daemon } from '../support/system-daemons.js';
 
 const XVFB = ':31';
 const XVNC = ':32';

@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Nmcli } from '../../app/core/system/nmcli.js';
 import { SystemError } from '../../app/core/system/system-error.js';
-import { exists, startDaemon, waitFor, type Daemon } from './system-daemons.js';
+import { exists, startDaemon, waitFor, type Daemon } from '../support/system-daemons.js';
 
 const run = promisify(execFile);
 const HERE = fileURLToPath(new URL('../../../test/peers/system-nm/', import.meta.url));

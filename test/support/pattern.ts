@@ -1,5 +1,5 @@
 /**
- * Checks that a screenshot shows the local desktops' known picture (scripts/local-desktops.ts):
+ * Checks that a screenshot shows the local desktops' known picture (scripts/local-desktops/start.ts):
  * red top-left, green top-right, blue bottom-left, yellow bottom-right. Tolerant to scaling,
  * letterboxing, colour noise and a few stray pixels; a black, blank or scrambled image fails.
  */

@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CONSOLE_CLOSE, consoleCloseName } from '../../contract/console-close.js';
-import { refusalCode } from '../../app/core/console-relay.js';
+import { refusalCode } from '../../app/core/kiosk-console-relay.js';
 import { NativeCause } from '../../app/core/kiosk-api.js';
 import { consoleCloseMessage, CONSOLE_CLOSE_MESSAGES, rfbEarlyRefusal, vncRefusalMessage } from '../../app/ui/console-end.js';
 import { setLanguage, t } from '../../app/ui/i18n.js';

@@ -2,12 +2,13 @@
  * The kiosk service's admin door and what a person leaves behind, call by call, against a real
  * controller (static backend, in-process on loopback) and real settings on disk: the first-start
  * claim, a kiosk with a controller but no PIN (a site administrator signs in, then sets the PIN), a
- * netbooted kiosk that may not be claimed, every settings-changing call behind the PIN, an unlock
- * that ends (idle, a user session, leaving), the wrong-PIN lockout, and the login screen's language
- * switch lasting only for the person at the kiosk.
+ * netbooted kiosk that may not be claimed, every admin call behind the PIN, a wrong PIN, an unlock
+ * that ends (idle, a user session, leaving) and one that never begins over a person's session, the
+ * wrong-PIN lockout, and the login screen's language switch lasting only for the person at the kiosk.
  *
- * Stand-ins, named as such: the admin system tools (nmcli, PipeWire... are not what is tested here;
- * the PIN check and hashing inside are the real ones) and the native viewers (never started here).
+ * Stand-ins, named as such (test/support/kiosk-service.ts): the admin system tools (nmcli,
+ * PipeWire... are not what is tested here; the PIN check and hashing inside are the real ones) and
+ * the native viewers (never started here).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,12 +18,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
 import { hashPassword } from '../../controller/password-hash.js';
-import { ConsoleRelay } from '../../app/core/console-relay.js';
-import type { KioskEvent, KioskState } from '../../app/core/kiosk-api.js';
-import { KioskService, type AdminTools, type NativeViewers } from '../../app/core/kiosk-service.js';
-import { Settings } from '../../app/core/settings.js';
-import { hashPin, PinGuard } from '../../app/core/system/admin-pin.js';
-import { startStaticController, type StaticController } from '../peers/static-harness.js';
+import { KIOSK_METHODS, type KioskArgs, type KioskMethod } from '../../app/core/kiosk-api.js';
+import { hashPin } from '../../app/core/system/admin-pin.js';
+import { kioskService, ok, refused, type ServiceOptions, type ServiceUnderTest } from '../support/kiosk-service.js';
+import { startStaticController, type StaticController } from '../support/static-harness.js';
 
 // Ports 16121 (controller), 16122 (nothing listens: an unreachable controller) and 16123 (a controller of one test) of K2's range.
 const PORT = 16121;
@@ -45,60 +44,9 @@ after(async () => {
   rmSync(work, { recursive: true, force: true });
 });
 
-/** Stand-in for app/core/system's tools: the real PIN guard and hash, counters for the rest. */
-function adminStandIn(): AdminTools & { locks: number; networkCalls: number } {
-  const guard = new PinGuard();
-  const tools = {
-    locks: 0,
-    networkCalls: 0,
-    lockAll: async () => { tools.locks += 1; },
-    verifyPin: (pin: string, hash: string) => guard.check(pin, hash),
-    hashPin: (pin: string) => hashPin(pin),
-    networkStatus: async () => { tools.networkCalls += 1; return { devices: [] }; },
-  };
-  const unused = async (): Promise<never> => { throw new Error('not used by this test'); };
-  return new Proxy(tools, { get: (target, name) => (name in target ? target[name as keyof typeof target] : unused) }) as unknown as AdminTools & typeof tools;
-}
+const kiosk = (options: Omit<ServiceOptions, 'parentDir'> = {}): ServiceUnderTest => kioskService({ parentDir: work, ...options });
 
-/** Stand-in for the native viewers: nothing is launched in these tests. */
-const noViewers: NativeViewers = {
-  startRdp: () => { throw new Error('no viewer in this test'); },
-  startSpice: () => { throw new Error('no viewer in this test'); },
-  stopAll: async () => undefined,
-  inputIdleMs: async () => { throw new Error('no display in this test'); },
-};
-
-interface Kiosk { service: KioskService; settings: Settings; admin: ReturnType<typeof adminStandIn>; events: KioskEvent[]; logs: string[]; dir: string }
-
-function kiosk(options: { netbooted?: boolean; preset?: Partial<ReturnType<Settings['read']>>; adminIdleSeconds?: number } = {}): Kiosk {
-  const dir = mkdtempSync(path.join(work, 'kiosk-'));
-  const settings = new Settings(dir);
-  if (options.preset) settings.update(options.preset);
-  const admin = adminStandIn();
-  const logs: string[] = [];
-  const service = new KioskService({
-    settings, admin, native: noViewers, relay: new ConsoleRelay(), log: (level, message) => logs.push(`${level} ${message}`),
-    netbooted: options.netbooted ?? false, bootSource: options.netbooted ? 'netboot from 10.0.0.2' : 'local disk',
-    ...(options.adminIdleSeconds ? { adminIdleSeconds: options.adminIdleSeconds } : {}),
-  });
-  const events: KioskEvent[] = [];
-  service.subscribe((event) => events.push(event));
-  return { service, settings, admin, events, logs, dir };
-}
-
-async function ok<T = KioskState>(k: Kiosk, method: string, args: unknown = {}): Promise<T> {
-  const result = await k.service.call(method, args);
-  assert.ok(result.ok, `${method} failed: ${JSON.stringify(!result.ok && result.error)}`);
-  return result.value as T;
-}
-
-async function refused(k: Kiosk, method: string, args: unknown = {}): Promise<{ kind: string; message: string }> {
-  const result = await k.service.call(method, args);
-  assert.equal(result.ok, false, `${method} should have been refused`);
-  return (result as { ok: false; error: { kind: string; message: string } }).error;
-}
-
-const settingsFile = (k: Kiosk): string => readFileSync(k.settings.path, 'utf8');
+const settingsFile = (k: ServiceUnderTest): string => readFileSync(k.settings.path, 'utf8');
 
 test('[kiosk] a brand-new kiosk is claimed on its setup screen: controller and a new PIN together; after that, changing it needs the PIN', async () => {
   const k = kiosk();
@@ -257,6 +205,61 @@ test('[kiosk] an admin unlock ends: after minutes without use, when a user sessi
   await ok(k, 'adminLock');
   assert.equal((await refused(k, 'networkStatus')).kind, 'locked', 'leaving the admin screen locks it');
   assert.equal(k.admin.networkCalls, 4);
+});
+
+/** What a person may call without the admin PIN: their own session, and the admin door itself. */
+const OPEN_TO_EVERYONE: ReadonlySet<KioskMethod> = new Set<KioskMethod>([
+  'state', 'claimKiosk', 'login', 'logout', 'activity', 'desktops', 'power', 'connect', 'disconnect', 'sendCtrlAltDel', 'setLanguage',
+  'adminUnlock', 'adminSignIn', 'adminLock',
+]);
+
+test('[kiosk] on a kiosk with a PIN, every method but a person\'s own and the admin door needs the PIN: one added later is admin-only unless it is named here', async () => {
+  const k = kiosk({ preset: { controllerUrl: ctl.url, adminPinHash: await hashPin('4321') } });
+  // Valid arguments for every method, so a refusal is the admin door's and not the argument check's.
+  const validArgs: { [M in KioskMethod]: KioskArgs<M> } = {
+    state: {}, checkController: { url: ctl.url }, saveController: { url: ctl.url }, claimKiosk: { url: ctl.url, pin: '1111' },
+    login: { username: 'ana', password: 'x' }, logout: {}, activity: {}, desktops: {}, power: { id: 'x', action: 'start' },
+    connect: { id: 'x' }, disconnect: { sessionId: 'x' }, sendCtrlAltDel: { sessionId: 'x' }, setLanguage: { language: 'en' },
+    adminUnlock: { pin: '0000' }, adminSignIn: { username: 'boss', password: 'x' }, adminLock: {}, adminSetPin: { pin: '1111' },
+    adminSetLanguage: { language: 'en' }, adminSetIdleLogout: { seconds: 60 }, networkStatus: {}, wifiScan: {}, wifiConnect: { ssid: 'x' },
+    audioOutputs: {}, setAudioOutput: { id: '1' }, displayOutputs: {}, setDisplayMode: { output: 'X', mode: '1x1' }, diagnostics: {}, logs: {},
+    terminalOpen: { cols: 80, rows: 24 }, terminalInput: { terminalId: 'x', data: 'ls' }, terminalResize: { terminalId: 'x', cols: 80, rows: 24 },
+    terminalClose: { terminalId: 'x' }, bootServerStatus: {}, setBootServer: { enabled: true },
+  };
+  const adminOnly = (Object.keys(KIOSK_METHODS) as KioskMethod[]).filter((method) => !OPEN_TO_EVERYONE.has(method));
+  for (const method of adminOnly) {
+    const refusal = await refused(k, method, validArgs[method]);
+    assert.deepEqual(refusal, { kind: 'locked', message: 'Enter the admin PIN first.' }, `${method} without the PIN`);
+  }
+  assert.equal(k.admin.networkCalls, 0, 'a system tool was reached without the PIN');
+});
+
+test('[kiosk] a wrong PIN leaves the admin screen shut and says so; the right one opens it', async () => {
+  const k = kiosk({ preset: { controllerUrl: ctl.url, adminPinHash: await hashPin('4321') } });
+  assert.deepEqual(await refused(k, 'adminUnlock', { pin: '1234' }), { kind: 'locked', message: 'Wrong PIN.' });
+  assert.equal((await ok(k, 'state')).adminUnlocked, false);
+  assert.equal((await refused(k, 'networkStatus')).kind, 'locked');
+  assert.ok(k.logs.includes('warn admin: wrong PIN'), k.logs.join('\n'));
+  await ok(k, 'adminUnlock', { pin: '4321' });
+  assert.equal((await ok(k, 'state')).adminUnlocked, true);
+  await ok(k, 'networkStatus');
+});
+
+test('[kiosk] a PIN check still running when a person logs in does not open the admin screen over their session', async () => {
+  const k = kiosk({ preset: { controllerUrl: ctl.url, adminPinHash: await hashPin('4321') } });
+  // The real check, held until ana is logged in (on the appliance it takes a moment: scrypt).
+  let letCheckFinish: () => void = () => undefined;
+  const heldUntilLogin = new Promise<void>((resolve) => { letCheckFinish = resolve; });
+  const check = k.admin.verifyPin;
+  k.admin.verifyPin = async (pin, hash) => { await heldUntilLogin; return check(pin, hash); };
+  const unlock = k.service.call('adminUnlock', { pin: '4321' });
+  await ok(k, 'login', { username: 'ana', password: 'ana-secret-pw' });
+  letCheckFinish();
+  const result = await unlock;
+  assert.ok(!result.ok, 'the admin screen opened during ana\'s session');
+  assert.equal(result.error.kind, 'conflict');
+  assert.equal((await ok(k, 'state')).adminUnlocked, false);
+  assert.equal((await refused(k, 'networkStatus')).kind, 'locked');
 });
 
 test('[kiosk] wrong PINs: five are checked, then the kiosk refuses every PIN for a while — also when they arrive all at once', async () => {

@@ -6,6 +6,8 @@
  * Each relay path is short-lived, like the console URL behind it, and single-use for VNC; SPICE
  * opens one websocket per channel (main, display, inputs, cursor, playback) on the same URL, so a
  * SPICE path stays usable until it expires.
+ * It runs in the kiosk; its upstream is Nova's console proxy or, for static desktops, the
+ * controller's own relay (controller/static-console-relay.ts).
  *
  * Why a console ended reaches the page as the websocket's close code (contract/console-close.ts):
  * the controller's own codes pass through unchanged, a refusal before the handshake (HTTP error)
@@ -26,7 +28,7 @@ interface Ticket { upstream: string; expiresAt: number; reusable: boolean }
 
 export interface RelayStats { open: number; opened: number; bytesToPage: number; bytesToServer: number }
 
-export class ConsoleRelay {
+export class KioskConsoleRelay {
   private readonly tickets = new Map<string, Ticket>();
   private readonly sockets = new Set<WebSocket>();
   private readonly server = new WebSocketServer({ noServer: true, handleProtocols: (offered) => (offered.has('binary') ? 'binary' : false) });

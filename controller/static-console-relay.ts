@@ -10,6 +10,7 @@
  * could not be opened travels as a websocket close code (contract/console-close.ts), which the
  * kiosk turns into a sentence. Every connection is watched with pings: a kiosk that vanished
  * without closing is noticed within a minute and its desktop connection closed.
+ * A kiosk page reaches it through the kiosk's own relay (app/core/kiosk-console-relay.ts).
  */
 import type http from 'node:http';
 import net from 'node:net';
@@ -29,13 +30,13 @@ const MAX_CLIENT_MESSAGE_BYTES = 4 * 1024 * 1024;
 /** A refused upgrade's answer is written, then the socket is closed even if the client never reads it. */
 const REFUSAL_LINGER_MS = 5000;
 
-export interface ConsoleRelayOptions {
+export interface StaticConsoleRelayOptions {
   maxPerUser: number;
   connectTimeoutMs?: number;
   pingIntervalMs?: number;
 }
 
-export class ConsoleRelay {
+export class StaticConsoleRelay {
   private readonly wss = new WebSocketServer({
     noServer: true,
     maxPayload: MAX_CLIENT_MESSAGE_BYTES,
@@ -52,7 +53,7 @@ export class ConsoleRelay {
     private readonly metrics: Metrics,
     private readonly logger: Logger,
     private readonly reachability: Reachability,
-    private readonly options: ConsoleRelayOptions,
+    private readonly options: StaticConsoleRelayOptions,
   ) {
     this.connectTimeoutMs = options.connectTimeoutMs ?? 5000;
     const alive = new WeakSet<WebSocket>();

@@ -1,6 +1,7 @@
 /**
- * Shared by the static-backend tests: the controller in-process with a static inventory written to
- * a file, on a fixed port of this test's range, and a small client for its API.
+ * Shared by the tests (peers, kiosk, unit) and the kiosk bench that need the controller with its
+ * static backend: in-process, with a static inventory written to a file, on a fixed port of the
+ * caller's range, and a small client for its API.
  */
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -33,9 +34,11 @@ export interface StaticControllerOptions {
   stateDir?: string;
   /** More of the `static` section (probeIntervalSeconds, relayMaxPerUser...). */
   staticSettings?: Record<string, unknown>;
+  /** How long a session lasts (the controller's default is 8 hours). */
+  sessionMaxSeconds?: number;
 }
 
-export async function startStaticController({ workDir, inventory, port, relayTicketSeconds = 60, sessionKey = Buffer.alloc(32, 9), stateDir, staticSettings = {} }: StaticControllerOptions): Promise<StaticController> {
+export async function startStaticController({ workDir, inventory, port, relayTicketSeconds = 60, sessionKey = Buffer.alloc(32, 9), stateDir, staticSettings = {}, sessionMaxSeconds }: StaticControllerOptions): Promise<StaticController> {
   const inventoryFile = path.join(workDir, 'inventory.yaml');
   writeFileSync(inventoryFile, inventory);
   const config = parseConfig({
@@ -44,6 +47,7 @@ export async function startStaticController({ workDir, inventory, port, relayTic
     listen: { host: '127.0.0.1', port },
     sessionKeys: [sessionKey.toString('base64')],
     ...(stateDir ? { stateDir } : {}),
+    ...(sessionMaxSeconds ? { sessionMaxSeconds } : {}),
     static: { inventoryFile, probeTimeoutMs: 1000, relayTicketSeconds, ...staticSettings },
   }, 'static test');
   const { server, metrics, closeConsoles } = buildController(config, silentLogger);

@@ -6,19 +6,19 @@
  *   RDP   — freerdp-shadow-cli sharing an Xvfb on display `displayBase + 1`, NLA against a SAM file.
  *
  * As a program (stays in the foreground until SIGTERM or Ctrl+C, prints one JSON line when ready):
- *   node dist/scripts/local-desktops.js --work-dir DIR --vnc-port P --spice-port P --rdp-port P
+ *   node dist/scripts/local-desktops/start.js --work-dir DIR --vnc-port P --spice-port P --rdp-port P
  *        --display-base N --vnc-password PW --spice-password PW --rdp-user U --rdp-password PW
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { quadBootSector } from './local-desktops/boot-sector.js';
-import { ntHash } from './local-desktops/nt-hash.js';
-import { LocalDesktopsError, ProcessGroup, requireFreeDisplay, requireFreePort, requireProgram } from './local-desktops/processes.js';
-import { quadPng } from './local-desktops/quad-image.js';
+import { quadBootSector } from './boot-sector.js';
+import { ntHash } from './nt-hash.js';
+import { LocalDesktopsError, ProcessGroup, requireFreeDisplay, requireFreePort, requireProgram } from './processes.js';
+import { quadPng } from './quad-image.js';
 
-export { LocalDesktopsError } from './local-desktops/processes.js';
+export { LocalDesktopsError } from './processes.js';
 
 export interface LocalDesktopsOptions {
   workDir: string;
@@ -140,7 +140,7 @@ async function main(): Promise<void> {
   });
   const missing = Object.keys(USAGE_DEFAULTS).filter((k) => values[k as keyof typeof values] === undefined);
   if (missing.length) {
-    console.error(`local-desktops: missing ${missing.map((m) => `--${m}`).join(', ')}\nusage: node dist/scripts/local-desktops.js ${Object.entries(USAGE_DEFAULTS).map(([k, v]) => `--${k} ${v}`).join(' ')}`);
+    console.error(`local-desktops: missing ${missing.map((m) => `--${m}`).join(', ')}\nusage: node dist/scripts/local-desktops/start.js ${Object.entries(USAGE_DEFAULTS).map(([k, v]) => `--${k} ${v}`).join(' ')}`);
     process.exit(2);
   }
   const port = (name: 'vnc-port' | 'spice-port' | 'rdp-port' | 'display-base') => {
