@@ -368,6 +368,9 @@ export class KioskService implements KioskBackend {
       throw new KioskFailure('not-ready', `${desktop.name} offers no remote-desktop protocol this kiosk can use. Tell your administrator.`);
     }
     const console = await this.withSession(session, () => session.client.console(session.token, id, protocol));
+    // The person may have logged out (or been logged out) while the controller answered: nothing
+    // opens then, least of all a viewer signed in with their password in front of the next person.
+    if (this.session !== session) throw new KioskFailure('session-expired', 'Please log in.');
     const fullscreen = this.options.fullscreenViewers ?? true;
     if (console.protocol === 'rdp') {
       return this.supervise(desktop, 'rdp', this.options.native.startRdp({
