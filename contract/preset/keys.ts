@@ -26,8 +26,6 @@ export interface PresetKey<T> {
   owner: PresetOwner;
   /** The key in the boot server's YAML, for the keys it hands to netbooted clients. */
   yaml?: { name: string; type: 'string' | 'number' };
-  /** Written on several lines, each one counts (ssh_key); otherwise the last good line wins. */
-  repeats: boolean;
   /**
    * Spaces just inside the quotes are dropped. The image's keys keep them: quotes are how a Wi-Fi
    * name or password keeps its leading or trailing spaces.
@@ -77,8 +75,8 @@ const matching = (pattern: RegExp) => (text: string): string | undefined => (pat
  */
 const octets = (text: string): number => text.length;
 
-function key<T>(spec: Omit<PresetKey<T>, 'repeats' | 'trimsInsideQuotes'> & Partial<Pick<PresetKey<T>, 'repeats'>>): PresetKey<T> {
-  return { repeats: false, ...spec, trimsInsideQuotes: spec.owner === 'kiosk' };
+function key<T>(spec: Omit<PresetKey<T>, 'trimsInsideQuotes'>): PresetKey<T> {
+  return { ...spec, trimsInsideQuotes: spec.owner === 'kiosk' };
 }
 
 /** In the order the admin reads them (the "known:" list of an unknown key). */
@@ -154,8 +152,9 @@ export const PRESET_KEYS = {
       return ['on', 'yes', 'true', '1'].includes(word) ? true : ['off', 'no', 'false', '0'].includes(word) ? false : undefined;
     },
   }),
+  /** The only key whose every line counts (image-settings.ts collects them); elsewhere the last good line wins. */
   ssh_key: key<string>({
-    owner: 'image', repeats: true, echoesValue: false,
+    owner: 'image', echoesValue: false,
     rule: 'must be one public key line like "ssh-ed25519 AAAA... me@laptop"',
     check: matching(SSH_PUBLIC_KEY),
   }),
