@@ -32,7 +32,10 @@ PXE="dnsmasq-base squashfs-tools fuse2fs ovmf ipxe-qemu"
 # virtual display a headless machine shows the kiosk on (Xvfb, x11vnc, a screenshot with import).
 DEMO="curl openssl ca-certificates tigervnc-standalone-server tigervnc-tools xvfb x11vnc imagemagick
  qemu-system-x86 freerdp2-shadow-x11 freerdp2-x11 virt-viewer chromium fonts-wqy-microhei"
-PKGS="$CLOUD $TOOLS $KIOSK $IMAGE $PXE"
+# The fleet (controller/fleet): PostgreSQL for controllers that share one fleet (the tests start
+# their own cluster with initdb), Prometheus to scrape the controller's fleet series.
+FLEET="postgresql prometheus"
+PKGS="$CLOUD $TOOLS $KIOSK $IMAGE $PXE $FLEET"
 [ "${1:-}" = demo ] && PKGS="$DEMO"
 [ "${1:-}" = image ] && PKGS="$TOOLS $IMAGE"
 [ "${1:-}" = pxe ] && PKGS="$TOOLS $IMAGE $PXE"
