@@ -7,9 +7,11 @@
  * A path names its parameters as `:name`; pathOf fills them in, pathMatcher reads them back.
  */
 import type { z } from 'zod';
+import { ADMIN_PREFIX, AuditLog, CommandRecord, CommandRequest, Enrolments, Group, KioskDetail, KioskList, KioskUpdate, Layers, MadeSiteToken, NewSiteToken, RegisteredMac, SettingsUpdate } from './fleet-admin.js';
+import { CheckIn, CheckInReply, EnrolRequest, Enrolment, FLEET_PREFIX, ScreenshotUpload } from './fleet.js';
 import { API_PREFIX, Console, ConsoleRequest, Desktop, DesktopList, Identity, LoginRequest, PowerRequest, PowerResult, Session } from './api.js';
 
-export type HttpMethod = 'GET' | 'POST' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 /** What a request needs to reach a route, whatever its body. */
 export interface RouteAddress<Path extends string = string> {
@@ -54,6 +56,39 @@ export const ROUTES = named({
   power: { method: 'POST', path: `${API_PREFIX}/desktops/:id/power`, request: PowerRequest, reply: PowerResult },
   console: { method: 'POST', path: `${API_PREFIX}/desktops/:id/console`, request: ConsoleRequest, reply: Console },
 });
+
+/**
+ * The fleet's kiosk side (contract/fleet.ts). Enrolment is open (a site token or a registered MAC
+ * decides); check-in and screenshots carry the kiosk's own credential, never a person's session.
+ */
+export const FLEET_ROUTES = named({
+  enrol: { method: 'POST', path: `${FLEET_PREFIX}/enrolment`, request: EnrolRequest, reply: Enrolment },
+  checkIn: { method: 'POST', path: `${FLEET_PREFIX}/check-in`, request: CheckIn, reply: CheckInReply },
+  screenshot: { method: 'POST', path: `${FLEET_PREFIX}/screenshot`, request: ScreenshotUpload, reply: null },
+});
+
+/** The admin page's API (contract/fleet-admin.ts): an administrator's session on every route. */
+export const ADMIN_ROUTES = named({
+  kiosks: { method: 'GET', path: `${ADMIN_PREFIX}/kiosks`, request: null, reply: KioskList },
+  kiosk: { method: 'GET', path: `${ADMIN_PREFIX}/kiosks/:id`, request: null, reply: KioskDetail },
+  updateKiosk: { method: 'PUT', path: `${ADMIN_PREFIX}/kiosks/:id`, request: KioskUpdate, reply: KioskDetail },
+  forgetKiosk: { method: 'DELETE', path: `${ADMIN_PREFIX}/kiosks/:id`, request: null, reply: null },
+  command: { method: 'POST', path: `${ADMIN_PREFIX}/kiosks/:id/commands`, request: CommandRequest, reply: CommandRecord },
+  layers: { method: 'GET', path: `${ADMIN_PREFIX}/settings`, request: null, reply: Layers },
+  siteSettings: { method: 'PUT', path: `${ADMIN_PREFIX}/settings/site`, request: SettingsUpdate, reply: Layers },
+  groupSettings: { method: 'PUT', path: `${ADMIN_PREFIX}/groups/:name`, request: SettingsUpdate, reply: Group },
+  deleteGroup: { method: 'DELETE', path: `${ADMIN_PREFIX}/groups/:name`, request: null, reply: null },
+  enrolments: { method: 'GET', path: `${ADMIN_PREFIX}/enrolment`, request: null, reply: Enrolments },
+  newSiteToken: { method: 'POST', path: `${ADMIN_PREFIX}/enrolment/tokens`, request: NewSiteToken, reply: MadeSiteToken },
+  deleteSiteToken: { method: 'DELETE', path: `${ADMIN_PREFIX}/enrolment/tokens/:id`, request: null, reply: null },
+  registerMac: { method: 'POST', path: `${ADMIN_PREFIX}/enrolment/macs`, request: RegisteredMac, reply: RegisteredMac },
+  audit: { method: 'GET', path: `${ADMIN_PREFIX}/audit`, request: null, reply: AuditLog },
+});
+
+/** The last screenshot of a kiosk, as image/png (not JSON, so outside the table's reply schemas). */
+export const KIOSK_SCREENSHOT_ROUTE = { method: 'GET', path: `${ADMIN_PREFIX}/kiosks/:id/screenshot` } as const satisfies RouteAddress;
+/** The admin page itself (HTML, script, style), served by the controller. */
+export const ADMIN_PAGE_PATH = '/admin/';
 
 const PARAM = /:(\w+)/g;
 /**

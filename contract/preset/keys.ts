@@ -75,6 +75,11 @@ const matching = (pattern: RegExp) => (text: string): string | undefined => (pat
  */
 const octets = (text: string): number => text.length;
 
+function onOff(text: string): boolean | undefined {
+  const word = text.toLowerCase();
+  return ['on', 'yes', 'true', '1'].includes(word) ? true : ['off', 'no', 'false', '0'].includes(word) ? false : undefined;
+}
+
 function key<T>(spec: Omit<PresetKey<T>, 'trimsInsideQuotes'>): PresetKey<T> {
   return { ...spec, trimsInsideQuotes: spec.owner === 'kiosk' };
 }
@@ -110,6 +115,19 @@ export const PRESET_KEYS = {
     owner: 'kiosk', yaml: { name: 'autoConnect', type: 'string' }, echoesValue: false,
     rule: 'must be a desktop\'s id or name (1 to 64 characters, as in the desktop list)',
     check: matching(ONE_LINE_NAME),
+  }),
+  usb_redirection: key<boolean>({
+    // Opens SPICE desktops that allow USB in remote-viewer, which can pass USB devices on; off
+    // keeps every SPICE desktop in the page (no USB leaves the kiosk).
+    owner: 'kiosk', echoesValue: true,
+    rule: 'must be on or off',
+    check: (text) => onOff(text),
+  }),
+  fleet_token: key<string>({
+    // A site token made on the controller's admin page: the kiosk enrols itself with it.
+    owner: 'kiosk', echoesValue: false,
+    rule: 'must be the site token from the controller\'s admin page (16 to 128 letters, digits, - or _)',
+    check: matching(/^[A-Za-z0-9_-]{16,128}$/),
   }),
   hostname: key<string>({
     owner: 'image', yaml: { name: 'hostname', type: 'string' }, echoesValue: true,
@@ -147,10 +165,7 @@ export const PRESET_KEYS = {
   boot_server: key<boolean>({
     owner: 'image', echoesValue: true,
     rule: 'must be on or off',
-    check: (text) => {
-      const word = text.toLowerCase();
-      return ['on', 'yes', 'true', '1'].includes(word) ? true : ['off', 'no', 'false', '0'].includes(word) ? false : undefined;
-    },
+    check: (text) => onOff(text),
   }),
   /** The only key whose every line counts (image-settings.ts collects them); elsewhere the last good line wins. */
   ssh_key: key<string>({
