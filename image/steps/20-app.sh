@@ -41,8 +41,15 @@ stage_node_modules() {
     env+=(npm_config_arch="${!node_arch_var}")
   fi
   [ -f /usr/include/node/node_api.h ] || die "Node's headers (/usr/include/node) are missing: install nodejs with its headers"
-  log "   npm ci --omit=dev for $arch (node-pty built for ${!node_arch_var})"
-  (cd "$NODE_MODULES_DIR" && env "${env[@]}" nice -n 10 npm ci --omit=dev --no-audit --no-fund --loglevel=error) >"$NODE_MODULES_DIR/npm.log" 2>&1 \
+  # The controller's own packages (package.json's thinkiosk.controllerOnly: its web server,
+  # database drivers, ...) are never loaded on the appliance: dropping them keeps the image small
+  # and skips building better-sqlite3 for arm64. npm install then follows the lock file for the rest.
+  (cd "$NODE_MODULES_DIR" && node -e '
+    const fs = require("fs"); const p = JSON.parse(fs.readFileSync("package.json", "utf8"));
+    for (const name of p.thinkiosk.controllerOnly) { if (!p.dependencies[name]) throw new Error(`controllerOnly: ${name} is not a dependency`); delete p.dependencies[name]; delete p.allowScripts?.[name]; }
+    fs.writeFileSync("package.json", JSON.stringify(p, null, 2));') || die "package.json: thinkiosk.controllerOnly names a package that is not a dependency"
+  log "   npm install --omit=dev (lock file's versions, no controller packages) for $arch (node-pty built for ${!node_arch_var})"
+  (cd "$NODE_MODULES_DIR" && env "${env[@]}" nice -n 10 npm install --omit=dev --no-audit --no-fund --loglevel=error) >"$NODE_MODULES_DIR/npm.log" 2>&1 \
     || { tail -20 "$NODE_MODULES_DIR/npm.log" >&2; die "npm ci failed (npm registry unreachable? log $NODE_MODULES_DIR/npm.log)"; }
   local pty="$NODE_MODULES_DIR/node_modules/node-pty"
   local want; [ "$arch" = arm64 ] && want='ARM aarch64' || want='x86-64'
@@ -51,6 +58,7 @@ stage_node_modules() {
   rm -rf "$pty/prebuilds" "$pty/deps" "$pty/third_party" "$pty/src" "$pty/node-addon-api" \
     "$pty/build/Release/obj.target" "$pty/build/Release/.deps" "$pty/build/Release/obj" "$pty/build/deps"
   find "$pty/build" -mindepth 1 -maxdepth 1 ! -name Release -exec rm -rf {} +
+  [ ! -e "$NODE_MODULES_DIR/node_modules/fastify" ] || die "the controller's packages ended up in the kiosk's node_modules"
   touch "$NODE_MODULES_DIR/complete"
 }
 
