@@ -55,17 +55,18 @@ export async function startPrometheus(options: { port: number; target: string; m
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`${String(error)}; prometheus said: ${daemon.output().slice(-2000)}`);
   }
+  const query = async (expr: string): Promise<PromSample[]> => {
+    const data = await api(`/api/v1/query?query=${encodeURIComponent(expr)}`) as { resultType: string; result: PromSample[] };
+    if (data.resultType !== 'vector') throw new Error(`${expr}: expected a vector, got ${data.resultType}`);
+    return data.result;
+  };
   return {
     url,
-    async query(expr) {
-      const data = await api(`/api/v1/query?query=${encodeURIComponent(expr)}`) as { resultType: string; result: PromSample[] };
-      if (data.resultType !== 'vector') throw new Error(`${expr}: expected a vector, got ${data.resultType}`);
-      return data.result;
-    },
+    query,
     async waitForScrapes(scrapes) {
       // `up` keeps one sample per scrape: counting them over the last minute counts scrapes.
       await waitFor(`${scrapes} good scrapes of ${options.target}`, async () => {
-        const [sample] = await this.query('sum_over_time(up[1m])');
+        const [sample] = await query('sum_over_time(up[1m])');
         return sample && Number(sample.value[1]) >= scrapes ? true : undefined;
       }, 60_000);
     },
