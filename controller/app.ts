@@ -1,20 +1,20 @@
 /** Wires configuration into a ready controller: used by main.ts, tests and benchmarks alike. */
 import type http from 'node:http';
-import type { DesktopBackend } from './backend.js';
-import type { ControllerConfig } from './config.js';
-import { sessionKeyBytes } from './config.js';
-import { StaticConsoleRelay } from './static-console-relay.js';
-import { jsonLogger, type Logger } from './log.js';
-import { Metrics } from './metrics.js';
-import { OpenStackBackend } from './openstack-backend.js';
-import { OpenStackHttp } from './openstack/http.js';
-import { Reachability } from './reachability.js';
-import { RelayTickets } from './relay-ticket.js';
-import { EndedSessions } from './ended-sessions.js';
-import { createController } from './server.js';
-import { SessionSealer } from './session-token.js';
-import { StaticBackend } from './static-backend.js';
-import { loadInventory } from './static-inventory.js';
+import type { DesktopBackend } from './desktops/backend.js';
+import type { ControllerConfig } from './core/config.js';
+import { sessionKeyBytes } from './core/config.js';
+import { StaticConsoleRelay } from './desktops/static/static-console-relay.js';
+import { jsonLogger, type Logger } from './core/log.js';
+import { Metrics } from './core/metrics.js';
+import { OpenStackBackend } from './desktops/openstack/openstack-backend.js';
+import { OpenStackHttp } from './desktops/openstack/http.js';
+import { Reachability } from './desktops/static/reachability.js';
+import { RelayTickets } from './desktops/static/relay-ticket.js';
+import { EndedSessions } from './sessions/ended-sessions.js';
+import { createController } from './kiosk-api/routes.js';
+import { SessionSealer } from './sessions/session-token.js';
+import { StaticBackend } from './desktops/static/static-backend.js';
+import { loadInventory } from './desktops/static/static-inventory.js';
 
 export interface BuiltController {
   server: http.Server;

@@ -2,8 +2,8 @@
 import { parseArgs } from 'node:util';
 import { ROUTES } from '../contract/routes.js';
 import { buildController } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
-import { jsonLogger } from './log.js';
+import { ConfigError, loadConfig } from './core/config.js';
+import { jsonLogger } from './core/log.js';
 
 const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
 const path = values.config ?? process.env.THINKIOSK_CONTROLLER_CONFIG;

@@ -8,9 +8,9 @@ import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
 import { buildController } from '../../controller/app.js';
-import { parseConfig } from '../../controller/config.js';
-import { silentLogger } from '../../controller/log.js';
-import type { Metrics } from '../../controller/metrics.js';
+import { parseConfig } from '../../controller/core/config.js';
+import { silentLogger } from '../../controller/core/log.js';
+import type { Metrics } from '../../controller/core/metrics.js';
 import { ROUTES } from '../../contract/routes.js';
 import { routeCaller, type RouteCaller } from '../support/controller-call.js';
 

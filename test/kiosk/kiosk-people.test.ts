@@ -15,9 +15,9 @@ import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { buildController } from '../../controller/app.js';
-import { parseConfig } from '../../controller/config.js';
-import { silentLogger } from '../../controller/log.js';
-import { hashPassword } from '../../controller/password-hash.js';
+import { parseConfig } from '../../controller/core/config.js';
+import { silentLogger } from '../../controller/core/log.js';
+import { hashPassword } from '../../controller/core/password-hash.js';
 import { hashPin } from '../../app/core/system/admin-pin.js';
 import { launchChromium, openKioskPage, startKiosk, type KioskProcess } from '../support/kiosk.js';
 

@@ -6,11 +6,11 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildController } from '../../controller/app.js';
-import { parseConfig } from '../../controller/config.js';
-import { silentLogger } from '../../controller/log.js';
-import type { Metrics } from '../../controller/metrics.js';
+import { parseConfig } from '../../controller/core/config.js';
+import { silentLogger } from '../../controller/core/log.js';
+import type { Metrics } from '../../controller/core/metrics.js';
 import { ROUTES } from '../../contract/routes.js';
-import { routeCaller, type RouteCaller } from '../support/controller-call.js';
+import { routeCaller, type RouteCaller } from './controller-call.js';
 
 export interface StaticController {
   url: string;

@@ -2,8 +2,8 @@
  * The shim's one error type: a kind from the contract, the HTTP status it travels with, a message
  * for the person at the kiosk, and a separate message for the log.
  */
-import type { ErrorKind } from '../contract/api.js';
-import { OpenStackError } from './openstack/errors.js';
+import type { ErrorKind } from '../../contract/api.js';
+import { OpenStackError } from '../desktops/openstack/errors.js';
 
 const STATUS: Record<ErrorKind, number> = {
   'bad-request': 400,
