@@ -1,7 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { kindForStatus, OpenStackError, serviceMessageOf } from '../../controller/desktops/openstack/errors.js';
-import { ApiError, fromOpenStack } from '../../controller/core/api-error.js';
+import { ApiError } from '../../controller/core/api-error.js';
+import { fromOpenStack } from '../../controller/desktops/openstack/failures.js';
 import { explainConflict } from '../../controller/desktops/openstack/openstack-backend.js';
 import { fixture } from './fixtures.js';
 

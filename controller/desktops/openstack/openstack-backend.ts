@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Console, Desktop, GuestOs, LoginRequest, PowerAction, PowerResult, Protocol } from '../../../contract/api.js';
-import { ApiError, fromOpenStack } from '../../core/api-error.js';
+import { ApiError } from '../../core/api-error.js';
+import { fromOpenStack } from './failures.js';
 import type { OpenStackConfig } from '../../core/config.js';
 import { addressesOf, desktopPolicyOf, guestOsOf, IGNORED_METADATA, toDesktop, UNKNOWN_OS } from './desktop-mapping.js';
 import { FloatingIpManager } from './floating-ips.js';
