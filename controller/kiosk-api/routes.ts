@@ -182,7 +182,7 @@ export function createController({ config, backend, relay, sealer, endedSessions
     }),
     {
       method: METRICS_ROUTE.method, name: 'metrics', paramsOf: pathMatcher(METRICS_ROUTE.path),
-      handle: async () => ({ status: 200, text: metrics.render() }),
+      handle: async () => ({ status: 200, text: await metrics.render() }),
     },
   ];
 
@@ -205,7 +205,7 @@ export function createController({ config, backend, relay, sealer, endedSessions
       const result = await match.route.handle(req, match.params);
       status = result.status;
       if (result.text !== undefined) {
-        res.writeHead(status, { 'Content-Type': 'text/plain; version=0.0.4; charset=utf-8' }).end(result.text);
+        res.writeHead(status, { 'Content-Type': metrics.contentType }).end(result.text);
       } else if (result.body === undefined) {
         res.writeHead(status).end();
       } else {
