@@ -16,7 +16,7 @@ import { CONSOLE_CLOSE } from '../../contract/console-close.js';
 import { ROUTES } from '../../contract/routes.js';
 import { hashPassword } from '../../controller/core/password-hash.js';
 import { RelayTickets } from '../../controller/desktops/static/relay-ticket.js';
-import { METRICS_ROUTE } from '../../controller/kiosk-api/routes.js';
+import { METRICS_ROUTE } from '../../controller/http/server.js';
 import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops/start.js';
 import { checkQuadPattern } from '../support/pattern.js';
 import { grabVncScreen, spiceLink } from '../support/rfb.js';
