@@ -119,11 +119,20 @@ function nodeServer(tls: HttpServerOptions['tls'], handler: http.RequestListener
 
 /** The request's path and query as the WHATWG URL parser reads them (dot segments resolved). */
 function normalisedUrl(raw = '/'): string {
+  const url = parsedUrl(raw);
+  return url ? url.pathname + url.search : raw; // not even a URL: the router finds nothing, which is the answer
+}
+
+/** The path of a request's URL as routes see it; '' for one that is not even a URL ('//['). */
+export function requestPath(raw = '/'): string {
+  return parsedUrl(raw)?.pathname ?? '';
+}
+
+function parsedUrl(raw: string): URL | null {
   try {
-    const url = new URL(raw, 'http://controller');
-    return url.pathname + url.search;
+    return new URL(raw, 'http://controller');
   } catch {
-    return raw; // not even a URL: the router finds nothing, which is the answer
+    return null;
   }
 }
 

@@ -16,6 +16,7 @@ import type { DesktopBackend, RequestOrigin } from '../desktops/backend.js';
 import { type StaticConsoleRelay, RELAY_PATH, refuse } from '../desktops/static/static-console-relay.js';
 import { TrustedProxies } from '../http/client-address.js';
 import { serveRoute } from '../http/route-table.js';
+import { requestPath } from '../http/server.js';
 import type { EndedSessions } from '../sessions/ended-sessions.js';
 import { SessionCheck } from '../sessions/session-check.js';
 import { newSessionId, sessionIdOf, type SessionSealer } from '../sessions/session-token.js';
@@ -127,7 +128,7 @@ export async function kioskApi(app: FastifyInstance, { config, backend, relay, s
   if (relay) {
     // Upgrades never reach fastify's routes: the Node server hands them over here.
     app.server.on('upgrade', (req, socket, head) => {
-      const ticket = RELAY_PATH.exec(new URL(req.url ?? '/', 'http://controller').pathname)?.[1];
+      const ticket = RELAY_PATH.exec(requestPath(req.url))?.[1];
       if (ticket) relay.handleUpgrade(req, socket, head, ticket);
       else refuse(socket, new ApiError('not-found', 'There is no console here. Open the desktop again.', `websocket upgrade refused for ${req.url}`), logger);
     });
