@@ -9,19 +9,19 @@
  * THINKIOSK_CLOUD_DIR (where up.sh wrote cloud.json).
  */
 import { readFileSync } from 'node:fs';
-import type http from 'node:http';
 import { performance } from 'node:perf_hooks';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { ErrorBody, Session } from '../contract/api.js';
 import { ROUTES } from '../contract/routes.js';
 import { buildController } from '../controller/app.js';
-import { parseConfig } from '../controller/config.js';
-import { silentLogger } from '../controller/log.js';
-import { OpenStackError } from '../controller/openstack/errors.js';
-import { OpenStackHttp } from '../controller/openstack/http.js';
-import { KeystoneClient, PasswordTokenSource, type KeystoneToken } from '../controller/openstack/keystone.js';
-import { NOVA_MICROVERSION } from '../controller/openstack/nova.js';
-import { METRICS_ROUTE } from '../controller/server.js';
+import { parseConfig } from '../controller/core/config.js';
+import { silentLogger } from '../controller/core/log.js';
+import { OpenStackError } from '../controller/desktops/openstack/errors.js';
+import { OpenStackHttp } from '../controller/desktops/openstack/http.js';
+import { KeystoneClient, PasswordTokenSource, type KeystoneToken } from '../controller/desktops/openstack/keystone.js';
+import { NOVA_MICROVERSION } from '../controller/desktops/openstack/nova.js';
+import { METRICS_ROUTE } from '../controller/http/server.js';
 
 const WARMUP_ROUNDS = 3;
 const STORM_HARD_STOP_MS = 90_000;
@@ -386,27 +386,24 @@ async function directTokens(cloud: Cloud, alice: User): Promise<PasswordTokenSou
   return tokens;
 }
 
-async function startShim(cloud: Cloud): Promise<{ server: http.Server; shim: ShimClient }> {
+async function startShim(cloud: Cloud): Promise<{ app: FastifyInstance; shim: ShimClient }> {
   const config = parseConfig({
     listen: { port: 0 },
     openstack: { authUrl: cloud.authUrl, defaultProject: cloud.project },
     // The storm logs in hundreds of times from one address: the brute-force guard must not interfere.
     loginGuard: { maxFailuresPerUser: 1_000_000, maxFailuresPerAddress: 1_000_000, windowSeconds: 60, lockoutSeconds: 1 },
   }, 'bench');
-  const { server } = buildController(config, silentLogger);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
+  const { app } = buildController(config, silentLogger);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.server.address();
   if (!address || typeof address === 'string') throw new Error('the shim has no TCP address');
-  return { server, shim: new ShimClient(`http://127.0.0.1:${address.port}`) };
+  return { app, shim: new ShimClient(`http://127.0.0.1:${address.port}`) };
 }
 
-async function stopShim(server: http.Server): Promise<void> {
+async function stopShim(app: FastifyInstance): Promise<void> {
   // Kept-alive kiosk connections would otherwise hold the server (and this process) open.
-  server.closeAllConnections();
-  await new Promise<void>((resolve) => server.close(() => resolve()));
+  app.server.closeAllConnections();
+  await app.close();
 }
 
 async function runBenchmarks(settings: Settings, cloud: Cloud, shim: ShimClient, tokens: PasswordTokenSource): Promise<void> {
@@ -458,11 +455,11 @@ async function main(): Promise<number> {
     console.error(`The test cloud is not reachable or not ready: ${reason}\n${UP_HINT}`);
     return 1;
   }
-  const { server, shim } = await startShim(cloud);
+  const { app, shim } = await startShim(cloud);
   try {
     await runBenchmarks(settings, cloud, shim, tokens);
   } finally {
-    await stopShim(server);
+    await stopShim(app);
   }
   return 0;
 }

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { WebSocketServer } from 'ws';
 import type { Page } from 'playwright-core';
-import { hashPassword } from '../controller/password-hash.js';
+import { hashPassword } from '../controller/core/password-hash.js';
 import { startLocalDesktops } from '../scripts/local-desktops/start.js';
 import { startStaticController } from '../test/support/static-harness.js';
 import { startKiosk } from '../test/support/kiosk.js';

@@ -1,28 +1,42 @@
 /** Wires configuration into a ready controller: used by main.ts, tests and benchmarks alike. */
 import type http from 'node:http';
-import type { DesktopBackend } from './backend.js';
-import type { ControllerConfig } from './config.js';
-import { sessionKeyBytes } from './config.js';
-import { StaticConsoleRelay } from './static-console-relay.js';
-import { jsonLogger, type Logger } from './log.js';
-import { Metrics } from './metrics.js';
-import { OpenStackBackend } from './openstack-backend.js';
-import { OpenStackHttp } from './openstack/http.js';
-import { Reachability } from './reachability.js';
-import { RelayTickets } from './relay-ticket.js';
-import { EndedSessions } from './ended-sessions.js';
-import { createController } from './server.js';
-import { SessionSealer } from './session-token.js';
-import { StaticBackend } from './static-backend.js';
-import { loadInventory } from './static-inventory.js';
+import type { FastifyInstance } from 'fastify';
+import type { DesktopBackend } from './desktops/backend.js';
+import type { ControllerConfig } from './core/config.js';
+import { sessionKeyBytes } from './core/config.js';
+import { StaticConsoleRelay } from './desktops/static/static-console-relay.js';
+import { jsonLogger, type Logger } from './core/log.js';
+import { Metrics } from './core/metrics.js';
+import { OpenStackBackend } from './desktops/openstack/openstack-backend.js';
+import { OpenStackHttp } from './desktops/openstack/http.js';
+import { Reachability } from './desktops/static/reachability.js';
+import { RelayTickets } from './desktops/static/relay-ticket.js';
+import { createHttpServer } from './http/server.js';
+import { kioskApi, type KioskApiOptions } from './kiosk-api/routes.js';
+import { EndedSessions } from './sessions/ended-sessions.js';
+import { SessionSealer } from './sessions/session-token.js';
+import { StaticBackend } from './desktops/static/static-backend.js';
+import { loadInventory } from './desktops/static/static-inventory.js';
+
+export type ControllerDeps = KioskApiOptions;
+
+/** The controller's HTTP server (https with config.tls) and the APIs on it: the kiosk API v1. */
+export function createController(deps: ControllerDeps): FastifyInstance {
+  const app = createHttpServer({ tls: deps.config.tls, metrics: deps.metrics, logger: deps.logger });
+  app.register(kioskApi, deps);
+  return app;
+}
 
 export interface BuiltController {
+  /** Serves once `await app.listen({ port, host })` (or answers `app.inject()` without a socket); `await app.close()` stops it. */
+  app: FastifyInstance;
+  /** The Node server under `app` (connections, addresses). */
   server: http.Server;
   metrics: Metrics;
   ephemeralKey: boolean;
   /** Whether logouts outlive this process (stateDir set). */
   sharedLogouts: boolean;
-  /** Ends relayed console connections (static backend): call before server.close() at shutdown. */
+  /** Ends relayed console connections (static backend): call before app.close() at shutdown. */
   closeConsoles(): void;
 }
 
@@ -55,6 +69,6 @@ export function buildController(config: ControllerConfig, logger: Logger = jsonL
     relay = consoles;
   }
   const endedSessions = new EndedSessions(config.stateDir ?? null, logger);
-  const server = createController({ config, backend, relay, sealer: new SessionSealer(keys), endedSessions, metrics, logger });
-  return { server, metrics, ephemeralKey: ephemeral, sharedLogouts: Boolean(config.stateDir), closeConsoles: () => relay?.closeAll() };
+  const app = createController({ config, backend, relay, sealer: new SessionSealer(keys), endedSessions, metrics, logger });
+  return { app, server: app.server, metrics, ephemeralKey: ephemeral, sharedLogouts: Boolean(config.stateDir), closeConsoles: () => relay?.closeAll() };
 }

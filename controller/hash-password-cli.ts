@@ -4,7 +4,7 @@
  *   echo -n 'secret' | node dist/controller/hash-password-cli.js
  */
 import { createInterface } from 'node:readline';
-import { hashPassword } from './password-hash.js';
+import { hashPassword } from './core/password-hash.js';
 
 async function readPassword(): Promise<string> {
   if (!process.stdin.isTTY) {

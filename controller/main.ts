@@ -2,8 +2,8 @@
 import { parseArgs } from 'node:util';
 import { ROUTES } from '../contract/routes.js';
 import { buildController } from './app.js';
-import { ConfigError, loadConfig } from './config.js';
-import { jsonLogger } from './log.js';
+import { ConfigError, loadConfig } from './core/config.js';
+import { jsonLogger } from './core/log.js';
 
 const { values } = parseArgs({ options: { config: { type: 'string', short: 'c' } } });
 const path = values.config ?? process.env.THINKIOSK_CONTROLLER_CONFIG;
@@ -13,20 +13,18 @@ if (!path) {
 }
 try {
   const config = loadConfig(path);
-  const { server, ephemeralKey, sharedLogouts, closeConsoles } = buildController(config);
+  const { app, ephemeralKey, sharedLogouts, closeConsoles } = buildController(config);
   if (ephemeralKey) jsonLogger.log('warn', 'ephemeral-session-key', { hint: 'no sessionKeys configured: sessions end when this process does and do not work across instances. Generate one: openssl rand -base64 32' });
   if (!ephemeralKey && !sharedLogouts) jsonLogger.log('warn', 'logouts-in-memory', { hint: 'no stateDir configured: a logout is honoured by this instance until it restarts, not by others. Set stateDir (shared by all instances).' });
-  server.on('error', (error) => { jsonLogger.log('error', 'listen-failed', { error: String(error) }); process.exit(1); });
-  server.listen(config.listen.port, config.listen.host, () => {
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : config.listen.port;
-    jsonLogger.log('info', 'listening', { url: `${config.tls ? 'https' : 'http'}://${config.listen.host}:${port}${ROUTES.identity.path}`, backend: config.backend, ...(config.backend === 'openstack' ? { keystone: config.openstack.authUrl } : { inventory: config.static.inventoryFile }) });
-  });
+  app.server.on('error', (error) => { jsonLogger.log('error', 'listen-failed', { error: String(error) }); process.exit(1); });
+  await app.listen({ port: config.listen.port, host: config.listen.host });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.listen.port;
+  jsonLogger.log('info', 'listening', { url: `${config.tls ? 'https' : 'http'}://${config.listen.host}:${port}${ROUTES.identity.path}`, backend: config.backend, ...(config.backend === 'openstack' ? { keystone: config.openstack.authUrl } : { inventory: config.static.inventoryFile }) });
   const stop = () => {
     closeConsoles();
-    server.close(() => process.exit(0));
-    // Keep-alive connections of kiosks would hold close() open until they time out.
-    server.closeIdleConnections();
+    // close() also closes the idle keep-alive connections of kiosks, which would hold it open until they time out.
+    void app.close().then(() => process.exit(0));
     setTimeout(() => process.exit(0), 3000).unref();
   };
   process.on('SIGTERM', stop);

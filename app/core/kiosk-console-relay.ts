@@ -7,7 +7,7 @@
  * opens one websocket per channel (main, display, inputs, cursor, playback) on the same URL, so a
  * SPICE path stays usable until it expires.
  * It runs in the kiosk; its upstream is Nova's console proxy or, for static desktops, the
- * controller's own relay (controller/static-console-relay.ts).
+ * controller's own relay (controller/desktops/static/static-console-relay.ts).
  *
  * Why a console ended reaches the page as the websocket's close code (contract/console-close.ts):
  * the controller's own codes pass through unchanged, a refusal before the handshake (HTTP error)

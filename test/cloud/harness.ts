@@ -4,13 +4,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import type http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { buildController } from '../../controller/app.js';
-import { parseConfig } from '../../controller/config.js';
-import { silentLogger } from '../../controller/log.js';
-import type { Metrics } from '../../controller/metrics.js';
+import { parseConfig } from '../../controller/core/config.js';
+import { silentLogger } from '../../controller/core/log.js';
+import type { Metrics } from '../../controller/core/metrics.js';
 import { ROUTES } from '../../contract/routes.js';
 import { routeCaller, type RouteCaller } from '../support/controller-call.js';
 
@@ -44,13 +44,13 @@ export async function startController(overrides: Record<string, unknown> = {}, o
     openstack: { authUrl: KEYSTONE, defaultProject: 'kiosk', floatingIpPool: 'public', timeoutSeconds: 10, ...openstack },
     ...overrides,
   }, 'cloud test');
-  const { server, metrics } = buildController(config, silentLogger);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return controllerClient(url, server, metrics);
+  const { app, metrics } = buildController(config, silentLogger);
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const url = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+  return controllerClient(url, app, metrics);
 }
 
-function controllerClient(url: string, server: http.Server, metrics: Metrics): RunningController {
+function controllerClient(url: string, app: FastifyInstance, metrics: Metrics): RunningController {
   const call = routeCaller(url);
   return {
     url, metrics, call,
@@ -59,7 +59,7 @@ function controllerClient(url: string, server: http.Server, metrics: Metrics): R
       if (answer.status !== 201) throw new Error(`login ${user}: ${answer.status} ${JSON.stringify(answer.body)}`);
       return answer.body.token as string;
     },
-    close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: async () => { app.server.closeAllConnections(); await app.close(); },
   };
 }
 

@@ -2,7 +2,7 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Identity, Session } from '../../contract/api.js';
 import { ROUTES } from '../../contract/routes.js';
-import { METRICS_ROUTE } from '../../controller/server.js';
+import { METRICS_ROUTE } from '../../controller/http/server.js';
 import { startController, keystoneToken } from './harness.js';
 
 const ctl = await startController({ loginGuard: { maxFailuresPerUser: 3, maxFailuresPerAddress: 100, windowSeconds: 600, lockoutSeconds: 30 } });

@@ -8,8 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROUTES } from '../../contract/routes.js';
-import { KeystoneClient, PasswordTokenSource } from '../../controller/openstack/keystone.js';
-import { OpenStackHttp } from '../../controller/openstack/http.js';
+import { KeystoneClient, PasswordTokenSource } from '../../controller/desktops/openstack/keystone.js';
+import { OpenStackHttp } from '../../controller/desktops/openstack/http.js';
 import { cloudService, KEYSTONE, startController } from './harness.js';
 
 const ctl = await startController({}, { timeoutSeconds: 5 });

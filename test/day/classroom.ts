@@ -13,7 +13,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { hashPin } from '../../app/core/system/admin-pin.js';
-import { hashPassword } from '../../controller/password-hash.js';
+import { hashPassword } from '../../controller/core/password-hash.js';
 import { exists, startDaemon, waitFor, type Daemon } from '../support/system-daemons.js';
 import { CHROMIUM, openKioskPage, startKiosk, type KioskProcess } from '../support/kiosk.js';
 import { startControllerProcess, type ControllerProcess } from './controller-process.js';

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
-import { hashPassword } from '../../controller/password-hash.js';
+import { hashPassword } from '../../controller/core/password-hash.js';
 import { hashPin } from '../../app/core/system/admin-pin.js';
 import { startStaticController, type StaticController } from '../support/static-harness.js';
 import { exists, startDaemon, waitFor, type Daemon } from '../support/system-daemons.js';

@@ -29,7 +29,7 @@ import type { Browser, Page } from 'playwright-core';
 import { WebSocketServer } from 'ws';
 import { CONSOLE_CLOSE } from '../../contract/console-close.js';
 import { pathOf, ROUTES } from '../../contract/routes.js';
-import { hashPassword } from '../../controller/password-hash.js';
+import { hashPassword } from '../../controller/core/password-hash.js';
 import { ProcessGroup, requireFreeDisplay } from '../../scripts/local-desktops/processes.js';
 import { startStaticController, type StaticController } from '../support/static-harness.js';
 import { launchChromium, openKioskPage, startKiosk, type KioskProcess } from '../support/kiosk.js';

@@ -15,7 +15,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { hashPassword } from '../../controller/password-hash.js';
+import { hashPassword } from '../../controller/core/password-hash.js';
 import { startStaticController } from '../support/static-harness.js';
 import { exists, startDaemon, waitFor, type Daemon } from '../support/system-daemons.js';
 import { commandLinesHolding } from './command-lines.js';

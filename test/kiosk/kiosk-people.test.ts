@@ -15,9 +15,9 @@ import path from 'node:path';
 import { writeFileSync } from 'node:fs';
 import type { Browser, Page } from 'playwright-core';
 import { buildController } from '../../controller/app.js';
-import { parseConfig } from '../../controller/config.js';
-import { silentLogger } from '../../controller/log.js';
-import { hashPassword } from '../../controller/password-hash.js';
+import { parseConfig } from '../../controller/core/config.js';
+import { silentLogger } from '../../controller/core/log.js';
+import { hashPassword } from '../../controller/core/password-hash.js';
 import { hashPin } from '../../app/core/system/admin-pin.js';
 import { launchChromium, openKioskPage, startKiosk, type KioskProcess } from '../support/kiosk.js';
 
@@ -51,8 +51,8 @@ before(async () => {
     static: { inventoryFile, probeTimeoutMs: 500 },
   }, 'people test');
   const built = buildController(config, silentLogger);
-  await new Promise<void>((resolve) => built.server.listen(PORT, '127.0.0.1', resolve));
-  controller = { server: built.server, close: () => { built.closeConsoles(); built.server.closeAllConnections(); built.server.close(); } };
+  await built.app.listen({ port: PORT, host: '127.0.0.1' });
+  controller = { server: built.server, close: () => { built.closeConsoles(); built.server.closeAllConnections(); void built.app.close(); } };
 
   kiosk = await startKiosk({ preset: `controller = http://127.0.0.1:${PORT}\nlanguage = en\nadmin_pin = ${await hashPin('8080')}\n` });
   browser = await launchChromium();

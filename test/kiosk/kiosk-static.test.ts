@@ -13,7 +13,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { hashPassword } from '../../controller/password-hash.js';
+import { hashPassword } from '../../controller/core/password-hash.js';
 import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops/start.js';
 import { startStaticController, type StaticController } from '../support/static-harness.js';
 import { exists, startDaemon, waitFor, type Daemon } from '../support/system-daemons.js';

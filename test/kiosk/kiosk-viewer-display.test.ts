@@ -15,7 +15,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { hashPassword } from '../../controller/password-hash.js';
+import { hashPassword } from '../../controller/core/password-hash.js';
 import { startLocalDesktops } from '../../scripts/local-desktops/start.js';
 import { startStaticController } from '../support/static-harness.js';
 import { startDaemon, waitFor, type Daemon } from '../support/system-daemons.js';

@@ -1,6 +1,6 @@
 /**
  * The controller asks static desktops whether they are up without tripping their defences
- * (controller/desktop-probe.ts, reachability.ts), against the real servers: TigerVNC, whose
+ * (controller/desktops/static/desktop-probe.ts, reachability.ts), against the real servers: TigerVNC, whose
  * blacklist refused the controller after five bare connect-and-close checks while a desktop list
  * stayed open (the demo's VNC desktop never opened); QEMU SPICE; freerdp-shadow.
  */
@@ -13,8 +13,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DesktopList } from '../../contract/api.js';
 import { ROUTES } from '../../contract/routes.js';
-import { probeDesktop } from '../../controller/desktop-probe.js';
-import { hashPassword } from '../../controller/password-hash.js';
+import { probeDesktop } from '../../controller/desktops/static/desktop-probe.js';
+import { hashPassword } from '../../controller/core/password-hash.js';
 import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops/start.js';
 import { checkQuadPattern } from '../support/pattern.js';
 import { grabVncScreen } from '../support/rfb.js';

@@ -17,7 +17,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { hashPassword } from '../../controller/password-hash.js';
+import { hashPassword } from '../../controller/core/password-hash.js';
 import { KioskConsoleRelay } from '../../app/core/kiosk-console-relay.js';
 import type { Connection, KioskEvent } from '../../app/core/kiosk-api.js';
 import { KioskService, type AdminTools } from '../../app/core/kiosk-service.js';

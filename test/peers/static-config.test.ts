@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Identity } from '../../contract/api.js';
 import { ROUTES } from '../../contract/routes.js';
-import { parsePasswordHash, verifyPassword, type ParsedHash } from '../../controller/password-hash.js';
+import { parsePasswordHash, verifyPassword, type ParsedHash } from '../../controller/core/password-hash.js';
 
 const DIST = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const CONTROLLER_PORT = 15916; // this file's share of the test range

@@ -16,8 +16,8 @@ import WebSocket from 'ws';
 import { ErrorBody, Session } from '../../contract/api.js';
 import { CONSOLE_CLOSE } from '../../contract/console-close.js';
 import { ROUTES } from '../../contract/routes.js';
-import { hashPassword } from '../../controller/password-hash.js';
-import { METRICS_ROUTE } from '../../controller/server.js';
+import { hashPassword } from '../../controller/core/password-hash.js';
+import { METRICS_ROUTE } from '../../controller/http/server.js';
 import { startLocalDesktops, type LocalDesktops } from '../../scripts/local-desktops/start.js';
 import { startStaticController, type StaticController } from '../support/static-harness.js';
 

@@ -7,7 +7,7 @@ import { constants, createPublicKey, publicEncrypt } from 'node:crypto';
 import { PNG } from 'pngjs';
 import WebSocket from 'ws';
 // VncAuth's answer: one definition, the controller's (its reachability probe logs in the same way).
-import { vncAuthResponse } from '../../controller/desktop-probe.js';
+import { vncAuthResponse } from '../../controller/desktops/static/desktop-probe.js';
 
 export { vncAuthResponse };
 

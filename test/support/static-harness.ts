@@ -6,11 +6,11 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildController } from '../../controller/app.js';
-import { parseConfig } from '../../controller/config.js';
-import { silentLogger } from '../../controller/log.js';
-import type { Metrics } from '../../controller/metrics.js';
+import { parseConfig } from '../../controller/core/config.js';
+import { silentLogger } from '../../controller/core/log.js';
+import type { Metrics } from '../../controller/core/metrics.js';
 import { ROUTES } from '../../contract/routes.js';
-import { routeCaller, type RouteCaller } from '../support/controller-call.js';
+import { routeCaller, type RouteCaller } from './controller-call.js';
 
 export interface StaticController {
   url: string;
@@ -50,11 +50,8 @@ export async function startStaticController({ workDir, inventory, port, relayTic
     ...(sessionMaxSeconds ? { sessionMaxSeconds } : {}),
     static: { inventoryFile, probeTimeoutMs: 1000, relayTicketSeconds, ...staticSettings },
   }, 'static test');
-  const { server, metrics, closeConsoles } = buildController(config, silentLogger);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
-  });
+  const { app, server, metrics, closeConsoles } = buildController(config, silentLogger);
+  await app.listen({ port, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${port}`;
   const call = routeCaller(url);
   return {
@@ -64,6 +61,6 @@ export async function startStaticController({ workDir, inventory, port, relayTic
       if (answer.status !== 201) throw new Error(`login ${username}: ${answer.status} ${JSON.stringify(answer.body)}`);
       return answer.body.token as string;
     },
-    close: () => new Promise((resolve) => { closeConsoles(); server.closeAllConnections(); server.close(() => resolve()); }),
+    close: async () => { closeConsoles(); server.closeAllConnections(); await app.close(); },
   };
 }

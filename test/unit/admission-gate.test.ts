@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { AdmissionGate } from '../../controller/admission-gate.js';
-import { ApiError } from '../../controller/api-error.js';
+import { AdmissionGate } from '../../controller/desktops/admission-gate.js';
+import { ApiError } from '../../controller/core/api-error.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

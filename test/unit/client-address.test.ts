@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { TrustedProxies } from '../../controller/client-address.js';
+import { TrustedProxies } from '../../controller/http/client-address.js';
 
 test('client address: X-Forwarded-For is ignored unless the peer is a configured proxy', () => {
   const none = new TrustedProxies([]);

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ConfigError, parseConfig, sessionKeyBytes } from '../../controller/config.js';
+import { ConfigError, parseConfig, sessionKeyBytes } from '../../controller/core/config.js';
 
 test('config: defaults fill in, and a typo stops start-up with the path of the mistake', () => {
   const config = parseConfig({ openstack: { authUrl: 'http://keystone:5000/v3' } }, 'test');

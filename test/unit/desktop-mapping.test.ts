@@ -1,11 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { z } from 'zod';
-import { desktopPolicyOf, guestOsOf, toDesktop, UNKNOWN_OS } from '../../controller/desktop-mapping.js';
-import { NovaServer } from '../../controller/openstack/nova.js';
-import { websocketUrlOf } from '../../controller/openstack-backend.js';
+import { desktopPolicyOf, guestOsOf, toDesktop, UNKNOWN_OS } from '../../controller/desktops/openstack/desktop-mapping.js';
+import { NovaServer } from '../../controller/desktops/openstack/nova.js';
+import { websocketUrlOf } from '../../controller/desktops/openstack/openstack-backend.js';
 import { Desktop } from '../../contract/api.js';
-import { ApiError } from '../../controller/api-error.js';
+import { ApiError } from '../../controller/core/api-error.js';
 import { fixture } from './fixtures.js';
 
 const servers = z.object({ servers: z.array(NovaServer) }).parse(JSON.parse(fixture('nova-servers-detail-alice.json'))).servers;

@@ -17,7 +17,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { writeHeapSnapshot } from 'node:v8';
-import { hashPassword } from '../../controller/password-hash.js';
+import { hashPassword } from '../../controller/core/password-hash.js';
 import { KIOSK_METHODS, type KioskArgs, type KioskMethod } from '../../app/core/kiosk-api.js';
 import { hashPin } from '../../app/core/system/admin-pin.js';
 import { kioskService, ok, refused, type ServiceOptions, type ServiceUnderTest } from '../support/kiosk-service.js';

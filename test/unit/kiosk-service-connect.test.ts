@@ -15,7 +15,7 @@ import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Connection } from '../../app/core/kiosk-api.js';
-import { hashPassword } from '../../controller/password-hash.js';
+import { hashPassword } from '../../controller/core/password-hash.js';
 import { eventOf, kioskService, ok, RecordingViewers, refused, type ServiceUnderTest } from '../support/kiosk-service.js';
 import { startStaticController, type StaticController } from '../support/static-harness.js';
 

@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { hashPassword } from '../../controller/password-hash.js';
+import { hashPassword } from '../../controller/core/password-hash.js';
 import { eventOf, kioskService, ok, RecordingViewers, refused, type ServiceUnderTest } from '../support/kiosk-service.js';
 import { startStaticController, type StaticController } from '../support/static-harness.js';
 

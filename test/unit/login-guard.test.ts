@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { LoginGuard, type Admission } from '../../controller/login-guard.js';
+import { LoginGuard, type Admission } from '../../controller/kiosk-api/login-guard.js';
 
 function admitted(admission: Admission) {
   assert.ok(admission.admitted, `refused: ${JSON.stringify(admission)}`);

@@ -1,8 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kindForStatus, OpenStackError, serviceMessageOf } from '../../controller/openstack/errors.js';
-import { ApiError, fromOpenStack } from '../../controller/api-error.js';
-import { explainConflict } from '../../controller/openstack-backend.js';
+import { kindForStatus, OpenStackError, serviceMessageOf } from '../../controller/desktops/openstack/errors.js';
+import { ApiError } from '../../controller/core/api-error.js';
+import { fromOpenStack } from '../../controller/desktops/openstack/failures.js';
+import { explainConflict } from '../../controller/desktops/openstack/openstack-backend.js';
 import { fixture } from './fixtures.js';
 
 test('error bodies: each service\'s recorded error yields its own message', () => {

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { z } from 'zod';
-import { OpenStackHttp } from '../../controller/openstack/http.js';
-import { OpenStackError } from '../../controller/openstack/errors.js';
+import { OpenStackHttp } from '../../controller/desktops/openstack/http.js';
+import { OpenStackError } from '../../controller/desktops/openstack/errors.js';
 
 /**
  * MOCK (named as such): a stand-in for uwsgi's http-socket fault. uwsgi resets a kept-alive socket

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { ProbeOutcome } from '../../controller/desktop-probe.js';
-import { Reachability } from '../../controller/reachability.js';
+import type { ProbeOutcome } from '../../controller/desktops/static/desktop-probe.js';
+import { Reachability } from '../../controller/desktops/static/reachability.js';
 
 /** A server whose answer the test sets, a clock the test moves, and a count of what was asked. */
 function fixture() {

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { makeScryptHash, NOT_AN_SCRYPT_HASH, parseScryptHash, verifyScryptHash, type ScryptHash } from '../../contract/scrypt-hash.js';
 import { verifyPin } from '../../app/core/system/admin-pin.js';
-import { parsePasswordHash, verifyPassword, type ParsedHash } from '../../controller/password-hash.js';
+import { parsePasswordHash, verifyPassword, type ParsedHash } from '../../controller/core/password-hash.js';
 
 /** Made by the kiosk's own scrypt code before it moved to contract/ (PIN 2468, a fixed salt). */
 const OLD_PIN_HASH = 'scrypt$16384$8$1$a2lvc2stcGluLXNhbHQ=$pD7Owif+DOXz7SZc/DKutypM2oe5j35BqWGaoNSsoYM=';

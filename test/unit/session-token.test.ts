@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createCipheriv, randomBytes } from 'node:crypto';
-import { SessionSealer, type SessionPayload } from '../../controller/session-token.js';
+import { SessionSealer, type SessionPayload } from '../../controller/sessions/session-token.js';
 
 const payload = (expiresAt: number): SessionPayload => ({
   v: 2, expiresAt, user: { id: 'u1', name: 'alice' }, project: { id: 'p1', name: 'kiosk' },

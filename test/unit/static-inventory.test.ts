@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { hashPassword, parsePasswordHash, verifyPassword, type ParsedHash } from '../../controller/password-hash.js';
-import { toStaticDesktop } from '../../controller/static-desktop.js';
-import type { EndpointState, EndpointStatus } from '../../controller/reachability.js';
+import { hashPassword, parsePasswordHash, verifyPassword, type ParsedHash } from '../../controller/core/password-hash.js';
+import { toStaticDesktop } from '../../controller/desktops/static/static-desktop.js';
+import type { EndpointState, EndpointStatus } from '../../controller/desktops/static/reachability.js';
 import type { Protocol } from '../../contract/api.js';
-import { InventoryError, parseInventory } from '../../controller/static-inventory.js';
+import { InventoryError, parseInventory } from '../../controller/desktops/static/static-inventory.js';
 
 // Made with `echo -n demo | node dist/controller/hash-password-cli.js`.
 const DEMO_HASH = 'scrypt$16384$8$1$vyUcwXiO6p3yfVBSGEwJIA==$FnQAgfuo6QWR+xwYbs1q14RTk8K2FqlFZMd7N7TdOww=';

@@ -6,8 +6,8 @@
  */
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeFileAtomic } from '../contract/files/atomic-write.js';
-import type { Logger } from './log.js';
+import { writeFileAtomic } from '../../contract/files/atomic-write.js';
+import type { Logger } from '../core/log.js';
 
 /** Session ids are base64url (16 random bytes, or a SHA-256 for older tokens): safe as file names. */
 const SESSION_ID = /^[A-Za-z0-9_-]{16,64}$/;

@@ -16,11 +16,11 @@ import type http from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, createWebSocketStream, type WebSocket } from 'ws';
-import type { ErrorBody, ErrorKind } from '../contract/api.js';
-import { CONSOLE_CLOSE } from '../contract/console-close.js';
-import { ApiError } from './api-error.js';
-import type { Logger } from './log.js';
-import type { Metrics } from './metrics.js';
+import type { ErrorBody, ErrorKind } from '../../../contract/api.js';
+import { CONSOLE_CLOSE } from '../../../contract/console-close.js';
+import { ApiError } from '../../core/api-error.js';
+import type { Logger } from '../../core/log.js';
+import type { Metrics } from '../../core/metrics.js';
 import type { Reachability } from './reachability.js';
 import type { RelayTickets } from './relay-ticket.js';
 

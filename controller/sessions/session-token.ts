@@ -6,7 +6,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { SealedBox } from './sealed-box.js';
+import { SealedBox } from '../core/sealed-box.js';
 
 const Endpoints = z.object({ compute: z.string(), image: z.string(), network: z.string().nullable() });
 const Person = z.object({ id: z.string(), name: z.string() });

@@ -4,8 +4,8 @@
  * associated with anything: only unassociated ones are reused, and every change is a
  * compare-and-swap on Neutron's revision number, so two kiosks racing cannot both win.
  */
-import type { NeutronClient, FloatingIp } from './openstack/neutron.js';
-import { OpenStackError } from './openstack/errors.js';
+import type { NeutronClient, FloatingIp } from './neutron.js';
+import { OpenStackError } from './errors.js';
 
 /** Descriptions mark what the shim did, so it only ever undoes its own work. */
 const CREATED = 'thinkiosk: allocated for a desktop connection';

@@ -4,21 +4,22 @@
  * user can never see or touch more than Keystone and Nova's policies let them.
  */
 import { createHash } from 'node:crypto';
-import type { Console, Desktop, GuestOs, LoginRequest, PowerAction, PowerResult, Protocol } from '../contract/api.js';
-import { ApiError, fromOpenStack } from './api-error.js';
-import type { OpenStackConfig } from './config.js';
+import type { Console, Desktop, GuestOs, LoginRequest, PowerAction, PowerResult, Protocol } from '../../../contract/api.js';
+import { ApiError } from '../../core/api-error.js';
+import { fromOpenStack } from './failures.js';
+import type { OpenStackConfig } from '../../core/config.js';
 import { addressesOf, desktopPolicyOf, guestOsOf, IGNORED_METADATA, toDesktop, UNKNOWN_OS } from './desktop-mapping.js';
 import { FloatingIpManager } from './floating-ips.js';
-import { AdmissionGate } from './admission-gate.js';
-import type { Logger } from './log.js';
-import { OpenStackError } from './openstack/errors.js';
-import { GlanceClient } from './openstack/glance.js';
-import type { OpenStackHttp } from './openstack/http.js';
-import { KeystoneClient, type KeystoneToken } from './openstack/keystone.js';
-import { NeutronClient } from './openstack/neutron.js';
-import { NovaClient, type NovaServer, type ServerAction } from './openstack/nova.js';
-import type { BackendKind, DesktopBackend, LoginResult } from './backend.js';
-import type { SessionPayload } from './session-token.js';
+import { AdmissionGate } from '../admission-gate.js';
+import type { Logger } from '../../core/log.js';
+import { OpenStackError } from './errors.js';
+import { GlanceClient } from './glance.js';
+import type { OpenStackHttp } from './http.js';
+import { KeystoneClient, type KeystoneToken } from './keystone.js';
+import { NeutronClient } from './neutron.js';
+import { NovaClient, type NovaServer, type ServerAction } from './nova.js';
+import type { BackendKind, DesktopBackend, LoginResult } from '../backend.js';
+import type { SessionPayload } from '../../sessions/session-token.js';
 
 const ACTIONS: Record<PowerAction, ServerAction> = {
   start: { 'os-start': null },

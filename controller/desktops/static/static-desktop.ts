@@ -1,7 +1,7 @@
 /** An inventory entry + which of its servers answer → the Desktop the kiosk shows. Pure, so it is unit-tested. */
 import { isIP } from 'node:net';
-import type { Desktop, Protocol } from '../contract/api.js';
-import { chooseProtocol } from '../contract/protocol.js';
+import type { Desktop, Protocol } from '../../../contract/api.js';
+import { chooseProtocol } from '../../../contract/protocol.js';
 import type { EndpointStatus } from './reachability.js';
 import type { InventoryDesktop } from './static-inventory.js';
 

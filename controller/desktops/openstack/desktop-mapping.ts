@@ -1,9 +1,9 @@
 /** Nova server + Glance's word on its OS → the Desktop the kiosk shows. Pure, so it is unit-tested. */
-import type { Address, Desktop, GuestOs, PowerState, Protocol } from '../contract/api.js';
-import { Protocol as ProtocolSchema } from '../contract/api.js';
-import { chooseProtocol } from '../contract/protocol.js';
-import type { GlanceImage } from './openstack/glance.js';
-import type { NovaServer } from './openstack/nova.js';
+import type { Address, Desktop, GuestOs, PowerState, Protocol } from '../../../contract/api.js';
+import { Protocol as ProtocolSchema } from '../../../contract/api.js';
+import { chooseProtocol } from '../../../contract/protocol.js';
+import type { GlanceImage } from './glance.js';
+import type { NovaServer } from './nova.js';
 
 /**
  * Flavor extra specs an administrator sets per kind of desktop. Only administrators can write a

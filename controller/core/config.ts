@@ -5,8 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { isIP } from 'node:net';
-import { Protocol } from '../contract/api.js';
-import { checkConfig, loadConfigFile, type ConfigFileKind } from '../contract/files/config-file.js';
+import { Protocol } from '../../contract/api.js';
+import { checkConfig, loadConfigFile, type ConfigFileKind } from '../../contract/files/config-file.js';
 
 /** Settings every backend shares. */
 const Common = {

@@ -6,10 +6,10 @@
  */
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { OsFamily, Protocol } from '../contract/api.js';
-import { loadConfigFile, parseConfigText, type ConfigFileKind } from '../contract/files/config-file.js';
-import { ConfigError } from './config.js';
-import { parsePasswordHash, type ParsedHash } from './password-hash.js';
+import { OsFamily, Protocol } from '../../../contract/api.js';
+import { loadConfigFile, parseConfigText, type ConfigFileKind } from '../../../contract/files/config-file.js';
+import { ConfigError } from '../../core/config.js';
+import { parsePasswordHash, type ParsedHash } from '../../core/password-hash.js';
 
 export class InventoryError extends ConfigError {}
 

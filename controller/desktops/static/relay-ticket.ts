@@ -5,7 +5,7 @@
  * expires: SPICE opens one websocket per channel (main, display, inputs, cursor, ...) with it.
  */
 import { z } from 'zod';
-import { SealedBox } from './sealed-box.js';
+import { SealedBox } from '../../core/sealed-box.js';
 
 const RelayTicket = z.object({
   v: z.literal(1),

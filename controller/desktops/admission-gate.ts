@@ -5,7 +5,7 @@
  * collapses. A gate lets `maxInFlight` calls through at a time, holds up to `maxWaiting` more in
  * order for at most `maxWaitMs`, and turns the rest away at once with an estimate of when to retry.
  */
-import { ApiError } from './api-error.js';
+import { ApiError } from '../core/api-error.js';
 
 export interface GateOptions {
   maxInFlight: number;

@@ -1,39 +1,11 @@
 /**
- * The shim's one error type: a kind from the contract, the HTTP status it travels with, a message
- * for the person at the kiosk, and a separate message for the log.
+ * An OpenStack failure (errors.ts) as the kiosk shows it: an ApiError whose message is a sentence
+ * for the person at the kiosk, with what OpenStack said kept for the log.
  */
-import type { ErrorKind } from '../contract/api.js';
-import { OpenStackError } from './openstack/errors.js';
-
-const STATUS: Record<ErrorKind, number> = {
-  'bad-request': 400,
-  'invalid-credentials': 401,
-  'session-expired': 401,
-  forbidden: 403,
-  'not-found': 404,
-  conflict: 409,
-  'not-ready': 409,
-  'too-many-attempts': 429,
-  'upstream-unavailable': 503,
-  'upstream-error': 502,
-  internal: 500,
-};
+import { ApiError } from '../../core/api-error.js';
+import { OpenStackError } from './errors.js';
 
 const SERVICE_NAMES = { keystone: 'identity service (Keystone)', nova: 'compute service (Nova)', glance: 'image service (Glance)', neutron: 'network service (Neutron)' } as const;
-
-export class ApiError extends Error {
-  readonly status: number;
-  constructor(
-    readonly kind: ErrorKind,
-    readonly userMessage: string,
-    readonly logMessage: string = userMessage,
-    readonly extra: { service?: string; retryAfterSeconds?: number } = {},
-  ) {
-    super(logMessage);
-    this.name = 'ApiError';
-    this.status = STATUS[kind];
-  }
-}
 
 /**
  * Translate an OpenStack failure into what the kiosk shows. `context` names what was being done,

@@ -5,14 +5,14 @@
  * relays VNC/SPICE through itself (static-console-relay.ts) so kiosk pages can reach them by websocket.
  * It cannot switch these machines on or off.
  */
-import type { Console, Desktop, LoginRequest, PowerAction, PowerResult, Protocol } from '../contract/api.js';
-import { AdmissionGate } from './admission-gate.js';
-import { ApiError } from './api-error.js';
-import type { BackendKind, DesktopBackend, LoginResult, RequestOrigin } from './backend.js';
-import { hashPassword, parsePasswordHash, verifyPassword, type ParsedHash } from './password-hash.js';
+import type { Console, Desktop, LoginRequest, PowerAction, PowerResult, Protocol } from '../../../contract/api.js';
+import { AdmissionGate } from '../admission-gate.js';
+import { ApiError } from '../../core/api-error.js';
+import type { BackendKind, DesktopBackend, LoginResult, RequestOrigin } from '../backend.js';
+import { hashPassword, parsePasswordHash, verifyPassword, type ParsedHash } from '../../core/password-hash.js';
 import type { EndpointStatus, Reachability } from './reachability.js';
 import type { RelayTickets } from './relay-ticket.js';
-import type { SessionPayload } from './session-token.js';
+import type { SessionPayload } from '../../sessions/session-token.js';
 import { configuredProtocols, toStaticDesktop } from './static-desktop.js';
 import type { Inventory, InventoryDesktop } from './static-inventory.js';
 

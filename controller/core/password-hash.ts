@@ -3,7 +3,7 @@
  *   scrypt$<N>$<r>$<p>$<salt, base64>$<hash, base64>
  * Made by the admin command `node dist/controller/hash-password-cli.js`.
  */
-import { makeScryptHash, NOT_AN_SCRYPT_HASH, parseScryptHash, verifyScryptHash, type ScryptCost, type ScryptHash } from '../contract/scrypt-hash.js';
+import { makeScryptHash, NOT_AN_SCRYPT_HASH, parseScryptHash, verifyScryptHash, type ScryptCost, type ScryptHash } from '../../contract/scrypt-hash.js';
 
 export type ParsedHash = ScryptHash;
 

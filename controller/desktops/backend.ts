@@ -1,10 +1,10 @@
 /**
- * What the HTTP layer (server.ts) asks of a desktop backend: OpenStack (openstack-backend.ts) or a
- * static inventory of desktops that run elsewhere (static-backend.ts). Routing, sessions, the
+ * What the kiosk API (kiosk-api/routes.ts) asks of a desktop backend: OpenStack (openstack/) or a
+ * static inventory of desktops that run elsewhere (static/). Routing, sessions, the
  * login guard and metrics stay in the HTTP layer, the same for both.
  */
-import type { Console, Desktop, LoginRequest, PowerAction, PowerResult, Protocol } from '../contract/api.js';
-import type { SessionAuth, SessionPayload } from './session-token.js';
+import type { Console, Desktop, LoginRequest, PowerAction, PowerResult, Protocol } from '../../contract/api.js';
+import type { SessionAuth, SessionPayload } from '../sessions/session-token.js';
 
 export type BackendKind = 'openstack' | 'static';
 
