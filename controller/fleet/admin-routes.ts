@@ -8,8 +8,8 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { macFromPathParam } from '../../contract/fleet-admin.js';
 import { ADMIN_ROUTES, KIOSK_SCREENSHOT_ROUTE } from '../../contract/routes.js';
-import { ApiError } from '../api-error.js';
-import { answerAsController, routeParams, serveRoute } from './http.js';
+import { ApiError } from '../core/api-error.js';
+import { servedRoute, serveRoute } from '../http/route-table.js';
 import type { AdminIdentity, FleetService } from './service.js';
 
 export interface FleetAdminRoutesOptions {
@@ -19,82 +19,53 @@ export interface FleetAdminRoutesOptions {
 }
 
 export async function fleetAdminRoutes(app: FastifyInstance, { service, authenticateAdmin }: FleetAdminRoutesOptions): Promise<void> {
-  answerAsController(app);
   const R = ADMIN_ROUTES;
+  const admin = { authenticate: authenticateAdmin };
 
-  serveRoute(app, R.kiosks, async ({ request }) => {
-    await authenticateAdmin(request);
-    return { status: 200, body: await service.listKiosks() };
-  });
-  serveRoute(app, R.kiosk, async ({ request, params }) => {
-    await authenticateAdmin(request);
-    return { status: 200, body: await service.kioskDetail(params.id) };
-  });
-  serveRoute(app, R.updateKiosk, async ({ request, params, body }) => {
-    const admin = await authenticateAdmin(request);
-    return { status: 200, body: await service.updateKiosk(admin, params.id, body()) };
-  });
-  serveRoute(app, R.forgetKiosk, async ({ request, params }) => {
-    await service.forgetKiosk(await authenticateAdmin(request), params.id);
+  serveRoute(app, R.kiosks, admin, async () => ({ status: 200, body: await service.listKiosks() }));
+  serveRoute(app, R.kiosk, admin, async ({ params }) => ({ status: 200, body: await service.kioskDetail(params.id) }));
+  serveRoute(app, R.updateKiosk, admin, async ({ caller, params, body }) => ({ status: 200, body: await service.updateKiosk(caller, params.id, body) }));
+  serveRoute(app, R.forgetKiosk, admin, async ({ caller, params }) => {
+    await service.forgetKiosk(caller, params.id);
     return { status: 204 };
   });
-  serveRoute(app, R.command, async ({ request, params, body }) => {
-    const admin = await authenticateAdmin(request);
-    return { status: 201, body: await service.issueCommand(admin, params.id, body().kind) };
-  });
-  serveRoute(app, R.layers, async ({ request }) => {
-    await authenticateAdmin(request);
-    return { status: 200, body: await service.layers() };
-  });
-  serveRoute(app, R.siteSettings, async ({ request, body }) => {
-    const admin = await authenticateAdmin(request);
-    return { status: 200, body: await service.changeSiteSettings(admin, body().settings) };
-  });
-  serveRoute(app, R.groupSettings, async ({ request, params, body }) => {
-    const admin = await authenticateAdmin(request);
-    return { status: 200, body: await service.changeGroupSettings(admin, params.name, body().settings) };
-  });
-  serveRoute(app, R.deleteGroup, async ({ request, params }) => {
-    await service.deleteGroup(await authenticateAdmin(request), params.name);
+  serveRoute(app, R.command, admin, async ({ caller, params, body }) => ({ status: 201, body: await service.issueCommand(caller, params.id, body.kind) }));
+  serveRoute(app, R.layers, admin, async () => ({ status: 200, body: await service.layers() }));
+  serveRoute(app, R.siteSettings, admin, async ({ caller, body }) => ({ status: 200, body: await service.changeSiteSettings(caller, body.settings) }));
+  serveRoute(app, R.groupSettings, admin, async ({ caller, params, body }) => ({ status: 200, body: await service.changeGroupSettings(caller, params.name, body.settings) }));
+  serveRoute(app, R.deleteGroup, admin, async ({ caller, params }) => {
+    await service.deleteGroup(caller, params.name);
     return { status: 204 };
   });
-  serveRoute(app, R.enrolments, async ({ request }) => {
-    await authenticateAdmin(request);
-    return { status: 200, body: await service.enrolments() };
-  });
-  serveRoute(app, R.newSiteToken, async ({ request, body }) => {
-    const admin = await authenticateAdmin(request);
-    return { status: 201, body: await service.makeSiteToken(admin, body().label) };
-  });
-  serveRoute(app, R.deleteSiteToken, async ({ request, params }) => {
-    await service.deleteSiteToken(await authenticateAdmin(request), params.id);
+  serveRoute(app, R.enrolments, admin, async () => ({ status: 200, body: await service.enrolments() }));
+  serveRoute(app, R.newSiteToken, admin, async ({ caller, body }) => ({ status: 201, body: await service.makeSiteToken(caller, body.label) }));
+  serveRoute(app, R.deleteSiteToken, admin, async ({ caller, params }) => {
+    await service.deleteSiteToken(caller, params.id);
     return { status: 204 };
   });
-  serveRoute(app, R.registerMac, async ({ request, body }) => {
-    const admin = await authenticateAdmin(request);
-    return { status: 200, body: await service.registerMac(admin, body()) };
-  });
-  serveRoute(app, R.forgetMac, async ({ request, params }) => {
-    const admin = await authenticateAdmin(request);
+  serveRoute(app, R.registerMac, admin, async ({ caller, body }) => ({ status: 200, body: await service.registerMac(caller, body) }));
+  serveRoute(app, R.forgetMac, admin, async ({ caller, params }) => {
     const mac = macFromPathParam(params.mac);
     if (!mac) throw new ApiError('not-found', `No such API path: ${params.mac} is not a MAC address written like 52-54-00-12-34-56.`);
-    await service.forgetMac(admin, mac);
+    await service.forgetMac(caller, mac);
     return { status: 204 };
   });
-  serveRoute(app, R.audit, async ({ request }) => {
-    await authenticateAdmin(request);
+  serveRoute(app, R.audit, admin, async ({ request }) => {
     const limit = Number((request.query as { limit?: string }).limit ?? 100);
     return { status: 200, body: await service.auditLog(Number.isFinite(limit) ? limit : 100) };
   });
 
-  const screenshotParams = routeParams(KIOSK_SCREENSHOT_ROUTE);
+  // A picture, not JSON: outside serveRoute's JSON answers, but a route of the server all the same
+  // (its path rule, its label in metrics, its errors answered by the server's handler).
+  const callers = new WeakMap<FastifyRequest, AdminIdentity>();
   app.route({
     method: KIOSK_SCREENSHOT_ROUTE.method,
     url: KIOSK_SCREENSHOT_ROUTE.path,
+    config: { served: servedRoute({ ...KIOSK_SCREENSHOT_ROUTE, name: 'kioskScreenshot', request: null }) },
+    onRequest: async (request) => { callers.set(request, await authenticateAdmin(request)); },
     handler: async (request, reply) => {
-      await authenticateAdmin(request);
-      const { png, takenAt } = await service.screenshot(screenshotParams(request).id);
-      return reply.code(200).headers({ 'Content-Type': 'image/png', 'Cache-Control': 'no-store', 'Last-Modified': new Date(takenAt).toUTCString() }).send(png);
+      const { png, takenAt } = await service.screenshot((request.params as { id: string }).id);
+      return reply.code(200).headers({ 'content-type': 'image/png', 'cache-control': 'no-store', 'last-modified': new Date(takenAt).toUTCString() }).send(png);
     },
   });
 }

@@ -14,7 +14,7 @@ import {
 import type {
   AuditLog, CommandRecord, Enrolments, Group, KioskDetail, KioskList, KioskSummary, KioskUpdate, Layers, RegisteredMac,
 } from '../../contract/fleet-admin.js';
-import { ApiError } from '../api-error.js';
+import { ApiError } from '../core/api-error.js';
 import { fleetDatabase, type FleetConfig } from './config.js';
 import { openFleetDatabase } from './database.js';
 import { FleetMetrics, type CheckInResult, type FleetReading } from './metrics.js';

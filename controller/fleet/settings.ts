@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { SettingValues, type FleetSettings, type SettingSource } from '../../contract/fleet.js';
 import { presetProblem } from '../../contract/preset/keys.js';
 import { makeScryptHash, parseScryptHash } from '../../contract/scrypt-hash.js';
-import { ApiError } from '../api-error.js';
+import { ApiError } from '../core/api-error.js';
 
 export interface SettingLayers {
   site: SettingValues;

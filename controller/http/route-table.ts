@@ -1,6 +1,6 @@
 /**
  * Routes from a table of the contract (contract/routes.ts for the kiosk API; the fleet's and the
- * admin page's tables to come), served on the controller's fastify instance all the same way: the
+ * admin page's tables, controller/fleet/), served on the controller's fastify instance all the same way: the
  * handler typed by its route's path parameters, request and reply; who is asking established
  * before the body is read; the body checked against the route's zod schema; the answer JSON that
  * no cache keeps; every failure answered by the server's one error handler (server.ts).
@@ -55,6 +55,8 @@ export interface RouteOptions<Caller> {
    * a request from nobody is refused as such (401) before its body is judged (400).
    */
   authenticate?: (request: FastifyRequest) => Promise<Caller>;
+  /** A larger body than the server's 16 KiB (a kiosk's screenshot). */
+  bodyLimit?: number;
 }
 
 const callers = new WeakMap<FastifyRequest, unknown>();
@@ -63,13 +65,14 @@ const callers = new WeakMap<FastifyRequest, unknown>();
 export function serveRoute<Route extends ApiRoute, Caller = undefined>(
   app: FastifyInstance,
   route: Route,
-  { authenticate }: RouteOptions<Caller>,
+  { authenticate, bodyLimit }: RouteOptions<Caller>,
   handler: (call: RouteCall<Route, Caller>) => Promise<RouteReply<Route>>,
 ): void {
   app.route({
     method: route.method,
     url: route.path,
     config: { served: servedRoute(route) },
+    ...(bodyLimit ? { bodyLimit } : {}),
     ...(authenticate ? { onRequest: async (request: FastifyRequest) => { callers.set(request, await authenticate(request)); } } : {}),
     handler: async (request, reply) => {
       const body = (route.request ? checkBody(route.request, request.body) : undefined) as ValidRequest<Route>;

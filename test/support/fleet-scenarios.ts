@@ -10,7 +10,7 @@ import { Registry } from 'prom-client';
 import { CheckIn, CheckInReply, Enrolment, type EnrolRequest } from '../../contract/fleet.js';
 import { AuditLog, CommandRecord, Enrolments, Group, KioskDetail, KioskList, Layers } from '../../contract/fleet-admin.js';
 import { parseScryptHash, verifyScryptHash } from '../../contract/scrypt-hash.js';
-import { ApiError } from '../../controller/api-error.js';
+import { ApiError } from '../../controller/core/api-error.js';
 import { FleetConfig } from '../../controller/fleet/config.js';
 import { FleetService, type FleetLogger, type KioskIdentity } from '../../controller/fleet/service.js';
 

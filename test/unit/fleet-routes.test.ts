@@ -17,7 +17,7 @@ import { ErrorBody } from '../../contract/api.js';
 import { CheckInReply, Enrolment, FLEET_PREFIX } from '../../contract/fleet.js';
 import { AuditLog, CommandRecord, KioskDetail, KioskList, MadeSiteToken, macPathParam } from '../../contract/fleet-admin.js';
 import { ADMIN_ROUTES, FLEET_ROUTES, KIOSK_SCREENSHOT_ROUTE, pathOf } from '../../contract/routes.js';
-import { ApiError } from '../../controller/api-error.js';
+import { ApiError } from '../../controller/core/api-error.js';
 import { fleetAdminRoutes } from '../../controller/fleet/admin-routes.js';
 import { FleetConfig } from '../../controller/fleet/config.js';
 import { fleetKioskRoutes } from '../../controller/fleet/kiosk-routes.js';
