@@ -152,6 +152,11 @@ export const SettingValues = z.record(z.string(), z.string().max(4096)).superRef
   for (const [name, text] of Object.entries(values)) {
     if (!isFleetSettingKey(name)) {
       ctx.addIssue({ code: 'custom', path: [name], message: `${name} is not a setting a fleet can hand out (known: ${FLEET_SETTING_KEYS.join(', ')})` });
+    } else if (/[\r\n\0]/.test(text)) {
+      // Some rules (a Wi-Fi name or password) allow any character, but a line of thinkiosk.conf
+      // cannot hold a line break: such a value could never have come from the boot partition, and
+      // written into a preset file it would add lines of its own.
+      ctx.addIssue({ code: 'custom', path: [name], message: `${name} must be one line (a value of thinkiosk.conf cannot hold a line break)` });
     } else if (checkPresetValue(name, text) === undefined) {
       ctx.addIssue({ code: 'custom', path: [name], message: presetProblem(name, text) });
     } else if (name === 'admin_pin' && !text.startsWith('scrypt$')) {
