@@ -68,12 +68,13 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
     }
     // Applied when new or edited since last time, so later changes made in the admin screen stick.
     if (reading.fingerprint !== settings.read().appliedPreset) {
-      const { controller, language, adminPinHash, idleLogoutSeconds } = reading.preset;
+      const { controller, language, adminPinHash, idleLogoutSeconds, usbRedirection } = reading.preset;
       settings.update({
         ...(controller ? { controllerUrl: controller, controllerName: null, controllerBackend: null } : {}),
         ...(language ? { language } : {}),
         ...(adminPinHash ? { adminPinHash } : {}),
         ...(idleLogoutSeconds !== undefined ? { idleLogoutSeconds } : {}),
+        ...(usbRedirection !== undefined ? { nativeSpiceForUsb: usbRedirection } : {}),
         appliedPreset: reading.fingerprint,
       });
       log('info', `preset ${presetFile} applied`);
