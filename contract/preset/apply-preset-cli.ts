@@ -19,10 +19,10 @@
  * name or password reaches NetworkManager with the bytes the admin's editor wrote, UTF-8 or not.
  * Exit status 2 with a sentence on stderr when the file cannot be read or the call is wrong.
  */
-import { closeSync, constants, fstatSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { PresetSystem } from './keys.js';
+import { presetSystemUnder } from './preset-system.js';
 import { kioskLinesOf, readImageSettings, withFleetSettings, type ImageSettings } from './image-settings.js';
 
 /** A fleet's file holds a few short lines; anything longer is not one the kiosk wrote. */
@@ -62,25 +62,6 @@ function readBytesAsTextIfThere(file: string): string {
   }
 }
 
-function systemUnder(root: string): PresetSystem {
-  return {
-    hasTimeZone(name) {
-      try {
-        return statSync(join(root, 'usr/share/zoneinfo', name)).isFile();
-      } catch {
-        return false;
-      }
-    },
-    keyboardLayout(name) {
-      try {
-        return readFileSync(join(root, 'usr/share/X11/xkb/symbols', name), 'latin1');
-      } catch {
-        return null; // missing, or a directory
-      }
-    },
-  };
-}
-
 /** 'text' for sh: nothing is special inside single quotes but the quote itself. */
 function shellQuoted(text: string): string {
   // A shell variable cannot hold a NUL byte; the shell would drop it too.
@@ -116,14 +97,14 @@ function run(argv: string[]): string {
   if (command === 'settings' && values.fleet !== undefined) {
     // With a fleet's file, a kiosk without thinkiosk.conf still gets the fleet's settings.
     const text = readBytesAsTextIfThere(file);
-    const system = systemUnder(values.root);
+    const system = presetSystemUnder(values.root);
     const fleetText = readFleetFile(values.fleet);
     const settings = withFleetSettings(readImageSettings(text, basename(file), system), fleetText, basename(values.fleet), system);
     return shellAssignments(settings, kioskLinesOf(text));
   }
   const text = readBytesAsText(file);
   // Sentences name the file as the admin knows it (thinkiosk.conf), not its mount point.
-  if (command === 'settings') return shellAssignments(readImageSettings(text, basename(file), systemUnder(values.root)), kioskLinesOf(text));
+  if (command === 'settings') return shellAssignments(readImageSettings(text, basename(file), presetSystemUnder(values.root)), kioskLinesOf(text));
   if (command === 'kiosk-lines') return kioskLinesOf(text);
   throw new Error(`unknown command "${command}" (settings or kiosk-lines)`);
 }
