@@ -93,5 +93,6 @@ export function fleetAgent(options: AgentOptions): AgentUnderTest {
     log,
     ...options.more,
   });
+  k.service.attachFleet(() => under.agent.status());
   return under;
 }

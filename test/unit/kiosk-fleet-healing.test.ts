@@ -193,3 +193,12 @@ test('[kiosk] fleet agent: moved by the fleet to an address that does not answer
   assert.match(k.agent.status().problem ?? '', /cannot be reached/);
   await k.agent.close();
 });
+
+test('[kiosk] fleet agent: a controller without a fleet (today\'s static controller answers 404) is asked again only every few minutes, and the admin screen says why', async () => {
+  const k = fleetAgent({ parentDir: work, preset: { controllerUrl: ctl.url } });
+  assert.equal(await k.agent.checkInNow(), 'not-registered');
+  const view = (await k.service.call('state', {}) as { ok: true; value: { fleet: unknown } }).value.fleet;
+  assert.deepEqual(view, { state: 'not-registered', name: null, controller: `${ctl.url}/`, lastCheckIn: null, problem: `The controller at ${ctl.url}/ has no fleet (an older version).`, revision: null });
+  assert.equal(k.files.readCredential(), null);
+  await k.agent.close();
+});

@@ -34,7 +34,7 @@ import { FleetFiles, type StoredCredential } from './fleet-files.js';
 import { applyFleetSettings, type SettingsTarget } from './fleet-settings.js';
 import type { Healing } from './healing.js';
 import { UNREACHABLE_AFTER_FAILURES } from './healing.js';
-import { readInventory, readUptimeSeconds, shortText, type InventorySources } from './inventory.js';
+import { readBoard, readInventory, readMacs, readUptimeSeconds, shortText, type InventorySources } from './inventory.js';
 
 /** The controller's side as the agent uses it (ControllerClient implements it). */
 export interface FleetController {
@@ -234,25 +234,29 @@ export class FleetAgent {
 
   private async enrol(client: FleetController, address: string, signal: AbortSignal): Promise<StoredCredential | null> {
     this.view = { ...this.view, state: 'enrolling' };
-    const inventory = await readInventory(this.options.inventory, null);
-    if (!inventory.macs.length) {
+    // Only what identifies the box: no display tool or firmware is asked for an enrolment.
+    const sources = this.options.inventory;
+    const [macs, board] = await Promise.all([readMacs(sources.root, sources.networkInterfaces()), readBoard(sources.root)]);
+    if (!macs.length) {
       this.view = { ...this.view, state: 'not-registered', problem: 'This kiosk has no network card with a MAC address to enrol with.' };
       this.schedule(this.interval(NOT_REGISTERED_RETRY_MS / 1000));
       return null;
     }
     const request: EnrolRequest = {
       ...(this.options.fleetToken ? { siteToken: this.options.fleetToken } : {}),
-      hardware: { macs: inventory.macs, hostname: inventory.hostname, board: inventory.board },
+      hardware: { macs, hostname: shortText(sources.hostname()), board },
     };
     let enrolment: Enrolment;
     try {
       enrolment = await client.enrol(request, signal);
     } catch (error) {
       if (this.closed) return null;
-      if (error instanceof ControllerError && error.status === 403) {
-        // Not registered (yet): an administrator registers the MAC or hands out a site token.
-        this.view = { ...this.view, state: 'not-registered', problem: error.message };
-        this.options.log('warn', `fleet: ${address} does not know this kiosk (${error.detail}); asking again in ${NOT_REGISTERED_RETRY_MS / 60_000} minutes`);
+      if (error instanceof ControllerError && (error.status === 403 || error.status === 404)) {
+        // 403: not registered (yet): an administrator registers the MAC or hands out a site token.
+        // 404: a controller of a version without a fleet. Either way, asked again now and then.
+        const problem = error.status === 403 ? error.message : `The controller at ${address} has no fleet (an older version).`;
+        this.view = { ...this.view, state: 'not-registered', problem };
+        this.options.log('warn', `fleet: ${address} ${error.status === 403 ? 'does not know this kiosk' : 'has no fleet'} (${error.detail}); asking again in ${NOT_REGISTERED_RETRY_MS / 60_000} minutes`);
         this.schedule(this.interval(NOT_REGISTERED_RETRY_MS / 1000));
         return null;
       }
