@@ -9,7 +9,8 @@ import {
   API_PREFIX, ErrorBody, Identity,
   type Console, type Desktop, type LoginRequest, type PowerAction, type PowerResult, type Protocol, type Session,
 } from '../../contract/api.js';
-import { pathOf, ROUTES, type ApiRoute, type PathParams, type ReplyBody, type RequestBody } from '../../contract/routes.js';
+import type { CheckIn, CheckInReply, EnrolRequest, Enrolment, ScreenshotUpload } from '../../contract/fleet.js';
+import { FLEET_ROUTES, pathOf, ROUTES, type ApiRoute, type PathParams, type ReplyBody, type RequestBody } from '../../contract/routes.js';
 import type { KioskErrorKind } from './kiosk-api.js';
 
 export class ControllerError extends Error {
@@ -20,6 +21,8 @@ export class ControllerError extends Error {
     /** For the log. */
     readonly detail: string,
     readonly retryAfterSeconds?: number,
+    /** The HTTP status when the controller answered with an error (the fleet's 401 and 403 mean different things). */
+    readonly status?: number,
   ) {
     super(message);
   }
@@ -127,12 +130,26 @@ export class ControllerClient {
     return this.call(ROUTES.console, { id }, { protocol }, token);
   }
 
+  /** Fleet enrolment (contract/fleet.ts): open; a site token or a registered MAC decides (403 otherwise). */
+  enrol(request: EnrolRequest, signal?: AbortSignal): Promise<Enrolment> {
+    return this.call(FLEET_ROUTES.enrol, {}, request, undefined, signal);
+  }
+
+  /** One check-in with the kiosk's own credential (`<kioskId>.<secret>`); 401 when the controller no longer knows it. */
+  checkIn(credential: string, request: CheckIn, signal?: AbortSignal): Promise<CheckInReply> {
+    return this.call(FLEET_ROUTES.checkIn, {}, request, credential, signal);
+  }
+
+  async uploadScreenshot(credential: string, upload: ScreenshotUpload, signal?: AbortSignal): Promise<void> {
+    await this.call(FLEET_ROUTES.screenshot, {}, upload, credential, signal);
+  }
+
   /** One request to `route`, its answer validated by the route's reply schema; failures explained. */
-  private async call<Route extends ApiRoute>(route: Route, params: PathParams<Route['path']>, body: RequestBody<Route>, token?: string): Promise<ReplyBody<Route>> {
+  private async call<Route extends ApiRoute>(route: Route, params: PathParams<Route['path']>, body: RequestBody<Route>, token?: string, signal?: AbortSignal): Promise<ReplyBody<Route>> {
     const path = apiPath(route, params);
     let answer: unknown;
     try {
-      answer = await this.send(route, params, body, token);
+      answer = await this.send(route, params, body, token, signal);
     } catch (error) {
       throw this.explain(error, path);
     }
@@ -144,8 +161,8 @@ export class ControllerClient {
   }
 
   /** One request to `route` as the table spells it: the JSON answer, unchecked (none for a route without one); got's error on failure. */
-  private async send<Route extends ApiRoute>(route: Route, params: PathParams<Route['path']>, body: RequestBody<Route>, token?: string): Promise<unknown> {
-    const request = this.http(apiPath(route, params), { method: route.method, json: body, headers: token ? bearer(token) : {} });
+  private async send<Route extends ApiRoute>(route: Route, params: PathParams<Route['path']>, body: RequestBody<Route>, token?: string, signal?: AbortSignal): Promise<unknown> {
+    const request = this.http(apiPath(route, params), { method: route.method, json: body, headers: token ? bearer(token) : {}, ...(signal ? { signal } : {}) });
     if (!route.reply) {
       await request;
       return undefined;
@@ -160,9 +177,9 @@ export class ControllerClient {
       const parsed = ErrorBody.safeParse(safeJson(error.response.body));
       if (parsed.success) {
         const { kind, message, retryAfterSeconds } = parsed.data.error;
-        return new ControllerError(kind, message, `${what}: HTTP ${error.response.statusCode} ${kind}: ${message}`, retryAfterSeconds);
+        return new ControllerError(kind, message, `${what}: HTTP ${error.response.statusCode} ${kind}: ${message}`, retryAfterSeconds, error.response.statusCode);
       }
-      return new ControllerError('upstream-error', `The controller at ${host} answered with an error (${error.response.statusCode}). Try again; if it persists, tell your administrator.`, `${what}: HTTP ${error.response.statusCode}`);
+      return new ControllerError('upstream-error', `The controller at ${host} answered with an error (${error.response.statusCode}). Try again; if it persists, tell your administrator.`, `${what}: HTTP ${error.response.statusCode}`, undefined, error.response.statusCode);
     }
     if (error instanceof RequestError) {
       const code = error.code ?? '';

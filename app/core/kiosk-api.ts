@@ -49,6 +49,25 @@ export { Language } from '../../contract/preset/keys.js';
 export const AdminAccess = z.enum(['pin', 'claim', 'controller-admin', 'none']);
 export type AdminAccess = z.infer<typeof AdminAccess>;
 
+/** The kiosk in its controller's fleet (app/core/fleet), as the admin screen shows it. */
+export const FleetView = z.object({
+  /**
+   * starting: not asked yet; no-controller: nothing to enrol with; enrolling: asking to join;
+   * not-registered: the controller does not know this kiosk (403), asked again every few minutes;
+   * enrolled: checking in; unreachable: enrolled, but the last check-ins failed.
+   */
+  state: z.enum(['starting', 'no-controller', 'enrolling', 'not-registered', 'enrolled', 'unreachable']),
+  /** The kiosk's name in the fleet. */
+  name: z.string().nullable(),
+  controller: z.string().nullable(),
+  lastCheckIn: z.string().nullable(),
+  /** What went wrong last, as a sentence. */
+  problem: z.string().nullable(),
+  /** The revision of the fleet's settings this kiosk runs with. */
+  revision: z.string().nullable(),
+});
+export type FleetView = z.infer<typeof FleetView>;
+
 export const KioskState = z.object({
   controller: z.object({ url: z.string(), name: z.string(), backend: Identity.shape.backend }).nullable(),
   /** A problem with the preset file from the boot partition, shown on the setup screen. */
@@ -69,6 +88,8 @@ export const KioskState = z.object({
   autoConnect: z.string().nullable(),
   /** The kiosk ended the last session (idle, expiry) a few minutes ago and nobody has signed in since. */
   lastSessionEnded: z.enum(['idle', 'expired']).nullable(),
+  /** Its place in the controller's fleet; null when the fleet agent is off. */
+  fleet: FleetView.nullable(),
 });
 export type KioskState = z.infer<typeof KioskState>;
 
@@ -110,6 +131,10 @@ export const KioskEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('admin-locked'), reason: z.enum(['idle', 'session']) }),
   z.object({ type: z.literal('terminal-output'), terminalId: z.string(), data: z.string() }),
   z.object({ type: z.literal('terminal-exit'), terminalId: z.string() }),
+  /** The fleet's administrator asked which kiosk this is: its name, big, for a few seconds. */
+  z.object({ type: z.literal('identify'), name: z.string(), seconds: z.number() }),
+  /** The fleet's administrator took a picture of the screen: the person at the kiosk is told, for a few seconds. */
+  z.object({ type: z.literal('screenshot-taken'), seconds: z.number() }),
 ]);
 export type KioskEvent = z.infer<typeof KioskEvent>;
 

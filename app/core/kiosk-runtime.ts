@@ -8,6 +8,14 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_STATE_DIR } from '../../contract/boot-server-files.js';
+import { presetSystemUnder } from '../../contract/preset/preset-system.js';
+import { ControllerClient } from './controller-client.js';
+import { FleetAgent } from './fleet/fleet-agent.js';
+import { FleetFiles } from './fleet/fleet-files.js';
+import { currentBootId, Healing } from './fleet/healing.js';
+import { systemInventorySources } from './fleet/inventory.js';
+import { ScreenCapture } from './fleet/screen-capture.js';
+import { requestReboot, restartBySignal } from './fleet/system-actions.js';
 import { KioskConsoleRelay } from './kiosk-console-relay.js';
 import type { KioskBackend, Language } from './kiosk-api.js';
 import { KioskService, type AdminTools, type NativeViewers } from './kiosk-service.js';
@@ -17,6 +25,7 @@ import { readPreset } from './preset.js';
 import { Settings } from './settings.js';
 import { createSystemAdminTools } from './system/admin-tools.js';
 import { BootServerSwitch } from './system/boot-server-switch.js';
+import { Displays } from './system/display.js';
 import { LogBuffer } from './system/log-buffer.js';
 
 export interface KioskRuntime {
@@ -40,6 +49,15 @@ export interface KioskRuntimeOptions {
   admin?: AdminTools;
   log?: (level: 'info' | 'warn' | 'error', message: string) => void;
   onPageLoaded?: () => void;
+  /**
+   * The controller's fleet (app/core/fleet): enrolment, check-ins, settings, commands, self-healing.
+   * Default on (THINKIOSK_FLEET=off turns it off); it calls nobody until a controller is set.
+   */
+  fleet?: boolean;
+  /** How the shell ends itself for the fleet's restart-app command (default: SIGTERM to this process). */
+  restartApp?: () => void;
+  /** How the box is rebooted for the fleet's reboot command (default: the image's request to root). */
+  reboot?: () => Promise<void>;
 }
 
 /** dist/app/core → repository (or installed app) root. */
@@ -56,6 +74,11 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
   const log = options.log ?? ((level: 'info' | 'warn' | 'error', message: string) => void logBuffer.log(level, message));
   const settingsDir = options.settingsDir ?? process.env.THINKIOSK_SETTINGS_DIR ?? join(homedir(), '.config', 'thinkiosk');
   mkdirSync(settingsDir, { recursive: true });
+  // The start journal first: a crash loop's repair may put back an older settings.json.
+  const fleetOn = options.fleet ?? process.env.THINKIOSK_FLEET !== 'off';
+  const bootId = currentBootId();
+  const healing = fleetOn ? new Healing({ files: new FleetFiles(settingsDir), settingsFile: join(settingsDir, 'settings.json'), bootId, now: () => new Date(), log }) : null;
+  const startOutcome = healing?.recordStart() ?? { crashed: false, safeStart: false };
   const settings = new Settings(settingsDir);
 
   const presetFile = options.presetFile ?? process.env.THINKIOSK_PRESET ?? '/boot/firmware/thinkiosk.conf';
@@ -68,12 +91,13 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
     }
     // Applied when new or edited since last time, so later changes made in the admin screen stick.
     if (reading.fingerprint !== settings.read().appliedPreset) {
-      const { controller, language, adminPinHash, idleLogoutSeconds } = reading.preset;
+      const { controller, language, adminPinHash, idleLogoutSeconds, usbRedirection } = reading.preset;
       settings.update({
         ...(controller ? { controllerUrl: controller, controllerName: null, controllerBackend: null } : {}),
         ...(language ? { language } : {}),
         ...(adminPinHash ? { adminPinHash } : {}),
         ...(idleLogoutSeconds !== undefined ? { idleLogoutSeconds } : {}),
+        ...(usbRedirection !== undefined ? { nativeSpiceForUsb: usbRedirection } : {}),
         appliedPreset: reading.fingerprint,
       });
       log('info', `preset ${presetFile} applied`);
@@ -86,6 +110,8 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
   if (imageProblems) presetProblem = presetProblem ? `${presetProblem}\n${imageProblems}` : imageProblems;
 
   const bootSource = process.env.THINKIOSK_BOOT_SOURCE || null;
+  const bootServer = new BootServerSwitch({ settingsDir, stateDir: process.env.THINKIOSK_BOOT_SERVER_STATE || DEFAULT_STATE_DIR, netbootedFrom: bootSource });
+  let fleet: FleetAgent | null = null;
   const relay = new KioskConsoleRelay({ caFile: settings.read().caFile, onLog: (message) => log('warn', message) });
   const service = new KioskService({
     settings, relay, log, presetProblem,
@@ -97,9 +123,7 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
         const { controllerUrl, caFile } = settings.read();
         return controllerUrl ? { url: controllerUrl, caFile } : null;
       },
-      bootServer: new BootServerSwitch({
-        settingsDir, stateDir: process.env.THINKIOSK_BOOT_SERVER_STATE || DEFAULT_STATE_DIR, netbootedFrom: bootSource,
-      }),
+      bootServer,
     }),
     systemLanguage: systemLanguage(),
     bootSource: bootSource ?? 'local disk',
@@ -107,8 +131,33 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
     adminIdleSeconds: positiveNumber(process.env.THINKIOSK_ADMIN_IDLE_SECONDS) ?? 180,
     autoConnect: reading?.preset.autoConnect ?? null,
     fullscreenViewers: options.fullscreenViewers ?? true,
-    ...(options.onPageLoaded ? { onPageLoaded: options.onPageLoaded } : {}),
+    onPageLoaded: () => {
+      void fleet?.markReady();
+      options.onPageLoaded?.();
+    },
   });
+  if (healing) {
+    fleet = new FleetAgent({
+      settingsDir, settings, seat: service, healing, bootId,
+      bootPreset: reading?.preset ?? {}, fleetToken: reading?.fleetToken ?? null,
+      kioskVersion: kioskVersion(),
+      controller: (url) => {
+        const { caFile } = settings.read();
+        return new ControllerClient(url, { ...(caFile ? { caFile } : {}), bootSource: bootSource ?? 'local disk', retries: 0 });
+      },
+      inventory: systemInventorySources(() => new Displays().outputs()),
+      imagePresetProblems: () => (readImageProblems(process.env.THINKIOSK_PRESET_PROBLEMS) ?? '').split('\n').filter(Boolean),
+      presetSystem: presetSystemUnder('/'),
+      setBootServer: bootSource ? null : async (enabled) => void (await bootServer.set(enabled)),
+      restartApp: options.restartApp ?? restartBySignal,
+      reboot: options.reboot ?? (() => requestReboot()),
+      captureScreen: () => new ScreenCapture().capture(),
+      safeStart: startOutcome.safeStart,
+      log,
+    });
+    service.attachFleet(() => fleet?.status() ?? null);
+    void fleet.start();
+  }
   await Promise.race([service.learnControllerName(), new Promise((resolve) => setTimeout(resolve, 3000))]);
   const launchKeys = options.rpcOverHttp ? new LaunchKeys() : null;
   const server = await startLocalServer({
@@ -126,10 +175,20 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
     backend: service,
     launchKeys,
     close: async () => {
+      await fleet?.close();
       await service.close();
       await server.close();
     },
   };
+}
+
+/** The kiosk app's version (package.json next to dist/, in the repository and in the image). */
+function kioskVersion(): string {
+  try {
+    return String((JSON.parse(readFileSync(join(APP_ROOT, 'package.json'), 'utf8')) as { version?: unknown }).version ?? 'unknown');
+  } catch {
+    return 'unknown';
+  }
 }
 
 // The native launcher (app/core/native) is loaded lazily so a broken native module (node-pty built

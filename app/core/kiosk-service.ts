@@ -15,9 +15,18 @@ import { ControllerClient, ControllerError, normaliseControllerUrl } from './con
 import { KioskConsoleRelay } from './kiosk-console-relay.js';
 import {
   ADMIN_METHODS, isKioskMethod, KIOSK_METHODS, type AdminAccess, type Connection, type KioskArgs, type KioskBackend, type KioskError,
-  type KioskEvent, type KioskMethod, type KioskState, type KioskValue, type Language, type NativeCause, type NativeOutcome, type Result,
+  type FleetView, type KioskEvent, type KioskMethod, type KioskState, type KioskValue, type Language, type NativeCause, type NativeOutcome, type Result,
 } from './kiosk-api.js';
 import type { Settings } from './settings.js';
+
+/** Who sits at the kiosk, for the fleet (never a password or a token). */
+export interface Seat {
+  user: string;
+  /** The desktop last opened in this session, and how. */
+  desktop: string | null;
+  protocol: Protocol | null;
+  since: Date;
+}
 
 /** The native viewer launcher as the service uses it (app/core/native/ implements it). */
 export interface NativeViewerSession {
@@ -74,6 +83,8 @@ interface LoginSession {
   /** Kept in memory only, for RDP single sign-on; never logged, never written. */
   password: string;
   domain: string | undefined;
+  since: Date;
+  lastDesktop: { name: string; protocol: Protocol } | null;
 }
 
 /** What a PIN may be (kiosk-api's adminSetPin and the preset's admin_pin say the same). */
@@ -110,8 +121,35 @@ export class KioskService implements KioskBackend {
   private idleBlindLogged = false;
   private readonly listeners = new Set<(event: KioskEvent) => void>();
   private readonly nativeSessions = new Map<string, NativeViewerSession>();
+  private autoConnect: string | null;
+  private fleetView: (() => FleetView | null) | null = null;
 
-  constructor(private readonly options: KioskServiceOptions) {}
+  constructor(private readonly options: KioskServiceOptions) {
+    this.autoConnect = options.autoConnect ?? null;
+  }
+
+  /** The fleet agent's view for the admin screen (app/core/fleet). */
+  attachFleet(view: () => FleetView | null): void {
+    this.fleetView = view;
+  }
+
+  /** Who is logged in now, and at which desktop; null at the login screen. */
+  seat(): Seat | null {
+    const session = this.session;
+    return session ? { user: session.user, desktop: session.lastDesktop?.name ?? null, protocol: session.lastDesktop?.protocol ?? null, since: session.since } : null;
+  }
+
+  /** Ends the current person's session as their own logout does (the fleet's logout command); false when nobody was logged in. */
+  async logOutPerson(): Promise<boolean> {
+    if (!this.session) return false;
+    await this.endSession('logout');
+    return true;
+  }
+
+  /** The desktop opened right after login (a preset's or the fleet's auto_connect); null for none. */
+  setAutoConnect(value: string | null): void {
+    this.autoConnect = value;
+  }
 
   subscribe(listener: (event: KioskEvent) => void): () => void {
     this.listeners.add(listener);
@@ -186,7 +224,7 @@ export class KioskService implements KioskBackend {
       await this.lockAdmin('session');
       this.session = {
         client, token: session.token, user: session.user.name, project: session.project.name,
-        expiresAt: new Date(session.expiresAt), password, domain,
+        expiresAt: new Date(session.expiresAt), password, domain, since: new Date(), lastDesktop: null,
       };
       this.lastActivityAt = Date.now();
       this.idleBlindLogged = false;
@@ -325,8 +363,9 @@ export class KioskService implements KioskBackend {
       adminUnlocked: this.adminUnlocked,
       netbooted: this.netbooted,
       bootSource: this.options.bootSource ?? 'local disk',
-      autoConnect: this.options.autoConnect ?? null,
+      autoConnect: this.autoConnect,
       lastSessionEnded: this.kioskEnded && Date.now() - this.kioskEnded.at < SESSION_END_NOTICE_MS ? this.kioskEnded.reason : null,
+      fleet: this.fleetView?.() ?? null,
     };
   }
 
@@ -371,6 +410,7 @@ export class KioskService implements KioskBackend {
     // The person may have logged out (or been logged out) while the controller answered: nothing
     // opens then, least of all a viewer signed in with their password in front of the next person.
     if (this.session !== session) throw new KioskFailure('session-expired', 'Please log in.');
+    session.lastDesktop = { name: desktop.name, protocol: console.protocol };
     const fullscreen = this.options.fullscreenViewers ?? true;
     if (console.protocol === 'rdp') {
       return this.supervise(desktop, 'rdp', this.options.native.startRdp({

@@ -16,6 +16,8 @@ export interface KioskPreset {
   idleLogoutSeconds?: number;
   /** The desktop (id or name) opened right after login, e.g. a lab PC's own machine. */
   autoConnect?: string;
+  /** SPICE desktops that allow USB open in remote-viewer (on) or always in the page (off). */
+  usbRedirection?: boolean;
 }
 
 export interface PresetReading {
@@ -23,10 +25,16 @@ export interface PresetReading {
   problems: string[];
   /** The kiosk's keys as read, to notice a preset edited since it was last applied. */
   fingerprint: string;
+  /**
+   * The site token the kiosk enrols in its controller's fleet with (fleet_token). Kept out of
+   * `preset` and so out of the fingerprint, which is saved in settings.json.
+   */
+  fleetToken?: string;
 }
 
 export function parsePreset(text: string, source: string): PresetReading {
   const preset: KioskPreset = {};
+  let fleetToken: string | undefined;
   const { settings, problems } = checkPreset(text, source, 'kiosk');
   // In the file's order: the fingerprint's key order is the one kiosks in the field have saved.
   for (const setting of settings) {
@@ -37,10 +45,12 @@ export function parsePreset(text: string, source: string): PresetReading {
       case 'admin_pin': if (setting.value.kind === 'hash') preset.adminPinHash = setting.value.text; break;
       case 'idle_logout_minutes': preset.idleLogoutSeconds = setting.value * 60; break;
       case 'auto_connect': preset.autoConnect = setting.value; break;
+      case 'usb_redirection': preset.usbRedirection = setting.value; break;
+      case 'fleet_token': fleetToken = setting.value; break;
       default: break; // only the kiosk's keys are checked here
     }
   }
-  return { preset, problems, fingerprint: JSON.stringify(preset) };
+  return { preset, problems, fingerprint: JSON.stringify(preset), ...(fleetToken ? { fleetToken } : {}) };
 }
 
 /** Reads the preset file if there is one; a missing file is normal (no preset). */

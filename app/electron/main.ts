@@ -20,7 +20,8 @@ runKioskShell(electron, {
   launch: parseLaunchOptions(process.argv, process.env),
   preloadPath: fileURLToPath(new URL('./preload.cjs', import.meta.url)),
   log: stderrLog,
-  startRuntime: () => startKioskRuntime({ rpcOverHttp: false, log: (level, message) => stderrLog(level, 'runtime', { message }) }),
+  // The fleet's restart-app: a clean quit (the runtime is closed first); systemd starts the kiosk again.
+  startRuntime: () => startKioskRuntime({ rpcOverHttp: false, log: (level, message) => stderrLog(level, 'runtime', { message }), restartApp: () => app.quit() }),
 }).catch((error: unknown) => {
   stderrLog('error', 'shell-failed', { error: String(error) });
   app.exit(1);

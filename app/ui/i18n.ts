@@ -148,6 +148,19 @@ const en = {
   'native.certificate-changed': 'The security certificate of {name} has changed since this kiosk last connected, so it did not connect: someone may be intercepting the connection. Tell your administrator.',
   'native.certificate-untrusted': '{name} showed a security certificate this kiosk does not trust, so it did not connect. Tell your administrator.',
   'admin.set-default': 'Use',
+  'fleet.identify': 'This kiosk is',
+  'fleet.screenshot': 'An administrator took a picture of this screen.',
+  'fleet.title': 'Fleet',
+  'fleet.off': 'This kiosk does not take part in a fleet.',
+  'fleet.state.starting': 'Joining the controller\'s fleet…',
+  'fleet.state.no-controller': 'Not in a fleet yet: this kiosk has no controller address.',
+  'fleet.state.enrolling': 'Joining the fleet of {controller}…',
+  'fleet.state.not-registered': 'Not registered with {controller}. It asks again every few minutes.',
+  'fleet.state.enrolled': 'Enrolled as {name}.',
+  'fleet.state.unreachable': 'Enrolled as {name}, but the last check-ins did not get through.',
+  'fleet.last-check-in': 'Last check-in: {at}',
+  'fleet.never': 'No check-in yet.',
+  'fleet.revision': 'Settings from the fleet: revision {revision}',
 } as const;
 
 export type MessageKey = keyof typeof en;
@@ -295,6 +308,19 @@ const zh: Record<MessageKey, string> = {
   'native.certificate-changed': '自本终端上次连接以来，{name} 的安全证书已更改，因此没有连接：可能有人在拦截连接。请联系管理员。',
   'native.certificate-untrusted': '{name} 出示的安全证书不受本终端信任，因此没有连接。请联系管理员。',
   'admin.set-default': '使用',
+  'fleet.identify': '本终端是',
+  'fleet.screenshot': '管理员截取了此屏幕的画面。',
+  'fleet.title': '终端管理',
+  'fleet.off': '本终端未加入任何终端管理。',
+  'fleet.state.starting': '正在加入控制器的终端管理…',
+  'fleet.state.no-controller': '尚未加入终端管理：本终端还没有控制器地址。',
+  'fleet.state.enrolling': '正在加入 {controller} 的终端管理…',
+  'fleet.state.not-registered': '尚未在 {controller} 上登记。每隔几分钟会再次尝试。',
+  'fleet.state.enrolled': '已登记，名称为 {name}。',
+  'fleet.state.unreachable': '已登记，名称为 {name}，但最近几次报到没有成功。',
+  'fleet.last-check-in': '上次报到：{at}',
+  'fleet.never': '尚未报到。',
+  'fleet.revision': '来自终端管理的设置：版本 {revision}',
 };
 
 const dictionaries: Record<Language, Record<MessageKey, string>> = { en, 'zh-CN': zh };

@@ -9,6 +9,7 @@ import type { KioskEvent } from '../core/kiosk-api.js';
 import { createBridge } from './bridge.js';
 import { errorBox, sessionEndNotice, type Context, type Route } from './context.js';
 import { h, mount } from './dom.js';
+import { showFleetNotices } from './fleet-notices.js';
 import { language, setLanguage, t } from './i18n.js';
 import { leaveAdmin, showAdmin } from './view-admin.js';
 import { leaveDesktops, showDesktops } from './view-desktops.js';
@@ -54,6 +55,7 @@ async function start(): Promise<void> {
     },
   };
   setLanguage(ctx.state.language);
+  showFleetNotices(ctx.onEvent);
 
   const home = (notice?: string): Route => (ctx.state.controller ? { view: 'login', ...(notice ? { notice } : {}) } : { view: 'setup', ...(notice ? { notice } : {}) });
   listeners.add((event) => {

@@ -5,7 +5,7 @@
  * the PIN before anything else. Locking (or leaving) closes terminals; the kiosk locks by itself
  * after a few minutes without use, and the page then returns to the login screen.
  */
-import type { BootServerView, KioskError } from '../core/kiosk-api.js';
+import type { BootServerView, KioskError, KioskState } from '../core/kiosk-api.js';
 import { errorBox, noticeBox, type Context, type Route } from './context.js';
 import { h, mount } from './dom.js';
 import { setLanguage, t, type MessageKey } from './i18n.js';
@@ -172,6 +172,23 @@ function bootServerWaiting(view: BootServerView): string | null {
   return null;
 }
 
+/** Where this kiosk stands in its controller's fleet: enrolled as a name, not registered, the last check-in. */
+function fleetSection(fleet: KioskState['fleet']): HTMLElement {
+  const section = h('div', { class: 'fleet-section', 'data-testid': 'fleet-state', 'data-state': fleet?.state ?? 'off' }, h('h2', {}, t('fleet.title')));
+  if (!fleet) {
+    section.append(h('p', { class: 'fleet-state' }, t('fleet.off')));
+    return section;
+  }
+  const values = { name: fleet.name ?? '—', controller: fleet.controller ?? '—' };
+  section.append(h('p', { class: 'fleet-state' }, t(`fleet.state.${fleet.state}`, values)));
+  if (fleet.problem && fleet.state !== 'enrolled') section.append(h('p', { class: 'subtle', 'data-testid': 'fleet-problem' }, fleet.problem));
+  if (fleet.state !== 'no-controller') {
+    section.append(h('p', { class: 'subtle', 'data-testid': 'fleet-last-check-in' }, fleet.lastCheckIn ? t('fleet.last-check-in', { at: new Date(fleet.lastCheckIn).toLocaleString() }) : t('fleet.never')));
+  }
+  if (fleet.revision) section.append(h('p', { class: 'subtle' }, t('fleet.revision', { revision: fleet.revision })));
+  return section;
+}
+
 function bootServerTime(at: string): string {
   const date = new Date(at);
   return Number.isNaN(date.getTime()) ? at : date.toLocaleTimeString();
@@ -191,7 +208,8 @@ const TAB_VIEWS: Record<Tab, (ctx: Context, body: HTMLElement) => Promise<void> 
       h('button', { 'data-testid': 'admin-idle-save', onclick: () => void ctx.bridge.call('adminSetIdleLogout', { seconds: Number(idle.value) * 60 }).then((r) => { if (r.ok) ctx.state = r.value; done(r); }) }, t('admin.save')),
       h('label', {}, t('admin.set-pin')), newPin,
       h('button', { 'data-testid': 'admin-pin-save', onclick: () => void ctx.bridge.call('adminSetPin', { pin: newPin.value }).then((r) => { newPin.value = ''; if (r.ok) ctx.state = r.value; done(r); }) }, t('admin.save')),
-      status);
+      status,
+      fleetSection(ctx.state.fleet));
   },
   async network(ctx, body) {
     const devices = await ctx.bridge.call('networkStatus', {});

@@ -8,6 +8,10 @@
  *       in single quotes, so a Wi-Fi password with quotes, $(...), backticks or a newline stays
  *       literal text. --root: where time zones and keyboard layouts are looked up (default /).
  *       preset_kiosk_lines holds what kiosk-lines prints, so a boot starts Node once.
+ *       --fleet FLEETFILE: the image's keys a fleet set for this kiosk (written by the kiosk on
+ *       the settings partition) win over FILE's; FILE may then be missing. FLEETFILE is read only
+ *       when it is a regular file and not a link: the kiosk's user owns its directory, and must
+ *       not make this root process read (and quote in its problems) another file.
  *   node dist/contract/preset/apply-preset-cli.js kiosk-lines FILE
  *       the kiosk's lines of the file, line for line (contract/preset/image-settings.ts).
  *
@@ -15,34 +19,47 @@
  * name or password reaches NetworkManager with the bytes the admin's editor wrote, UTF-8 or not.
  * Exit status 2 with a sentence on stderr when the file cannot be read or the call is wrong.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { PresetSystem } from './keys.js';
-import { kioskLinesOf, readImageSettings, type ImageSettings } from './image-settings.js';
+import { presetSystemUnder } from './preset-system.js';
+import { kioskLinesOf, readImageSettings, withFleetSettings, type ImageSettings } from './image-settings.js';
+
+/** A fleet's file holds a few short lines; anything longer is not one the kiosk wrote. */
+const FLEET_FILE_MAX_BYTES = 64 * 1024;
 
 /** The file as bytes; a UTF-8 byte-order mark (Windows Notepad) starting a line is no part of it. */
 function readBytesAsText(file: string): string {
   return readFileSync(file).toString('latin1').replace(/^\u00EF\u00BB\u00BF/gm, '');
 }
 
-function systemUnder(root: string): PresetSystem {
-  return {
-    hasTimeZone(name) {
-      try {
-        return statSync(join(root, 'usr/share/zoneinfo', name)).isFile();
-      } catch {
-        return false;
-      }
-    },
-    keyboardLayout(name) {
-      try {
-        return readFileSync(join(root, 'usr/share/X11/xkb/symbols', name), 'latin1');
-      } catch {
-        return null; // missing, or a directory
-      }
-    },
-  };
+/** The fleet's file, never through a link and never anything but a small regular file. */
+function readFleetFile(file: string): string {
+  const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw new Error(`${file} is not a regular file`);
+    if (stat.size > FLEET_FILE_MAX_BYTES) throw new Error(`${file} is larger than ${FLEET_FILE_MAX_BYTES} bytes`);
+    const bytes = Buffer.alloc(stat.size);
+    let read = 0;
+    while (read < bytes.length) {
+      const n = readSync(fd, bytes, read, bytes.length - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return bytes.subarray(0, read).toString('latin1').replace(/^\u00EF\u00BB\u00BF/gm, '');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function readBytesAsTextIfThere(file: string): string {
+  try {
+    return readBytesAsText(file);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return '';
+    throw error;
+  }
 }
 
 /** 'text' for sh: nothing is special inside single quotes but the quote itself. */
@@ -74,12 +91,20 @@ function shellAssignments(settings: ImageSettings, kioskLines: string): string {
 }
 
 function run(argv: string[]): string {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { root: { type: 'string', default: '/' } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { root: { type: 'string', default: '/' }, fleet: { type: 'string' } } });
   const [command, file, ...extra] = positionals;
-  if (!file || extra.length) throw new Error('usage: apply-preset-cli.js settings [--root DIR] FILE | kiosk-lines FILE');
+  if (!file || extra.length) throw new Error('usage: apply-preset-cli.js settings [--root DIR] [--fleet FLEETFILE] FILE | kiosk-lines FILE');
+  if (command === 'settings' && values.fleet !== undefined) {
+    // With a fleet's file, a kiosk without thinkiosk.conf still gets the fleet's settings.
+    const text = readBytesAsTextIfThere(file);
+    const system = presetSystemUnder(values.root);
+    const fleetText = readFleetFile(values.fleet);
+    const settings = withFleetSettings(readImageSettings(text, basename(file), system), fleetText, basename(values.fleet), system);
+    return shellAssignments(settings, kioskLinesOf(text));
+  }
   const text = readBytesAsText(file);
   // Sentences name the file as the admin knows it (thinkiosk.conf), not its mount point.
-  if (command === 'settings') return shellAssignments(readImageSettings(text, basename(file), systemUnder(values.root)), kioskLinesOf(text));
+  if (command === 'settings') return shellAssignments(readImageSettings(text, basename(file), presetSystemUnder(values.root)), kioskLinesOf(text));
   if (command === 'kiosk-lines') return kioskLinesOf(text);
   throw new Error(`unknown command "${command}" (settings or kiosk-lines)`);
 }

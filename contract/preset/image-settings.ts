@@ -67,6 +67,41 @@ export function readImageSettings(fileText: string, source: string, system: Pres
   return settings;
 }
 
+/**
+ * The image's keys a fleet may set for the next boot, in a file the kiosk writes on the settings
+ * partition (app/core/fleet/fleet-settings.ts). Not ssh_key: the kiosk runs as an unprivileged user,
+ * and a file it writes must not give anyone root's SSH. Not boot_server: the kiosk sets that through
+ * its own switch at once.
+ */
+export const FLEET_IMAGE_KEYS = ['hostname', 'timezone', 'keyboard', 'keyboard_variant', 'wifi_ssid', 'wifi_password'] as const;
+export type FleetImageKey = (typeof FLEET_IMAGE_KEYS)[number];
+
+/**
+ * The boot partition's settings with the fleet's on top: the fleet wins for every key it sets (the
+ * keyboard and its variant, and the Wi-Fi name and its password, go together: a variant of another
+ * layout, or a password of another network, would be wrong). Lines of other keys in the fleet's
+ * file are not applied, and say so.
+ */
+export function withFleetSettings(boot: ImageSettings, fleetText: string, source: string, system: PresetSystem): ImageSettings {
+  const fleet = readImageSettings(fleetText, source, system);
+  const set = new Set<string>();
+  const problems = [...fleet.problems];
+  for (const line of presetLines(fleetText)) {
+    if (line.kind !== 'setting') continue;
+    if ((FLEET_IMAGE_KEYS as readonly string[]).includes(line.key)) set.add(line.key);
+    else if (isPresetKeyName(line.key)) problems.push(`${source} line ${line.lineNumber}: ${line.key} is not taken from the fleet's file (only ${FLEET_IMAGE_KEYS.join(', ')})`);
+  }
+  const merged: ImageSettings = { ...boot, problems: [...boot.problems, ...problems] };
+  if (set.has('hostname')) merged.hostname = fleet.hostname;
+  if (set.has('timezone')) merged.timezone = fleet.timezone;
+  if (set.has('keyboard') || set.has('keyboard_variant')) {
+    merged.keyboard = fleet.keyboard;
+    merged.keyboardVariant = fleet.keyboardVariant;
+  }
+  if (set.has('wifi_ssid') || set.has('wifi_password')) merged.wifi = fleet.wifi;
+  return merged;
+}
+
 /** Its name, as XKB's symbols file of the layout declares it: `xkb_symbols "nodeadkeys" {`. */
 function hasVariant(layoutSymbols: string, variant: string): boolean {
   return /^[A-Za-z0-9_-]+$/.test(variant) && new RegExp(`xkb_symbols\\s+"${variant}"`).test(layoutSymbols);

@@ -2,7 +2,7 @@
 # file the image adds), the kiosk app in /opt/thinkiosk, the kiosk user and the enabled units. All
 # of it runs on the build machine (systemd-sysusers and systemctl with --root), not under qemu-user.
 
-ENABLED_UNITS="thinkiosk-kiosk.service thinkiosk-preset.service thinkiosk-grow-data.service thinkiosk-boot-server.service seatd.service NetworkManager.service ssh.service systemd-timesyncd.service"
+ENABLED_UNITS="thinkiosk-kiosk.service thinkiosk-reboot.path thinkiosk-preset.service thinkiosk-grow-data.service thinkiosk-boot-server.service seatd.service NetworkManager.service ssh.service systemd-timesyncd.service"
 # Nothing waits for the network at boot, nothing updates a root that is read-only anyway, and SSH
 # host keys are made by apply-preset on the settings partition (not in RAM at every boot).
 DISABLED_UNITS="NetworkManager-wait-online.service sshd-keygen.service apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer"
@@ -38,6 +38,9 @@ configure_kiosk() {
   mkdir -p "$ROOTFS/opt/thinkiosk"
   cp -a "$APP_STAGE/." "$ROOTFS/opt/thinkiosk/"
   chown -R 0:0 "$ROOTFS/opt/thinkiosk"
+  # Which build this is, for the fleet's inventory (app/core/fleet/inventory.ts): the version, the
+  # architecture and the hash of the build's inputs (the cache key: same inputs, same image).
+  printf 'thinkiosk %s %s (%s)\n' "$VERSION" "$ARCH" "$KEY" >"$ROOTFS/etc/thinkiosk-release"
 
   chroot "$ROOTFS" systemd-sysusers /usr/lib/sysusers.d/thinkiosk.conf >/dev/null 2>&1
   grep -q '^kiosk:' "$ROOTFS/etc/passwd" || die "the kiosk user was not created"
