@@ -17,7 +17,7 @@ import path from 'node:path';
 import { CommandAck, type Command, type CommandKind } from '../../contract/fleet.js';
 import { FleetCommands, type CommandHandlers } from '../../app/core/fleet/commands.js';
 import { FleetFiles } from '../../app/core/fleet/fleet-files.js';
-import { hashPassword } from '../../controller/password-hash.js';
+import { hashPassword } from '../../controller/core/password-hash.js';
 import { fleetAgent } from '../support/fleet-agent.js';
 import { ok } from '../support/kiosk-service.js';
 import { startStaticController, type StaticController } from '../support/static-harness.js';
