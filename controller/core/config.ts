@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { isIP } from 'node:net';
 import { Protocol } from '../../contract/api.js';
 import { checkConfig, loadConfigFile, type ConfigFileKind } from '../../contract/files/config-file.js';
+import { FleetConfig } from '../fleet/config.js';
 
 /** Settings every backend shares. */
 const Common = {
@@ -35,6 +36,11 @@ const Common = {
    * it, logouts are remembered in memory only (the shim warns at start-up).
    */
   stateDir: z.string().min(1).optional(),
+  /**
+   * The fleet (controller/fleet): kiosks enrol and check in, administrators steer them from the
+   * admin page. On by default, in SQLite in stateDir; "fleet": false turns it off.
+   */
+  fleet: z.union([z.literal(false), FleetConfig]).optional(),
   loginGuard: z.object({
     maxFailuresPerUser: z.number().int().positive().default(5),
     maxFailuresPerAddress: z.number().int().positive().default(50),

@@ -15,6 +15,7 @@ import type {
   AuditLog, CommandRecord, Enrolments, Group, KioskDetail, KioskList, KioskSummary, KioskUpdate, Layers, RegisteredMac,
 } from '../../contract/fleet-admin.js';
 import { ApiError } from '../core/api-error.js';
+import { silentLogger, type Logger } from '../core/log.js';
 import { fleetDatabase, type FleetConfig } from './config.js';
 import { openFleetDatabase } from './database.js';
 import { FleetMetrics, type CheckInResult, type FleetReading } from './metrics.js';
@@ -27,21 +28,14 @@ export interface AdminIdentity { user: string }
 /** A kiosk whose credential was checked. */
 export interface KioskIdentity { id: string; name: string }
 
-/** pino's shape (fastify's logger), so the controller's logger can be passed as it is. */
-export interface FleetLogger {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-}
-
 export interface FleetServiceOptions {
-  logger?: FleetLogger;
+  logger?: Logger;
   /** The controller's metrics registry; without it the fleet exports no series. */
   registry?: Registry;
   /** What time it is: for kiosk state, records and the check-in's serverTime. */
   clock?: () => Date;
 }
 
-const silent: FleetLogger = { info() {}, warn() {} };
 const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 /** Commands the kiosk detail shows (the store keeps more). */
 const DETAIL_COMMANDS = 20;
@@ -51,7 +45,7 @@ const NO_SECRET_HASH = sha256('no such kiosk');
 
 export class FleetService {
   readonly metrics: FleetMetrics | null;
-  private readonly logger: FleetLogger;
+  private readonly logger: Logger;
   private readonly clock: () => Date;
 
   /** Opens (and brings up to date) the configured database; stateDir holds the default SQLite file. */
@@ -61,7 +55,7 @@ export class FleetService {
   }
 
   constructor(private readonly store: FleetStore, readonly config: FleetConfig, options: FleetServiceOptions = {}) {
-    this.logger = options.logger ?? silent;
+    this.logger = options.logger ?? silentLogger;
     this.clock = options.clock ?? (() => new Date());
     this.metrics = options.registry
       ? new FleetMetrics(options.registry, () => this.reading(), { cacheSeconds: config.metricsCacheSeconds, clock: this.clock })
@@ -84,7 +78,7 @@ export class FleetService {
     const token = request.siteToken ? await this.store.siteTokenByHash(sha256(request.siteToken)) : undefined;
     const registered = await this.store.registeredMac(macs);
     if (!token && !registered) {
-      this.logger.warn({ from, macs, hostname: request.hardware.hostname, token: request.siteToken ? 'unknown' : 'none' }, 'fleet-enrolment-refused');
+      this.logger.log('warn', 'fleet-enrolment-refused', { from, macs, hostname: request.hardware.hostname, token: request.siteToken ? 'unknown' : 'none' });
       throw new ApiError('forbidden', request.siteToken
         ? `This kiosk's site token (preset key fleet_token) is not known to the controller: it may have been deleted. An administrator makes a new one on the fleet page, or registers this kiosk's MAC address (${macs.join(', ')}).`
         : `This kiosk is not registered with the controller: an administrator registers its MAC address (${macs.join(', ')}) or gives it a site token (preset key fleet_token).`,
@@ -93,7 +87,7 @@ export class FleetService {
     const enrolledBy = registered ? `registered MAC ${registered.mac}` : `site token "${token!.label}"`;
     const secret = randomBytes(SECRET_BYTES).toString('base64url');
     const at = this.now();
-    const { kiosk, reEnrolled } = await this.store.enrol({
+    const enrolled = await this.store.enrol({
       id: randomUUID(),
       name: registered?.name ?? kioskNameOf(request.hardware.hostname),
       group: registered?.group_name ?? null,
@@ -101,10 +95,22 @@ export class FleetService {
       enrolledBy,
       macs,
       at,
+      // A kiosk is online for 2.2 intervals after a check-in (kioskState): until then it is not
+      // given away, so a box showing a working kiosk's MAC cannot take its place (and settings).
+      silentSince: new Date(this.clock().getTime() - this.config.checkInSeconds * 2.2 * 1000).toISOString(),
     });
+    if ('stillCheckingIn' in enrolled) {
+      const holder = enrolled.stillCheckingIn;
+      this.logger.log('warn', 'fleet-enrolment-refused', { from, macs, hostname: request.hardware.hostname, reason: `kiosk ${holder.name} with this MAC is still checking in` });
+      await this.store.audit({ at, who: enrolledBy, action: 'enrol-refused', target: holder.name, detail: `from ${from}: MACs ${macs.join(', ')} belong to ${holder.name}, which is still checking in` });
+      throw new ApiError('conflict',
+        `Another kiosk with this MAC address (${holder.name}) is still checking in. If this box replaces it, turn the other one off and wait ${Math.ceil(this.config.checkInSeconds * 2.2 / 60)} minutes, or an administrator forgets ${holder.name} on the fleet page.`,
+        `enrolment of ${macs.join(', ')} from ${from} refused: ${holder.name} still checks in`);
+    }
+    const { kiosk, reEnrolled } = enrolled;
     const detail = `from ${from} by ${enrolledBy}; MACs ${macs.join(', ')}; host name ${request.hardware.hostname}${reEnrolled ? '; its earlier credential no longer works' : ''}`;
     await this.store.audit({ at, who: enrolledBy, action: reEnrolled ? 're-enrol' : 'enrol', target: kiosk.name, detail });
-    this.logger.info({ kiosk: kiosk.name, kioskId: kiosk.id, from, enrolledBy, reEnrolled }, 'fleet-enrolment');
+    this.logger.log('info', 'fleet-enrolment', { kiosk: kiosk.name, kioskId: kiosk.id, from, enrolledBy, reEnrolled });
     return { kioskId: kiosk.id, secret, name: kiosk.name, checkInSeconds: this.config.checkInSeconds };
   }
 

@@ -33,6 +33,12 @@ export interface NewKiosk {
   enrolledBy: string;
   macs: string[];
   at: string;
+  /**
+   * An enrolled kiosk with one of these MACs is taken over (new secret) only when it has not
+   * checked in since this time: a kiosk still checking in is not handed to another box that shows
+   * its MAC (MACs are seen by anyone on the LAN).
+   */
+  silentSince: string;
 }
 
 /** A check-in as stored: the body without its acks, and the columns read for every kiosk. */
@@ -77,12 +83,14 @@ export class FleetStore {
    * both see the way clear; the database's unique keys refuse the second, which then tries again
    * and finds the first's row.
    */
-  async enrol(kiosk: NewKiosk): Promise<{ kiosk: KioskRow; reEnrolled: boolean }> {
+  async enrol(kiosk: NewKiosk): Promise<{ kiosk: KioskRow; reEnrolled: boolean } | { stillCheckingIn: KioskRow }> {
     for (let attempt = 1; ; attempt += 1) {
       try {
         return await this.db.transaction().execute(async (trx) => {
           const known = await trx.selectFrom('kiosk_macs').select('kiosk_id').where('mac', 'in', kiosk.macs).orderBy('mac').executeTakeFirst();
           if (known) {
+            const current = await trx.selectFrom('kiosks').selectAll().where('id', '=', known.kiosk_id).executeTakeFirstOrThrow();
+            if (current.last_check_in && current.last_check_in > kiosk.silentSince) return { stillCheckingIn: current };
             await trx.updateTable('kiosks').set({ secret_hash: kiosk.secretHash, macs: JSON.stringify(kiosk.macs) }).where('id', '=', known.kiosk_id).execute();
             await claimMacs(trx, known.kiosk_id, kiosk.macs);
             return { kiosk: await trx.selectFrom('kiosks').selectAll().where('id', '=', known.kiosk_id).executeTakeFirstOrThrow(), reEnrolled: true };

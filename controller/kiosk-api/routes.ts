@@ -88,7 +88,7 @@ export async function kioskApi(app: FastifyInstance, { config, backend, relay, s
     logger.log('info', 'login', { user: result.user.name, from: address, kiosk: String(request.headers['x-thinkiosk-client'] ?? 'unknown').slice(0, 120) });
     const expiresAt = Math.min(result.expiresAt.getTime(), Date.now() + config.sessionMaxSeconds * 1000);
     const body: Session = {
-      token: sealer.seal({ v: 2, sid: newSessionId(), expiresAt, user: result.user, project: result.project, auth: result.auth }),
+      token: sealer.seal({ v: 2, sid: newSessionId(), expiresAt, user: result.user, project: result.project, auth: result.auth, admin: result.admin }),
       expiresAt: new Date(expiresAt).toISOString(),
       user: result.user,
       project: result.project,

@@ -26,6 +26,11 @@ const CurrentPayload = z.object({
   user: Person,
   project: Person,
   auth: SessionAuth,
+  /**
+   * The person is a site administrator (as the login found: a Keystone admin role, or admin in a
+   * static inventory): the fleet's admin API lets only such a session in. Absent in older tokens: no.
+   */
+  admin: z.boolean().optional(),
 });
 export type SessionPayload = z.infer<typeof CurrentPayload>;
 

@@ -12,7 +12,8 @@ import { AuditLog, CommandRecord, Enrolments, Group, KioskDetail, KioskList, Lay
 import { parseScryptHash, verifyScryptHash } from '../../contract/scrypt-hash.js';
 import { ApiError } from '../../controller/core/api-error.js';
 import { FleetConfig } from '../../controller/fleet/config.js';
-import { FleetService, type FleetLogger, type KioskIdentity } from '../../controller/fleet/service.js';
+import type { Logger } from '../../controller/core/log.js';
+import { FleetService, type KioskIdentity } from '../../controller/fleet/service.js';
 
 /** Time as the test says: the service's clock, moved by hand. */
 export interface StandInClock {
@@ -32,7 +33,7 @@ export interface FleetWorld {
   database: string;
   clock: StandInClock;
   /** A service on this scenario's database; several may be open at once. Closed after the scenario. */
-  open(options?: { registry?: Registry; config?: Partial<FleetConfig>; logger?: FleetLogger }): Promise<FleetService>;
+  open(options?: { registry?: Registry; config?: Partial<FleetConfig>; logger?: Logger }): Promise<FleetService>;
 }
 
 export interface FleetScenario { name: string; run(world: FleetWorld): Promise<void> }
@@ -75,11 +76,10 @@ export async function refusal(promise: Promise<unknown>): Promise<ApiError> {
   assert.fail('expected a refusal');
 }
 
-/** A logger that keeps what it is told, as [message, fields]. */
-export function recordingLogger(): FleetLogger & { lines: Array<[string, Record<string, unknown>]> } {
+/** A logger that keeps what it is told, as [event, fields]. */
+export function recordingLogger(): Logger & { lines: Array<[string, Record<string, unknown>]> } {
   const lines: Array<[string, Record<string, unknown>]> = [];
-  const keep = (fields: object, message: string) => { lines.push([message, fields as Record<string, unknown>]); };
-  return { lines, info: keep, warn: keep };
+  return { lines, log: (_level, event, fields = {}) => { lines.push([event, fields]); } };
 }
 
 /** A Prometheus sample's value from exposition text (labels in any order), or undefined. */
