@@ -5,7 +5,7 @@
  * screenshot. Rereads every 10 s (every 3 s while a command waits for the kiosk); a section is
  * redrawn only when its data changed, and the forms never while the admin is typing in them.
  */
-import type { CommandKind, Inventory, Repair, SettingSource } from '../../../contract/fleet.js';
+import type { CommandKind, Inventory, Repair, SettingSource, Throttling } from '../../../contract/fleet.js';
 import type { CommandRecord, Group, KioskDetail } from '../../../contract/fleet-admin.js';
 import { AdminError } from './api.js';
 import { drawIfChanged, h, mount } from './dom.js';
@@ -29,6 +29,15 @@ const APPLIED_WORDS: Record<string, string> = {
   'next-boot': 'at the next boot',
   rejected: '✗ rejected by the kiosk',
   'overridden-by-boot-preset': 'overridden by the kiosk\'s thinkiosk.conf',
+};
+
+const THROTTLING_WORDS: Record<keyof Throttling, string> = {
+  underVoltage: 'under-voltage now',
+  frequencyCapped: 'frequency capped now',
+  throttled: 'throttled now',
+  softTemperatureLimit: 'soft temperature limit now',
+  underVoltageSinceBoot: 'under-voltage since boot',
+  throttledSinceBoot: 'throttled since boot',
 };
 
 export function kioskView(ctx: AdminContext, kioskId: string): View {
@@ -134,8 +143,8 @@ export function kioskView(ctx: AdminContext, kioskId: string): View {
       h('div', { class: 'column' },
         panel('Inventory', inventory),
         panel('Health and repairs', health),
-        panel('Settings in effect', effective),
-        panel('This kiosk\'s own settings', ownForm))));
+        panel('Settings in effect', effective))),
+    panel('This kiosk\'s own settings', ownForm));
 
   const draw = (next: KioskDetail, saved = false): void => {
     detail = next;
@@ -252,7 +261,7 @@ function overview(detail: KioskDetail): Node[] {
 function inventoryPart(inventory: Inventory | null): Node[] {
   if (!inventory) return [h('p', { class: 'subtle' }, 'The kiosk has not checked in yet.')];
   const throttling = inventory.throttling;
-  const flags = throttling ? Object.entries(throttling).filter(([, on]) => on).map(([flag]) => flag) : [];
+  const flags = throttling ? (Object.keys(THROTTLING_WORDS) as (keyof Throttling)[]).filter((flag) => throttling[flag]).map((flag) => THROTTLING_WORDS[flag]) : [];
   return [h('dl', { class: 'facts' },
     ...fact('Board', inventory.board),
     ...fact('Host name', inventory.hostname),
