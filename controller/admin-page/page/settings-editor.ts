@@ -1,9 +1,9 @@
 /**
  * One layer's settings (the site's defaults, a group, a kiosk's own) as a form: each fleet key with
- * its input and its rule sentence. An empty input leaves the key to the layers below (a group's to
- * the site, a kiosk's to its group and the site). Secret keys (admin PIN, Wi-Fi password) are never
- * shown back: an empty input keeps what is set, "remove" takes it out, typing replaces it (the
- * controller hashes a typed PIN).
+ * its input and its rule sentence. An emptied input takes the key out of this layer, leaving it to
+ * the layers below (a group's to the site, a kiosk's to its group and the site). Secret keys (admin
+ * PIN, Wi-Fi password) are never shown back: an empty input keeps what is set, "remove" takes it
+ * out, typing replaces it (the controller hashes a typed PIN).
  *
  * What the admin typed stays until it is saved: a refresh of the page redraws only an untouched
  * form, and a refused save marks the key the controller's sentence names and keeps the text.
@@ -68,42 +68,49 @@ export class SettingsEditor {
     }
   }
 
-  /** The layer as it should be saved: every key with a value, secrets kept unless replaced or removed. */
+  /**
+   * The change to send: each key whose input differs from the saved value, "" for a key taken out
+   * of this layer (the controller keeps the keys a change does not name, and checks only the ones
+   * it does, so a value saved under older rules does not block the others).
+   */
   collect(): Record<string, string> {
-    const settings: Record<string, string> = {};
+    const change: Record<string, string> = {};
     for (const row of this.rows) {
       const key = row.rule.key;
+      const saved = this.values[key];
       if (row.rule.secret) {
-        if (row.remove?.checked) continue;
-        if (row.input.value !== '') settings[key] = row.input.value;
-        else if (this.values[key] !== undefined) settings[key] = this.values[key];
-      } else if (row.input.value !== '') {
-        settings[key] = row.input.value;
+        if (row.remove?.checked && saved !== undefined) change[key] = '';
+        else if (row.input.value !== '') change[key] = row.input.value;
+      } else if (row.input.value !== (saved ?? '')) {
+        change[key] = row.input.value;
       }
     }
-    return settings;
+    return change;
   }
 
   /**
-   * The controller refused the layer: its sentence goes under the key it names (it starts with the
-   * key, as presetProblem writes it), and every input keeps what was typed.
+   * The controller refused the change: under each key its sentence names goes that part of it
+   * ("These settings cannot be stored: admin_pin must be 4 to 12 digits; ..." — presetProblem's
+   * sentences start with the key), and every input keeps what was typed.
    */
   markProblem(message: string): boolean {
-    let marked = false;
+    const parts = message.split(/;\s+/);
+    let first: HTMLInputElement | null = null;
     for (const row of this.rows) {
-      const names = new RegExp(`(^|[^a-z_])${row.rule.key}([^a-z_]|$)`).test(message);
-      row.element.classList.toggle('invalid', names && !marked);
-      if (names && !marked) {
+      const key = new RegExp(`(?:^|:\\s+)(${row.rule.key}(?![A-Za-z_]).*)$`);
+      const said = parts.map((part) => key.exec(part)?.[1]).find((text) => text !== undefined);
+      row.element.classList.toggle('invalid', said !== undefined);
+      if (said !== undefined) {
         row.input.setAttribute('aria-invalid', 'true');
-        mount(row.problem, message);
-        row.input.focus();
-        marked = true;
+        mount(row.problem, said.replace(/\.$/, ''));
+        first ??= row.input;
       } else {
         row.input.removeAttribute('aria-invalid');
         row.problem.replaceChildren();
       }
     }
-    return marked;
+    first?.focus();
+    return first !== null;
   }
 
   private row(rule: SettingRule): Row {

@@ -114,7 +114,7 @@ export function kioskView(ctx: AdminContext, kioskId: string): View {
         draw(updated, true);
       } catch (error) {
         if (error instanceof AdminError && error.kind === 'session-ended') return;
-        if (error instanceof AdminError) own.markProblem(error.message);
+        if (error instanceof AdminError && error.kind === 'bad-request') own.markProblem(error.message);
         mount(ownStatus, errorBox(error));
       }
     })();
@@ -302,7 +302,7 @@ function repairsTable(repairs: Repair[]): HTMLElement {
 }
 
 function sourceLabel(source: SettingSource | undefined): string {
-  return source === 'kiosk' ? 'this kiosk' : source ?? '—';
+  return source === 'kiosk' ? 'kiosk (own)' : source ?? '—';
 }
 
 function effectivePart(detail: KioskDetail, secret: ReadonlySet<string>): Node[] {
