@@ -92,6 +92,16 @@ export const RegisteredMac = z.object({
   group: GroupName.nullable(),
 });
 export type RegisteredMac = z.infer<typeof RegisteredMac>;
+
+/** A MAC as a path parameter (52-54-00-12-34-56): the controller's path parameters hold no ':'. */
+export function macPathParam(mac: string): string {
+  return mac.replaceAll(':', '-');
+}
+/** The MAC a path parameter names, or null when it is not one. */
+export function macFromPathParam(param: string): string | null {
+  const mac = param.toLowerCase().replaceAll('-', ':');
+  return RegisteredMac.shape.mac.safeParse(mac).success ? mac : null;
+}
 export const Enrolments = z.object({ tokens: z.array(SiteToken), macs: z.array(RegisteredMac) });
 export type Enrolments = z.infer<typeof Enrolments>;
 

@@ -9,7 +9,7 @@
  * partition could have held.
  */
 import { z } from 'zod';
-import { checkPresetValue, isPresetKeyName, type PresetKeyName, presetProblem } from './preset/keys.js';
+import { isPresetKeyName, PRESET_KEYS, type PresetKeyName, presetProblem, presetValueText } from './preset/keys.js';
 
 export const FLEET_PREFIX = '/v1/fleet';
 
@@ -145,6 +145,20 @@ export function isFleetSettingKey(name: string): name is FleetSettingKey {
 }
 
 /**
+ * A value's text checked by its key's own rule. What only the kiosk's image can tell (whether a time
+ * zone or a keyboard layout is installed there) is left to the image's boot step, which reports a
+ * value it cannot use as 'rejected' in AppliedSettings: checkPresetValue without that system
+ * refuses every such value, so no time zone or keyboard could ever be handed out.
+ */
+function followsPresetRule(name: FleetSettingKey, text: string): boolean {
+  return PRESET_KEYS[name].check(presetValueText(name, text)) !== undefined;
+}
+
+/** A preset value is the rest of one line: a line break would start another key's line. */
+// eslint-disable-next-line no-control-regex
+const LINE_BREAK = /[\r\n\x00]/;
+
+/**
  * A layer's settings: key → the value's text, each checked by its preset rule. An admin PIN is
  * always its scrypt hash here (the controller hashes a typed PIN before storing it).
  */
@@ -152,7 +166,9 @@ export const SettingValues = z.record(z.string(), z.string().max(4096)).superRef
   for (const [name, text] of Object.entries(values)) {
     if (!isFleetSettingKey(name)) {
       ctx.addIssue({ code: 'custom', path: [name], message: `${name} is not a setting a fleet can hand out (known: ${FLEET_SETTING_KEYS.join(', ')})` });
-    } else if (checkPresetValue(name, text) === undefined) {
+    } else if (LINE_BREAK.test(text)) {
+      ctx.addIssue({ code: 'custom', path: [name], message: `${name} must be one line (no line breaks)` });
+    } else if (!followsPresetRule(name, text)) {
       ctx.addIssue({ code: 'custom', path: [name], message: presetProblem(name, text) });
     } else if (name === 'admin_pin' && !text.startsWith('scrypt$')) {
       ctx.addIssue({ code: 'custom', path: [name], message: 'admin_pin must be stored as its hash' });

@@ -82,6 +82,8 @@ export const ADMIN_ROUTES = named({
   newSiteToken: { method: 'POST', path: `${ADMIN_PREFIX}/enrolment/tokens`, request: NewSiteToken, reply: MadeSiteToken },
   deleteSiteToken: { method: 'DELETE', path: `${ADMIN_PREFIX}/enrolment/tokens/:id`, request: null, reply: null },
   registerMac: { method: 'POST', path: `${ADMIN_PREFIX}/enrolment/macs`, request: RegisteredMac, reply: RegisteredMac },
+  /** :mac is written with - between its octets (macPathParam): a ':' is not in a path parameter. */
+  forgetMac: { method: 'DELETE', path: `${ADMIN_PREFIX}/enrolment/macs/:mac`, request: null, reply: null },
   audit: { method: 'GET', path: `${ADMIN_PREFIX}/audit`, request: null, reply: AuditLog },
 });
 
