@@ -36,6 +36,7 @@ const ADMIN_CALLS = {
   newSiteToken: { method: 'POST', path: '/v1/admin/enrolment/tokens' },
   deleteSiteToken: { method: 'DELETE', path: '/v1/admin/enrolment/tokens/:id' },
   registerMac: { method: 'POST', path: '/v1/admin/enrolment/macs' },
+  forgetMac: { method: 'DELETE', path: '/v1/admin/enrolment/macs/:mac' },
   audit: { method: 'GET', path: '/v1/admin/audit' },
 } as const satisfies Spelled<AdminRoutes>;
 const SCREENSHOT = { method: 'GET', path: '/v1/admin/kiosks/:id/screenshot' } as const satisfies Spelled<{ screenshot: typeof KIOSK_SCREENSHOT_ROUTE }>['screenshot'];

@@ -10,6 +10,11 @@ import { h, mount } from './dom.js';
 import { ago, when } from './format.js';
 import { act, confirmDialog, errorBox, type AdminContext, type View } from './ui.js';
 
+/** A MAC as the admin API's path parameter: octets joined by - (contract/fleet-admin.ts macPathParam). */
+function macPathParam(mac: string): string {
+  return mac.replaceAll(':', '-');
+}
+
 /** What people type for a MAC: upper case, dashes, spaces around it. The contract wants 52:54:00:12:34:56. */
 function normalMac(text: string): string {
   return text.trim().toLowerCase().replace(/-/g, ':');
@@ -53,9 +58,17 @@ export function enrolmentView(ctx: AdminContext): View {
       : h('p', { class: 'subtle' }, 'No site tokens.'));
     mount(macs, enrolments.macs.length
       ? h('table', { class: 'compact' },
-        h('thead', {}, h('tr', {}, ['MAC', 'Name', 'Group'].map((t) => h('th', {}, t)))),
+        h('thead', {}, h('tr', {}, ['MAC', 'Name', 'Group', ''].map((t) => h('th', {}, t)))),
         h('tbody', {}, [...enrolments.macs].sort((a, b) => a.mac.localeCompare(b.mac)).map((m) => h('tr', { 'data-testid': 'registered-mac' },
-          h('td', { class: 'mono' }, m.mac), h('td', {}, m.name ?? '—'), h('td', {}, m.group ?? '—')))))
+          h('td', { class: 'mono' }, m.mac), h('td', {}, m.name ?? '—'), h('td', {}, m.group ?? '—'),
+          h('td', {}, h('button', {
+            class: 'danger-outline', 'data-testid': 'mac-delete',
+            onclick: () => void (async () => {
+              if (!await confirmDialog(`Take back the registration of ${m.mac}? A kiosk already enrolled with it stays; a box with this MAC can no longer enrol without a site token.`, 'Take back')) return;
+              const done = await act(macStatus, () => ctx.api.call('forgetMac', { mac: macPathParam(m.mac) }).then(() => true), `${m.mac} is no longer registered.`);
+              if (done) await load();
+            })(),
+          }, 'Take back'))))))
       : h('p', { class: 'subtle' }, 'No registered MAC addresses.'));
   };
 

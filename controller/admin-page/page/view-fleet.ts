@@ -136,15 +136,15 @@ function row(kiosk: KioskSummary): HTMLTableRowElement {
   const throttled = kiosk.throttled ? h('div', { class: 'warning', 'data-testid': 'throttled' }, '⚠ throttled or under-voltage') : null;
   return h('tr', { 'data-kiosk-id': kiosk.id, 'data-state': kiosk.state, 'data-testid': 'kiosk-row' },
     h('td', {}, h('span', { class: `state state-${kiosk.state}`, 'data-testid': 'kiosk-state' }, kiosk.state)),
-    h('td', {}, h('a', { href: `#/kiosks/${encodeURIComponent(kiosk.id)}`, 'data-testid': 'kiosk-name' }, kiosk.name)),
+    h('td', { class: 'nowrap' }, h('a', { href: `#/kiosks/${encodeURIComponent(kiosk.id)}`, 'data-testid': 'kiosk-name' }, kiosk.name)),
     h('td', {}, kiosk.group ?? h('span', { class: 'subtle' }, '—')),
-    h('td', { class: 'small' }, h('div', {}, `app ${kiosk.kioskVersion ?? '—'}`), h('div', { class: 'subtle' }, `image ${kiosk.imageVersion ?? '—'}`)),
+    h('td', { class: 'small nowrap' }, h('div', {}, `app ${kiosk.kioskVersion ?? '—'}`), h('div', { class: 'subtle' }, `image ${kiosk.imageVersion ?? '—'}`)),
     h('td', { class: 'small' }, h('div', { class: 'mono' }, kiosk.hostname ?? '—'), kiosk.addresses.map((address) => h('div', { class: 'mono subtle' }, address))),
     h('td', { class: 'small', 'data-testid': 'kiosk-person' }, person
       ? [h('div', {}, person.user), h('div', { class: 'subtle' }, [person.desktop ?? 'choosing a desktop', person.protocol ? ` · ${person.protocol.toUpperCase()}` : ''].join(''))]
       : h('span', { class: 'subtle' }, 'nobody')),
     h('td', { class: 'small' }, kiosk.temperatureC === null ? '—' : `${kiosk.temperatureC.toFixed(1)} °C`, throttled),
     h('td', { class: 'small' }, kiosk.lastCrash ? [h('div', { title: when(kiosk.lastCrash.at) }, ago(kiosk.lastCrash.at)), h('div', { class: 'subtle' }, kiosk.lastCrash.reason)] : h('span', { class: 'subtle' }, 'none')),
-    h('td', { title: when(kiosk.lastCheckIn), 'data-testid': 'kiosk-check-in' }, ago(kiosk.lastCheckIn)),
+    h('td', { class: 'nowrap', title: when(kiosk.lastCheckIn), 'data-testid': 'kiosk-check-in' }, ago(kiosk.lastCheckIn)),
     h('td', { 'data-testid': 'kiosk-settings-applied' }, kiosk.settingsApplied ? h('span', { class: 'ok' }, '✓ applied') : h('span', { class: 'warning' }, 'not yet applied')));
 }
