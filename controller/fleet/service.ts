@@ -8,8 +8,8 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import {
-  kioskState, type CheckIn, type CheckInReply, type CommandKind, type Enrolment, type EnrolRequest, type Health,
-  type Inventory, type AppliedSettings, type ScreenshotUpload, type SeatSession, type SettingValues,
+  kioskState, type AppliedSettings, type CheckIn, type CheckInReply, type CommandKind, type Enrolment, type EnrolRequest, type Fault,
+  type Health, type Inventory, type ScreenshotUpload, type SeatSession,
 } from '../../contract/fleet.js';
 import type {
   AuditLog, CommandRecord, Enrolments, Group, KioskDetail, KioskList, KioskSummary, KioskUpdate, Layers, RegisteredMac,
@@ -155,7 +155,10 @@ export class FleetService {
     }
   }
 
-  /** Keeps a screenshot the kiosk took for a pending screenshot command of its own, and answers that command. */
+  /**
+   * Keeps a screenshot the kiosk took for a pending screenshot command of its own, and answers that
+   * command (done): a kiosk uploads before it would ack, and acks only a screenshot it could not take.
+   */
   async storeScreenshot(kiosk: KioskIdentity, upload: ScreenshotUpload): Promise<void> {
     const png = Buffer.from(upload.pngBase64, 'base64');
     if (png.length > this.config.screenshotMaxBytes) {
@@ -196,7 +199,7 @@ export class FleetService {
       effective,
       applied: checkIn?.applied ?? null,
       commands: commands.map(commandRecord),
-      repairs: repairs.map((r) => ({ fault: r.fault as Health['repairs'][number]['fault'], at: r.at, detail: r.detail, action: r.action, repaired: r.repaired === 1 })),
+      repairs: repairs.map((r) => ({ fault: r.fault as Fault, at: r.at, detail: r.detail, action: r.action, repaired: r.repaired === 1 })),
       screenshotAt,
     };
   }
@@ -417,7 +420,7 @@ function isThrottled(inventory: Inventory): boolean {
 }
 
 function layersOf(kiosk: Pick<KioskRow, 'settings'>, site: string, group: GroupRow | null) {
-  return { site: readLayer(site), group: group ? { name: group.name, values: readLayer(group.settings) } : null, kiosk: readLayer(kiosk.settings) as SettingValues };
+  return { site: readLayer(site), group: group ? { name: group.name, values: readLayer(group.settings) } : null, kiosk: readLayer(kiosk.settings) };
 }
 
 function commandRecord(c: CommandRow): CommandRecord {

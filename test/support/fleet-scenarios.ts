@@ -12,7 +12,7 @@ import { AuditLog, CommandRecord, Enrolments, Group, KioskDetail, KioskList, Lay
 import { parseScryptHash, verifyScryptHash } from '../../contract/scrypt-hash.js';
 import { ApiError } from '../../controller/api-error.js';
 import { FleetConfig } from '../../controller/fleet/config.js';
-import { FleetService, type KioskIdentity } from '../../controller/fleet/service.js';
+import { FleetService, type FleetLogger, type KioskIdentity } from '../../controller/fleet/service.js';
 
 /** Time as the test says: the service's clock, moved by hand. */
 export interface StandInClock {
@@ -32,7 +32,7 @@ export interface FleetWorld {
   database: string;
   clock: StandInClock;
   /** A service on this scenario's database; several may be open at once. Closed after the scenario. */
-  open(options?: { registry?: Registry; config?: Partial<FleetConfig> }): Promise<FleetService>;
+  open(options?: { registry?: Registry; config?: Partial<FleetConfig>; logger?: FleetLogger }): Promise<FleetService>;
 }
 
 export interface FleetScenario { name: string; run(world: FleetWorld): Promise<void> }
@@ -75,6 +75,13 @@ export async function refusal(promise: Promise<unknown>): Promise<ApiError> {
   assert.fail('expected a refusal');
 }
 
+/** A logger that keeps what it is told, as [message, fields]. */
+export function recordingLogger(): FleetLogger & { lines: Array<[string, Record<string, unknown>]> } {
+  const lines: Array<[string, Record<string, unknown>]> = [];
+  const keep = (fields: object, message: string) => { lines.push([message, fields as Record<string, unknown>]); };
+  return { lines, info: keep, warn: keep };
+}
+
 /** A Prometheus sample's value from exposition text (labels in any order), or undefined. */
 export function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
   const want = Object.entries(labels).map(([k, v]) => `${k}="${v}"`).sort().join(',');
@@ -97,7 +104,8 @@ export const FLEET_SCENARIOS: FleetScenario[] = [
   {
     name: 'a box enrols with a site token; its credential opens check-ins, a wrong one does not',
     async run({ open }) {
-      const service = await open();
+      const logger = recordingLogger();
+      const service = await open({ logger });
       const made = await service.makeSiteToken(ADMIN, 'Lab 3 card images');
       assert.match(made.token, /^[A-Za-z0-9_-]{43}$/, 'a token a preset line can hold (fleet_token)');
       const enrolment = Enrolment.parse(await service.enrol({ siteToken: made.token, hardware: hardware(1, 'lab3-pc07') }, '10.0.3.7'));
@@ -105,6 +113,8 @@ export const FLEET_SCENARIOS: FleetScenario[] = [
       assert.equal(enrolment.checkInSeconds, 60);
       const kiosk = await service.authenticateKiosk(`${enrolment.kioskId}.${enrolment.secret}`);
       assert.deepEqual(kiosk, { id: enrolment.kioskId, name: 'lab3-pc07' });
+      assert.deepEqual(logger.lines, [['fleet-enrolment', { kiosk: 'lab3-pc07', kioskId: enrolment.kioskId, from: '10.0.3.7', enrolledBy: 'site token "Lab 3 card images"', reEnrolled: false }]]);
+      assert.ok(!JSON.stringify(logger.lines).includes(enrolment.secret), 'the secret is never logged');
       for (const wrong of [undefined, '', enrolment.kioskId, `${enrolment.kioskId}.${enrolment.secret}x`, `${enrolment.kioskId}.${enrolment.secret}.x`, `00000000-0000-4000-8000-000000000000.${enrolment.secret}`]) {
         const error = await refusal(service.authenticateKiosk(wrong));
         assert.equal(error.status, 401, String(wrong));
@@ -129,10 +139,12 @@ export const FLEET_SCENARIOS: FleetScenario[] = [
   {
     name: 'an unknown box is refused with what an administrator can do; so is a deleted token',
     async run({ open }) {
-      const service = await open();
+      const logger = recordingLogger();
+      const service = await open({ logger });
       const unknown = await refusal(service.enrol({ hardware: hardware(3) }, '10.0.3.9'));
       assert.equal(unknown.status, 403);
       assert.equal(unknown.userMessage, 'This kiosk is not registered with the controller: an administrator registers its MAC address (52:54:00:00:00:03) or gives it a site token (preset key fleet_token).');
+      assert.deepEqual(logger.lines, [['fleet-enrolment-refused', { from: '10.0.3.9', macs: ['52:54:00:00:00:03'], hostname: 'kiosk-3', token: 'none' }]]);
       const made = await service.makeSiteToken(ADMIN, 'old');
       const { enrolment } = await enrolByToken(service, 4);
       await service.deleteSiteToken(ADMIN, made.id);
@@ -530,8 +542,8 @@ export async function fleetWorld(database: string): Promise<FleetWorld & { close
   return {
     database,
     clock,
-    async open({ registry, config } = {}) {
-      const service = await FleetService.open(FleetConfig.parse({ database, ...config }), { clock, registry });
+    async open({ registry, config, logger } = {}) {
+      const service = await FleetService.open(FleetConfig.parse({ database, ...config }), { clock, registry, logger });
       open.push(service);
       return service;
     },
