@@ -13,6 +13,8 @@ build: node_modules
 	npx tsc -p tsconfig.json
 	npx tsc -p app/ui/tsconfig.json
 	cp app/ui/*.html app/ui/*.css dist/www/app/ui/
+	npx tsc -p controller/admin-page/page/tsconfig.json
+	cp controller/admin-page/page/*.html controller/admin-page/page/*.css controller/admin-page/page/*.svg dist/www/controller/admin-page/page/
 
 lint: node_modules
 	npx eslint .
