@@ -11,6 +11,7 @@ import { OpenStackBackend } from './desktops/openstack/openstack-backend.js';
 import { OpenStackHttp } from './desktops/openstack/http.js';
 import { Reachability } from './desktops/static/reachability.js';
 import { RelayTickets } from './desktops/static/relay-ticket.js';
+import { adminPage } from './admin-page/serve.js';
 import { ApiError } from './core/api-error.js';
 import { FleetConfig } from './fleet/config.js';
 import { fleetAdminRoutes } from './fleet/admin-routes.js';
@@ -64,6 +65,7 @@ async function fleetApis(app: FastifyInstance, deps: ControllerDeps & { fleet: F
   };
   await app.register(fleetKioskRoutes, { service, clientAddress: (request) => proxies.clientAddress(request.socket.remoteAddress, request.headers['x-forwarded-for']) });
   await app.register(fleetAdminRoutes, { service, authenticateAdmin });
+  await app.register(adminPage, {});
 }
 
 export interface BuiltController {

@@ -16,11 +16,11 @@ import path from 'node:path';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { LoginRequest, PRODUCT, type Identity, type Session } from '../../contract/api.js';
 import { ROUTES } from '../../contract/routes.js';
-import { ApiError } from '../../controller/api-error.js';
+import { ApiError } from '../../controller/core/api-error.js';
 import { adminPage } from '../../controller/admin-page/serve.js';
 import { fleetAdminRoutes } from '../../controller/fleet/admin-routes.js';
 import { FleetConfig } from '../../controller/fleet/config.js';
-import { answerAsController, serveRoute } from '../../controller/fleet/http.js';
+import { serveRoute } from '../../controller/http/route-table.js';
 import { fleetKioskRoutes } from '../../controller/fleet/kiosk-routes.js';
 import { FleetService, type AdminIdentity } from '../../controller/fleet/service.js';
 import { SimulatedKiosk, type SimulatedKioskOptions } from './simulated-kiosk.js';
@@ -145,12 +145,11 @@ export async function startAdminHarness(options: AdminHarnessOptions): Promise<A
 
 /** STAND-IN: the controller's identity and session routes, answering as the controller does. */
 async function standInSessionRoutes(app: FastifyInstance, { sessions }: { sessions: StandInSessions }): Promise<void> {
-  answerAsController(app);
-  serveRoute(app, ROUTES.login, async ({ body }) => ({ status: 201, body: sessions.signIn(body()) }));
-  serveRoute(app, ROUTES.logout, async ({ request }) => {
+  serveRoute(app, ROUTES.login, {}, async ({ body }) => ({ status: 201, body: sessions.signIn(body) }));
+  serveRoute(app, ROUTES.logout, {}, async ({ request }) => {
     sessions.signOut(request);
     return { status: 204 };
   });
   const identity: Identity = { product: PRODUCT, apiVersion: 1, version: '0.1.0', name: 'Lab 3 controller (test)', backend: 'static' };
-  serveRoute(app, ROUTES.identity, async () => ({ status: 200, body: identity }));
+  serveRoute(app, ROUTES.identity, {}, async () => ({ status: 200, body: identity }));
 }
