@@ -160,13 +160,19 @@ export const FLEET_SCENARIOS: FleetScenario[] = [
     },
   },
   {
-    name: 're-enrolling a box (a re-flashed card) gives it its old record and a new secret; the old secret stops working',
-    async run({ open }) {
+    name: 're-enrolling a box (a re-flashed card) gives it its old record and a new secret once the old card is silent; the old secret stops working',
+    async run({ open, clock }) {
       const service = await open();
       const { enrolment: first, kiosk } = await enrolByToken(service, 7, 'lab3-pc07');
       await service.updateKiosk(ADMIN, kiosk.id, { name: 'Lab 3 PC 7', group: 'lab3', settings: { language: 'zh-CN' } });
       await service.checkIn(kiosk, checkInBody());
       const { token } = await service.makeSiteToken(ADMIN, 'new card');
+      // While the kiosk still checks in, a box showing its MAC does not get its record.
+      const early = await refusal(service.enrol({ siteToken: token, hardware: hardware(7, 'raspberrypi') }, '10.0.3.99'));
+      assert.equal(early.status, 409);
+      assert.match(early.userMessage, /Another kiosk with this MAC address \(Lab 3 PC 7\) is still checking in/);
+      assert.equal((await service.authenticateKiosk(`${first.kioskId}.${first.secret}`)).id, kiosk.id, 'the working kiosk keeps its credential');
+      clock.advance(60 * 2.2 + 1);
       const second = await service.enrol({ siteToken: token, hardware: hardware(7, 'raspberrypi') }, '10.0.3.7');
       assert.equal(second.kioskId, first.kioskId, 'the same kiosk');
       assert.equal(second.name, 'Lab 3 PC 7', 'with its name');

@@ -11,7 +11,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { silentLogger } from '../../controller/core/log.js';
+import { Metrics } from '../../controller/core/metrics.js';
+import { createHttpServer } from '../../controller/http/server.js';
 import { Registry } from 'prom-client';
 import { ErrorBody } from '../../contract/api.js';
 import { CheckInReply, Enrolment, FLEET_PREFIX } from '../../contract/fleet.js';
@@ -46,9 +49,11 @@ let call: RouteCaller;
 
 before(async () => {
   dir = mkdtempSync(path.join(tmpdir(), 'thinkiosk-fleet-routes-'));
-  registry = new Registry();
+  // The controller's own HTTP server (error handler, path rule, metrics), with only the fleet on it.
+  const metrics = new Metrics();
+  registry = metrics.registry;
   service = await FleetService.open(FleetConfig.parse({ database: `sqlite:${path.join(dir, 'fleet.sqlite')}`, screenshotMaxBytes: 4096 }), { registry });
-  app = Fastify();
+  app = createHttpServer({ metrics, logger: silentLogger });
   await app.register(fleetKioskRoutes, { service });
   await app.register(fleetAdminRoutes, { service, authenticateAdmin: standInAuthenticateAdmin });
   await app.listen({ host: '127.0.0.1', port: 0 });
