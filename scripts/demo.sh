@@ -59,11 +59,19 @@ until curl -sf -o /dev/null "$CONTROLLER/v1/identity"; do
   sleep 0.3
 done
 
+# The fleet: a site token for the demo kiosk (its preset's fleet_token, below), made through the
+# admin API as the demo's administrator, as an admin would on the fleet page.
+admin_token=$(curl -sf -XPOST "$CONTROLLER/v1/session" -d '{"username":"admin","password":"admin"}' | sed 's/.*"token":"\([^"]*\)".*/\1/' || true)
+site_token=$(curl -sf -XPOST "$CONTROLLER/v1/admin/enrolment/tokens" -H "Authorization: Bearer $admin_token" -H 'Content-Type: application/json' \
+  -d '{"label":"demo kiosk"}' | sed 's/.*"token":"\([^"]*\)".*/\1/' || true)
+[ -n "$site_token" ] || fail "the fleet (a site token for the kiosk)" "$work/controller.log"
+
 cat <<MSG
 
 thinkiosk demo — everything on 127.0.0.1, log in as demo / demo
   (the kiosk's Settings ask a site administrator to sign in and set a PIN first: admin / admin)
   controller   $CONTROLLER/v1/identity   (static backend, scripts/demo/inventory.yaml; log $work/controller.log)
+  fleet        $CONTROLLER/admin/   the admin page: sign in as admin / admin; the demo kiosk is on it
   Windows      RDP   127.0.0.1:$RDP_PORT   freerdp-shadow on X display :$((DISPLAY_BASE + 1)), NLA as demo / demo
   Linux        SPICE 127.0.0.1:$SPICE_PORT   QEMU, ticket $SPICE_PASSWORD
   Other        VNC   127.0.0.1:$VNC_PORT   Xvnc on X display :$DISPLAY_BASE, password $VNC_PASSWORD
@@ -81,7 +89,7 @@ if [ -z "$KIOSK" ]; then
   echo "demo: --no-kiosk: waiting for Ctrl+C"
 else
   # The same preset file the appliance reads from its boot partition.
-  printf 'controller = %s\n' "$CONTROLLER" >"$work/thinkiosk.conf"
+  printf 'controller = %s\nfleet_token = %s\n' "$CONTROLLER" "$site_token" >"$work/thinkiosk.conf"
   export THINKIOSK_SETTINGS_DIR="$work/kiosk" THINKIOSK_PRESET="$work/thinkiosk.conf"
   if [ -x node_modules/electron/dist/electron ] && { [ -n "${DISPLAY:-}" ] || [ -n "${WAYLAND_DISPLAY:-}" ]; }; then
     echo "demo: kiosk: Electron"
