@@ -5,6 +5,9 @@
 #   kiosk-bench           Connect → first correct frame through the kiosk vs a bare viewer, per
 #                         protocol, and the kiosk's memory (real local desktops, no cloud);
 #   native-viewers-bench  xfreerdp / remote-viewer start-up and memory;
+#   fleet-bench           5,000 simulated kiosks checking in every 60 s: one controller on SQLite,
+#                         two on one PostgreSQL, each against the same controllers answering only
+#                         /v1/identity at that rate (latency p50/p99, CPU, memory, ratios);
 #   image-bench           the arm64 image vs a minimal Debian from the same recipe: sizes, build
 #                         time, boot to ready vs to a login prompt in QEMU, memory (needs root; run
 #                         after the cloud is stopped, whose load would slow the emulated boots);
@@ -20,6 +23,7 @@ status=0
 node dist/bench/controller-bench.js || status=$?
 node dist/bench/kiosk-bench.js || status=$?
 node dist/bench/native-viewers-bench.js || status=$?
+node dist/bench/fleet-bench.js || status=$?
 [ -n "$started" ] && scripts/test-cloud/up.sh down >/dev/null 2>&1
 node dist/bench/image-bench.js || status=$?
 node dist/bench/netboot-bench.js || status=$?
