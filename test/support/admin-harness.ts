@@ -33,12 +33,16 @@ export interface AdminHarnessOptions {
   kiosks: SimulatedKioskOptions[];
   /** Check-in interval: online, late and offline follow from it. */
   checkInSeconds?: number;
+  /** More of the fleet's settings (e.g. metricsCacheSeconds). */
+  fleetSettings?: Record<string, unknown>;
 }
 
 export interface AdminHarness {
   url: string;
   pageUrl: string;
   kiosks: SimulatedKiosk[];
+  /** The site token the harness's kiosks enrolled with. */
+  siteToken: string;
   /** A request to the controller's admin API as the administrator who set the fleet up. */
   asAdmin: RouteCaller;
   /** A request to any of the controller's routes, with the token given (or none). */
@@ -67,7 +71,7 @@ export async function startAdminHarness(options: AdminHarnessOptions): Promise<A
     listen: { host: '127.0.0.1', port: options.port },
     sessionKeys: [Buffer.alloc(32, 7).toString('base64')],
     stateDir: path.join(work, 'state'),
-    fleet: { checkInSeconds: options.checkInSeconds ?? 60 },
+    fleet: { checkInSeconds: options.checkInSeconds ?? 60, ...options.fleetSettings },
     static: { inventoryFile },
   }, 'admin page test');
   let offsetMs = 0;
@@ -91,10 +95,11 @@ export async function startAdminHarness(options: AdminHarnessOptions): Promise<A
     const asAdmin: RouteCaller = (route, ...[callOptions]) => call(route, { ...callOptions, token: adminToken } as never);
     const made = expect(await asAdmin(ADMIN_ROUTES.newSiteToken, { body: { label: 'test fleet' } }), 201, 'a site token');
     const kiosks = options.kiosks.map((k) => new SimulatedKiosk(url, k));
-    for (const kiosk of kiosks) await kiosk.enrol(made.token as string);
+    const siteToken = made.token as string;
+    for (const kiosk of kiosks) await kiosk.enrol(siteToken);
 
     return {
-      url, pageUrl: `${url}/admin/`, kiosks, asAdmin, call,
+      url, pageUrl: `${url}/admin/`, kiosks, siteToken, asAdmin, call,
       kiosk: (k) => new SimulatedKiosk(url, k),
       stopServing,
       async backdated(seconds, action) {
