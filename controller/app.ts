@@ -26,7 +26,13 @@ import { SessionSealer } from './sessions/session-token.js';
 import { StaticBackend } from './desktops/static/static-backend.js';
 import { loadInventory } from './desktops/static/static-inventory.js';
 
-export type ControllerDeps = KioskApiOptions;
+export type ControllerDeps = KioskApiOptions & TestSeams;
+
+/** What tests may replace in a built controller, and nothing else. */
+export interface TestSeams {
+  /** The fleet's "now" (a check-in stored as if it came minutes ago makes a kiosk late or offline). */
+  fleetClock?: () => Date;
+}
 
 /**
  * The controller's HTTP server (https with config.tls) and the APIs on it: the kiosk API v1, and
@@ -54,7 +60,7 @@ export function fleetOptions(config: ControllerConfig): FleetConfig | null {
  */
 async function fleetApis(app: FastifyInstance, deps: ControllerDeps & { fleet: FleetConfig }): Promise<void> {
   const { config, backend, sealer, endedSessions, metrics, logger } = deps;
-  const service = await FleetService.open(deps.fleet, { stateDir: config.stateDir, logger, registry: metrics.registry });
+  const service = await FleetService.open(deps.fleet, { stateDir: config.stateDir, logger, registry: metrics.registry, ...(deps.fleetClock ? { clock: deps.fleetClock } : {}) });
   app.addHook('onClose', async () => service.close());
   const sessions = new SessionCheck(sealer, endedSessions, (session) => backend.validate(session));
   const proxies = new TrustedProxies(config.trustedProxies);
@@ -82,7 +88,7 @@ export interface BuiltController {
 }
 
 /** Throws ConfigError (with the path of the mistake) for a broken static inventory. */
-export function buildController(config: ControllerConfig, logger: Logger = jsonLogger): BuiltController {
+export function buildController(config: ControllerConfig, logger: Logger = jsonLogger, seams: TestSeams = {}): BuiltController {
   const metrics = new Metrics();
   const { keys, ephemeral } = sessionKeyBytes(config);
   let backend: DesktopBackend;
@@ -110,6 +116,6 @@ export function buildController(config: ControllerConfig, logger: Logger = jsonL
     relay = consoles;
   }
   const endedSessions = new EndedSessions(config.stateDir ?? null, logger);
-  const app = createController({ config, backend, relay, sealer: new SessionSealer(keys), endedSessions, metrics, logger });
+  const app = createController({ config, backend, relay, sealer: new SessionSealer(keys), endedSessions, metrics, logger, ...seams });
   return { app, server: app.server, metrics, ephemeralKey: ephemeral, sharedLogouts: Boolean(config.stateDir), closeConsoles: () => relay?.closeAll() };
 }

@@ -1,10 +1,10 @@
 /**
- * The fleet's admin page in Debian's Chromium, against a controller-like server with the fleet's
- * real plugins and database (test/support/admin-harness.ts) and simulated kiosks checking in over
- * HTTP: sign-in (and a refused non-administrator), the fleet table and a kiosk going quiet, a
- * kiosk's page, its own settings (a refused value keeps what was typed), a group's settings
- * changing where a value comes from, commands answered by the kiosk with its screenshot, a site
- * token a new kiosk enrols with, the audit log, and a session that ends.
+ * The fleet's admin page in Debian's Chromium, against the real controller (static backend, the
+ * fleet in SQLite: test/support/admin-harness.ts) and simulated kiosks checking in over HTTP:
+ * sign-in (and a refused non-administrator), the fleet table and a kiosk going quiet, a kiosk's
+ * page, its own settings (a refused value keeps what was typed), a group's settings changing where
+ * a value comes from, commands answered by the kiosk with its screenshot, a site token a new kiosk
+ * enrols with, the audit log, and a session that ends (logged out elsewhere).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
+import { ADMIN_ROUTES, ROUTES } from '../../contract/routes.js';
 import { startAdminHarness, type AdminHarness } from '../support/admin-harness.js';
 import { launchChromium } from '../support/kiosk.js';
 import type { SimulatedKiosk } from '../support/simulated-kiosk.js';
@@ -27,6 +28,8 @@ let fleet: AdminHarness;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
+/** The session the page last sent (Authorization), to end it through the controller's API as a logout would. */
+let pageAuthorization: string | undefined;
 let pi01: SimulatedKiosk;
 let pi02: SimulatedKiosk;
 let pc03: SimulatedKiosk;
@@ -34,6 +37,7 @@ let pc03: SimulatedKiosk;
 before(async () => {
   fleet = await startAdminHarness({
     port: PORT,
+    name: 'Lab 3 controller (test)',
     users: { ada: { password: 'ada-admin-pw', admin: true }, bob: { password: 'bob-user-pw', admin: false } },
     kiosks: [
       { hardware: 'pi4', hostname: 'lab3-pi01', number: 21 },
@@ -67,6 +71,7 @@ before(async () => {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
   page = await context.newPage();
   page.on('pageerror', (error) => pageErrors.push(error.message));
+  page.on('request', (request) => { pageAuthorization = request.headers().authorization ?? pageAuthorization; });
   page.on('console', (message) => {
     // The controller's refusals (400, 403, 409) are the page's business and shown; anything else is not.
     if (message.type() === 'error' && !/Failed to load resource: the server responded with a status of 4\d\d/.test(message.text())) pageErrors.push(`console: ${message.text()}`);
@@ -107,7 +112,7 @@ test('[admin page] a wrong password and a person who is not an administrator are
   assert.equal(await page.getByTestId('password').inputValue(), '', 'a refused password is not kept');
 
   await signIn('bob', 'bob-user-pw');
-  const refusal = page.getByTestId('error').filter({ hasText: 'bob is not a site administrator of this controller' });
+  const refusal = page.getByTestId('error').filter({ hasText: 'Only administrators can open the fleet page.' });
   await refusal.waitFor();
   assert.equal(await refusal.getAttribute('data-kind'), 'forbidden');
   assert.equal(await page.getByTestId('fleet-table').count(), 0);
@@ -186,7 +191,9 @@ test('[admin page] own settings: a wrong value shows its rule and keeps what was
   assert.match(await effectiveRow('admin_pin').innerText(), /•+ \(set\)/);
   assert.ok(!(await page.getByTestId('kiosk-view').innerText()).includes('scrypt$'), 'the PIN\'s hash is not shown');
   assert.equal(await pin.inputValue(), '', 'the typed PIN is gone once saved');
-  const stored = await fleet.service.kioskDetail(pi01.id);
+  const answer = await fleet.asAdmin(ADMIN_ROUTES.kiosk, { params: { id: pi01.id } });
+  assert.equal(answer.status, 200);
+  const stored = answer.body as { ownSettings: Record<string, string> };
   assert.equal(stored.ownSettings.idle_logout_minutes, '20');
   assert.match(stored.ownSettings.admin_pin ?? '', /^scrypt\$/, 'the controller stored the PIN as its hash');
 });
@@ -289,7 +296,7 @@ test('[admin page] a kiosk renamed, then forgotten (after a question): gone from
   await page.getByTestId('confirm-yes').click();
   await page.getByTestId('fleet-table').waitFor();
   await page.waitForFunction(() => ![...document.querySelectorAll('[data-testid="kiosk-name"]')].some((a) => a.textContent?.startsWith('lab3-pc04')));
-  await assert.rejects(fleet.service.kioskDetail(fleet.kiosks[3]!.id), (error: { status?: number }) => error.status === 404);
+  assert.equal((await fleet.asAdmin(ADMIN_ROUTES.kiosk, { params: { id: fleet.kiosks[3]!.id } })).status, 404);
 });
 
 test('[admin page] the audit log lists the changes, newest first, with the administrator\'s name', async () => {
@@ -305,7 +312,10 @@ test('[admin page] the audit log lists the changes, newest first, with the admin
 });
 
 test('[admin page] a session the controller no longer accepts goes back to sign-in; a reload asks again; sign-out; a controller that stops answering is said so', async () => {
-  fleet.sessions.endAll();
+  // The page's session ends elsewhere (a logout of the same session, e.g. from another tab or instance).
+  const token = /^Bearer (\S+)$/.exec(pageAuthorization ?? '')?.[1];
+  assert.ok(token, 'the page sent its session');
+  assert.equal((await fleet.call(ROUTES.logout, { token })).status, 204);
   await page.getByTestId('nav-settings').click();
   await page.getByTestId('sign-in-form').waitFor();
   await page.getByTestId('sign-in-status').filter({ hasText: 'Your session has ended. Please sign in again.' }).waitFor();

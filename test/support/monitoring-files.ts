@@ -61,9 +61,11 @@ export interface ZabbixItem {
   /** The Prometheus pattern it reads from the metrics page, {#KIOSK} still in it for prototypes. */
   pattern: string;
   prototype: boolean;
+  /** What Zabbix does when the pattern matches nothing (the step's error_handler, e.g. CUSTOM_VALUE 0), or null: the item turns unsupported. */
+  onNoMatch: { handler: string; value: string | null } | null;
 }
 
-interface ZabbixPreprocessing { type: string; parameters: string[] }
+interface ZabbixPreprocessing { type: string; parameters: string[]; error_handler?: string; error_handler_params?: string }
 interface ZabbixItemYaml { name: string; key: string; type: string; url?: string; preprocessing?: ZabbixPreprocessing[] }
 interface ZabbixTemplateYaml {
   zabbix_export: {
@@ -85,7 +87,12 @@ export function zabbixTemplate(root: string): ZabbixTemplate {
   const doc = YAML.parse(readFileSync(join(root, MONITORING_DIR, 'zabbix-template.yaml'), 'utf8')) as ZabbixTemplateYaml;
   const [template] = doc.zabbix_export.templates;
   if (!template) throw new Error('the Zabbix file holds no template');
-  const patternOf = (item: ZabbixItemYaml): string | null => item.preprocessing?.find((step) => step.type === 'PROMETHEUS_PATTERN')?.parameters[0] ?? null;
+  const itemOf = (item: ZabbixItemYaml, prototype: boolean): ZabbixItem[] => {
+    const step = item.preprocessing?.find((s) => s.type === 'PROMETHEUS_PATTERN');
+    if (!step?.parameters[0]) return [];
+    const onNoMatch = step.error_handler ? { handler: step.error_handler, value: step.error_handler_params ?? null } : null;
+    return [{ name: item.name, key: item.key, pattern: step.parameters[0], prototype, onNoMatch }];
+  };
   const master = template.items.find((item) => item.type === 'HTTP_AGENT');
   const [rule] = template.discovery_rules;
   if (!master?.url || !rule) throw new Error('the Zabbix template needs its HTTP master item and its kiosk discovery rule');
@@ -93,8 +100,8 @@ export function zabbixTemplate(root: string): ZabbixTemplate {
   const labelPath = rule.lld_macro_paths.find((path) => path.lld_macro === '{#KIOSK}')?.path;
   if (!discoveryMetric || !labelPath?.startsWith('$.labels.')) throw new Error('the discovery rule must read kiosks from a metric\'s label');
   const items: ZabbixItem[] = [
-    ...template.items.flatMap((item) => { const pattern = patternOf(item); return pattern ? [{ name: item.name, key: item.key, pattern, prototype: false }] : []; }),
-    ...rule.item_prototypes.flatMap((item) => { const pattern = patternOf(item); return pattern ? [{ name: item.name, key: item.key, pattern, prototype: true }] : []; }),
+    ...template.items.flatMap((item) => itemOf(item, false)),
+    ...rule.item_prototypes.flatMap((item) => itemOf(item, true)),
   ];
   return { masterUrl: master.url, items, discovery: { metric: discoveryMetric, label: labelPath.slice('$.labels.'.length) } };
 }
