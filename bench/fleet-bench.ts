@@ -212,7 +212,11 @@ async function setUp(label: string, databases: string[], dir: string): Promise<s
 }
 
 async function main(): Promise<void> {
-  const lines: string[] = [`fleet bench: ${KIOSKS} simulated kiosks, one check-in each per ${INTERVAL_S} s`];
+  const lines: string[] = [
+    `fleet bench: ${KIOSKS} simulated kiosks, one check-in each per ${INTERVAL_S} s`,
+    '(CPU and RSS are the controller processes\' own, summed; PostgreSQL\'s server is not counted. The baseline runs after the',
+    ' check-ins on the same processes, so its RSS holds what they left.)',
+  ];
   const dir = mkdtempSync(join(tmpdir(), 'thinkiosk-fleet-bench-'));
   try {
     lines.push(...await setUp('SQLite, one controller', [`sqlite:${join(dir, 'fleet.sqlite')}`], dir));
