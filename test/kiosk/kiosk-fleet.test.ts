@@ -182,11 +182,27 @@ describe('[kiosk][fleet] a real kiosk in its real controller\'s fleet', () => {
 
   it('commands identify, screenshot and logout: the name on screen, the picture on the admin page, the login screen back; each done exactly once', async () => {
     const { summary } = await admin.detail();
+    // The three arrive in one check-in and run one after the other: the page's notices are noted as
+    // they come, the identify notice may be replaced by the screenshot's within a second.
+    await page.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { fleetNotices: string[] }).fleetNotices = seen;
+      new MutationObserver(() => {
+        for (const notice of document.querySelectorAll('[data-testid=fleet-identify], [data-testid=fleet-screenshot]')) {
+          const text = `${notice.getAttribute('data-testid')}: ${notice.textContent}`;
+          if (!seen.includes(text)) seen.push(text);
+        }
+      }).observe(document.body, { subtree: true, childList: true });
+    });
     for (const kind of ['identify', 'screenshot', 'logout'] as const) {
       const issued = await ctl.call(ADMIN_ROUTES.command, { token: adminToken, params: { id: kioskId }, body: { kind } });
       assert.equal(issued.status, 201, JSON.stringify(issued.body));
     }
-    await page.getByTestId('fleet-identify').getByText(summary.name).waitFor({ timeout: ONE_CHECK_IN_MS });
+    await page.waitForFunction(() => (window as unknown as { fleetNotices: string[] }).fleetNotices.length >= 2, undefined, { timeout: ONE_CHECK_IN_MS + 10_000 });
+    assert.deepEqual(await page.evaluate(() => (window as unknown as { fleetNotices: string[] }).fleetNotices), [
+      `fleet-identify: 本终端是${summary.name}`, // the site's language since the second check-in
+      'fleet-screenshot: 管理员截取了此屏幕的画面。',
+    ]);
     await page.getByTestId('login-screen').waitFor({ timeout: 10_000 });
 
     const commands = await waitFor('the commands answered', async () => {
