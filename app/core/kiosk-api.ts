@@ -135,6 +135,8 @@ export const KioskEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('identify'), name: z.string(), seconds: z.number() }),
   /** The fleet's administrator took a picture of the screen: the person at the kiosk is told, for a few seconds. */
   z.object({ type: z.literal('screenshot-taken'), seconds: z.number() }),
+  /** The fleet changed the kiosk's settings: the page reads its state again (a login screen on show takes the new language). */
+  z.object({ type: z.literal('settings-changed') }),
 ]);
 export type KioskEvent = z.infer<typeof KioskEvent>;
 

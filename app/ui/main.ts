@@ -63,6 +63,15 @@ async function start(): Promise<void> {
       if (route.view === 'admin' && event.reason === 'idle') ctx.go(home(t('admin.locked-idle')));
       return;
     }
+    if (event.type === 'settings-changed') {
+      void ctx.refreshState().then((state) => {
+        if (state.language === language()) return;
+        setLanguage(state.language);
+        // A login or setup screen is drawn again in the fleet's language; a session or the admin screen is left be.
+        if (route.view === 'login' || route.view === 'setup') ctx.go(route);
+      });
+      return;
+    }
     if (event.type !== 'session-ended') return;
     ctx.state = { ...ctx.state, session: null };
     void ctx.refreshState().then((state) => {

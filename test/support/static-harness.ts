@@ -7,7 +7,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { buildController } from '../../controller/app.js';
 import { parseConfig } from '../../controller/core/config.js';
-import { silentLogger } from '../../controller/core/log.js';
+import { silentLogger, type Logger } from '../../controller/core/log.js';
 import type { Metrics } from '../../controller/core/metrics.js';
 import { ROUTES } from '../../contract/routes.js';
 import { routeCaller, type RouteCaller } from './controller-call.js';
@@ -36,9 +36,13 @@ export interface StaticControllerOptions {
   staticSettings?: Record<string, unknown>;
   /** How long a session lasts (the controller's default is 8 hours). */
   sessionMaxSeconds?: number;
+  /** The config's `fleet` section (checkInSeconds...); the fleet is on anyway with a stateDir. */
+  fleet?: Record<string, unknown>;
+  /** Where the controller logs (default: nowhere). */
+  logger?: Logger;
 }
 
-export async function startStaticController({ workDir, inventory, port, relayTicketSeconds = 60, sessionKey = Buffer.alloc(32, 9), stateDir, staticSettings = {}, sessionMaxSeconds }: StaticControllerOptions): Promise<StaticController> {
+export async function startStaticController({ workDir, inventory, port, relayTicketSeconds = 60, sessionKey = Buffer.alloc(32, 9), stateDir, staticSettings = {}, sessionMaxSeconds, fleet, logger = silentLogger }: StaticControllerOptions): Promise<StaticController> {
   const inventoryFile = path.join(workDir, 'inventory.yaml');
   writeFileSync(inventoryFile, inventory);
   const config = parseConfig({
@@ -48,9 +52,10 @@ export async function startStaticController({ workDir, inventory, port, relayTic
     sessionKeys: [sessionKey.toString('base64')],
     ...(stateDir ? { stateDir } : {}),
     ...(sessionMaxSeconds ? { sessionMaxSeconds } : {}),
+    ...(fleet ? { fleet } : {}),
     static: { inventoryFile, probeTimeoutMs: 1000, relayTicketSeconds, ...staticSettings },
   }, 'static test');
-  const { app, server, metrics, closeConsoles } = buildController(config, silentLogger);
+  const { app, server, metrics, closeConsoles } = buildController(config, logger);
   await app.listen({ port, host: '127.0.0.1' });
   const url = `http://127.0.0.1:${port}`;
   const call = routeCaller(url);

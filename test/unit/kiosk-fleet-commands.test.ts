@@ -17,6 +17,7 @@ import path from 'node:path';
 import { CommandAck, type Command, type CommandKind } from '../../contract/fleet.js';
 import { FleetCommands, type CommandHandlers } from '../../app/core/fleet/commands.js';
 import { FleetFiles } from '../../app/core/fleet/fleet-files.js';
+import { ScreenCapture, ScreenCaptureError } from '../../app/core/fleet/screen-capture.js';
 import { hashPassword } from '../../controller/core/password-hash.js';
 import { fleetAgent } from '../support/fleet-agent.js';
 import { ok } from '../support/kiosk-service.js';
@@ -117,4 +118,15 @@ test('[kiosk] fleet commands (agent): logout ends the person\'s session as their
   await reboot.finally?.();
   assert.deepEqual([k.restarts, k.reboots], [1, 1]);
   await k.agent.close();
+});
+
+test('[kiosk] fleet screenshot on a kiosk where no picture can be taken: the real screen capture\'s sentence is the outcome, and nobody is told a picture was taken', async () => {
+  const noDisplay = fleetAgent({ parentDir: work, preset: { controllerUrl: ctl.url }, more: { captureScreen: () => new ScreenCapture({ env: {} }).capture() } });
+  const handlers = (noDisplay.agent as unknown as { commandHandlers(): CommandHandlers }).commandHandlers();
+  await assert.rejects(handlers.screenshot(command('screenshot')), new ScreenCaptureError('the kiosk runs on no display server (neither WAYLAND_DISPLAY nor DISPLAY is set)'));
+  assert.equal(noDisplay.events.some((event) => event.type === 'screenshot-taken'), false);
+  await noDisplay.agent.close();
+
+  const noTool = new ScreenCapture({ env: { DISPLAY: ':93' }, importCommand: '/nonexistent/import' });
+  await assert.rejects(noTool.capture(), new ScreenCaptureError('/nonexistent/import is not installed on this kiosk'));
 });

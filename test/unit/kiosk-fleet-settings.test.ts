@@ -233,5 +233,6 @@ test('[kiosk] fleet agent: the last good settings are applied at start, before a
   assert.equal(statSync(k.files.dir).mode & 0o777, 0o700);
   assert.equal(statSync(k.files.imagePresetPath).mode & 0o777, 0o600);
   assert.equal(k.agent.status().revision, 'kept-r7');
+  assert.ok(k.events.some((event) => event.type === 'settings-changed'), 'the page is told to read its state again');
   await k.agent.close();
 });

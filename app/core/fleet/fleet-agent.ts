@@ -342,6 +342,8 @@ export class FleetAgent {
     const { applied, controllerChanged } = await applyFleetSettings(settings, previous, this.settingsTarget(), this.now());
     this.files.updateState({ applied });
     this.view = { ...this.view, revision: applied.revision };
+    // The page shows some of them (the language) and does not ask by itself.
+    this.options.seat.emit({ type: 'settings-changed' });
     const rejected = Object.entries(applied.keys).filter(([, outcome]) => outcome === 'rejected').map(([key]) => key);
     this.options.log(rejected.length ? 'warn' : 'info', `fleet: settings revision ${applied.revision}: ${Object.entries(applied.keys).map(([key, outcome]) => `${key} ${outcome}`).join(', ') || 'no keys'}${applied.problems.length ? ` (${applied.problems.join('; ')})` : ''}`);
     if (controllerChanged) this.schedule(0);
