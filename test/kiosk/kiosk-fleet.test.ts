@@ -45,6 +45,8 @@ let kiosk: KioskProcess;
 let browser: Browser;
 let page: Page;
 let kioskId: string;
+/** The first kiosk's settings, kept by its restart: removed at the end. */
+let keptSettingsDir: string | undefined;
 
 const admin = {
   kiosks: async (): Promise<KioskSummary[]> => {
@@ -96,6 +98,7 @@ desktops:
 after(async () => {
   await browser?.close();
   await kiosk?.stop();
+  if (keptSettingsDir) rmSync(keptSettingsDir, { recursive: true, force: true });
   await ctl?.close();
   await xvnc?.stop();
   await xvfb?.stop();
@@ -219,6 +222,31 @@ describe('[kiosk][fleet] a real kiosk in its real controller\'s fleet', () => {
     const png = Buffer.from(await picture.arrayBuffer());
     assert.ok(png.subarray(1, 4).equals(Buffer.from('PNG')), 'a PNG');
     assert.equal(png.readUInt32BE(16), 1024, 'the width of the kiosk\'s X screen');
+  });
+
+  it('command restart-app: the kiosk app ends cleanly; started again (as systemd does on the appliance) it reports the command done and a restart, no crash', async () => {
+    const { summary } = await admin.detail();
+    const issued = await ctl.call(ADMIN_ROUTES.command, { token: adminToken, params: { id: kioskId }, body: { kind: 'restart-app' } });
+    assert.equal(issued.status, 201, JSON.stringify(issued.body));
+    await waitFor('the kiosk app ended', async () => (kiosk.alive() ? undefined : true), ONE_CHECK_IN_MS + 10_000);
+    // Not kiosk.stop(): the process has ended, and stop() would delete the settings it made.
+    keptSettingsDir = kiosk.settingsDir;
+    // What systemd's Restart= does on the appliance: the same settings, the same preset file.
+    kiosk = await startKiosk({ settingsDir: keptSettingsDir, env: { DISPLAY: KIOSK_DISPLAY } });
+    ({ page } = await openKioskPage(browser, kiosk));
+    const restart = await waitFor('the restart-app command answered', async () => {
+      const { commands } = await admin.detail();
+      const command = commands.find((c) => c.kind === 'restart-app');
+      return command && command.state !== 'pending' ? command : undefined;
+    }, 2 * ONE_CHECK_IN_MS);
+    assert.equal(restart.state, 'done', restart.detail ?? '');
+    const totals = await waitFor('the restart counted', async () => {
+      const text = await (await fetch(`${ctl.url}/metrics`)).text();
+      const value = (name: string) => Number(new RegExp(`^${name}\\{kiosk="${summary.name}"\\} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+      return value('thinkiosk_fleet_kiosk_restarts_total') >= 1 ? { restarts: value('thinkiosk_fleet_kiosk_restarts_total'), crashes: value('thinkiosk_fleet_kiosk_crashes_total') } : undefined;
+    }, 2 * ONE_CHECK_IN_MS);
+    assert.deepEqual(totals, { restarts: 1, crashes: 0 }, 'a restart asked for is no crash');
+    assert.equal((await admin.detail()).summary.lastCrash, null);
   });
 
   it('forgotten by the administrator: the next check-in gets 401 and the kiosk enrols again by itself, under a new id', async () => {
