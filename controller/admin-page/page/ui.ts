@@ -21,6 +21,21 @@ export interface View {
   dispose(): void;
 }
 
+/** A view that reads its data afresh each time it is shown, with nothing running in the background. */
+export function reloadingView(element: HTMLElement, load: () => Promise<void>, dispose: () => void = () => {}): View {
+  return {
+    element,
+    show() {
+      element.hidden = false;
+      void load();
+    },
+    hide() {
+      element.hidden = true;
+    },
+    dispose,
+  };
+}
+
 /** An error's sentence; anything that is not an AdminError is a fault of this page, said plainly. */
 export function errorText(error: unknown): string {
   if (error instanceof AdminError) return error.message;

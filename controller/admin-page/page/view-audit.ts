@@ -3,7 +3,7 @@ import type { AuditEntry } from '../../../contract/fleet-admin.js';
 import { AdminError } from './api.js';
 import { h, mount } from './dom.js';
 import { ago, when } from './format.js';
-import { errorBox, type AdminContext, type View } from './ui.js';
+import { errorBox, reloadingView, type AdminContext, type View } from './ui.js';
 
 export function auditView(ctx: AdminContext): View {
   const filter = h('input', { type: 'search', 'data-testid': 'audit-filter', placeholder: 'Filter: who, what, target…', autocomplete: 'off', 'aria-label': 'Filter the audit log' });
@@ -42,17 +42,5 @@ export function auditView(ctx: AdminContext): View {
   const element = h('section', { class: 'view audit-view', 'data-testid': 'audit-view', hidden: true },
     h('div', { class: 'toolbar' }, h('h2', {}, 'Audit log'), filter, h('span', { class: 'spacer' }), h('button', { 'data-testid': 'audit-reload', onclick: () => void load() }, 'Reload')),
     status, list);
-  return {
-    element,
-    show() {
-      element.hidden = false;
-      void load();
-    },
-    hide() {
-      element.hidden = true;
-    },
-    dispose() {
-      // Nothing runs in the background here.
-    },
-  };
+  return reloadingView(element, load);
 }

@@ -8,7 +8,7 @@ import type { Enrolments, Layers } from '../../../contract/fleet-admin.js';
 import { AdminError } from './api.js';
 import { h, mount } from './dom.js';
 import { ago, when } from './format.js';
-import { act, confirmDialog, errorBox, type AdminContext, type View } from './ui.js';
+import { act, confirmDialog, errorBox, reloadingView, type AdminContext, type View } from './ui.js';
 
 /** A MAC as the admin API's path parameter: octets joined by - (contract/fleet-admin.ts macPathParam). */
 function macPathParam(mac: string): string {
@@ -121,17 +121,5 @@ export function enrolmentView(ctx: AdminContext): View {
       h('p', { class: 'subtle' }, 'A kiosk with one of these network cards enrols without a token, under the name and in the group given here.'),
       macForm, macStatus, macs));
 
-  return {
-    element,
-    show() {
-      element.hidden = false;
-      void load();
-    },
-    hide() {
-      element.hidden = true;
-    },
-    dispose() {
-      made.replaceChildren();
-    },
-  };
+  return reloadingView(element, load, () => made.replaceChildren());
 }

@@ -9,7 +9,7 @@ import type { Group, Layers } from '../../../contract/fleet-admin.js';
 import { AdminError } from './api.js';
 import { h, mount } from './dom.js';
 import { SettingsEditor, type Inherited } from './settings-editor.js';
-import { confirmDialog, errorBox, noticeBox, type AdminContext, type View } from './ui.js';
+import { confirmDialog, errorBox, noticeBox, reloadingView, type AdminContext, type View } from './ui.js';
 
 interface GroupCard {
   element: HTMLElement;
@@ -158,17 +158,5 @@ export function settingsView(ctx: AdminContext): View {
     groupList,
     newForm);
 
-  return {
-    element,
-    show() {
-      element.hidden = false;
-      void load();
-    },
-    hide() {
-      element.hidden = true;
-    },
-    dispose() {
-      // Nothing runs in the background here.
-    },
-  };
+  return reloadingView(element, load);
 }
