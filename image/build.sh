@@ -42,7 +42,7 @@ NAME="thinkiosk-$VERSION-$ARCH"; [ "$VARIANT" = minimal ] && NAME="thinkiosk-min
 check_host() {
   [ "$(id -u)" = 0 ] || die "run as root (the root file system holds root-owned files and device nodes): sudo make image"
   need_tool mmdebstrap mmdebstrap; need_tool mkfs.ext4 e2fsprogs; need_tool mkfs.vfat dosfstools
-  need_tool mcopy mtools; need_tool sfdisk fdisk; need_tool bmaptool bmap-tools; need_tool xz xz-utils
+  need_tool mcopy mtools; need_tool sfdisk fdisk; need_tool bmaptool bmap-tools; need_tool xz xz-utils; need_tool cpio cpio; need_tool zstd zstd; need_tool depmod kmod
   need_tool node nodejs; need_tool npm npm; need_tool curl curl; need_tool systemd-sysusers systemd
   [ "$ARCH" = amd64 ] || need_tool qemu-aarch64-static qemu-user-static
   mkdir -p "$WORK_ROOT" "$OUT_DIR"
@@ -54,10 +54,10 @@ check_host() {
 image_key() {
   { base_key
     if [ "$VARIANT" = minimal ]; then
-      hash_inputs "$REPO_DIR/rootfs-overlay" "$REPO_DIR/boot" "$IMAGE_DIR" "$REPO_DIR/scripts/build-steps.sh" "$REPO_DIR/package.json"
+      hash_inputs "$REPO_DIR/rootfs-overlay" "$REPO_DIR/boot" "$IMAGE_DIR" "$REPO_DIR/scripts/build-steps.sh" "$REPO_DIR/scripts/initramfs.sh" "$REPO_DIR/package.json"
       echo minimal
     else
-      hash_inputs "$REPO_DIR/rootfs-overlay" "$REPO_DIR/boot" "$IMAGE_DIR" "$REPO_DIR/scripts/build-steps.sh" "$REPO_DIR/package-lock.json" "$REPO_DIR/package.json" \
+      hash_inputs "$REPO_DIR/rootfs-overlay" "$REPO_DIR/boot" "$IMAGE_DIR" "$REPO_DIR/scripts/build-steps.sh" "$REPO_DIR/scripts/initramfs.sh" "$REPO_DIR/package-lock.json" "$REPO_DIR/package.json" \
         "$REPO_DIR/dist/app" "$REPO_DIR/dist/contract" "$REPO_DIR/dist/www"
     fi
     echo "$FAST"

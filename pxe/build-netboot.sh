@@ -22,6 +22,7 @@ export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH LC_ALL=C.UTF-8
 PXE_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 BUILD_NAME=netboot
 source "$PXE_DIR/../scripts/build-steps.sh"
+source "$PXE_DIR/../scripts/initramfs.sh"
 WORK_ROOT=${THINKIOSK_PXE_WORK:-/var/tmp/thinkiosk-pxe}
 MIRROR=${THINKIOSK_MIRROR:-http://deb.debian.org/debian}
 SUITE=trixie
@@ -113,23 +114,6 @@ copy_kernel() {
   log "   kernel $KVER"
 }
 
-# Module names → .ko paths with their dependencies first (modules.dep), each once.
-module_closure() {
-  local list=$1 dep="$MNT/usr/lib/modules/$KVER/modules.dep"
-  grep -v '^\s*#' "$list" | awk 'NF {print $1}' | awk -v depfile="$dep" '
-    BEGIN { while ((getline line < depfile) > 0) { split(line, parts, ":"); path = parts[1]; name = path
-              sub(/.*\//, "", name); sub(/\.ko(\.[a-z]+)?$/, "", name); gsub(/-/, "_", name)
-              file[name] = path; deps[name] = parts[2] } }
-    function visit(name,   list, n, i, d) {
-      if (name in done || !(name in file)) return
-      done[name] = 1
-      n = split(deps[name], list, " ")
-      for (i = 1; i <= n; i++) { d = list[i]; sub(/.*\//, "", d); sub(/\.ko(\.[a-z]+)?$/, "", d); gsub(/-/, "_", d); visit(d) }
-      print file[name]
-    }
-    { name = $1; gsub(/-/, "_", name); if (!(name in file)) print "missing " name > "/dev/stderr"; visit(name) }'
-}
-
 build_initramfs() {
   local tree="$WORK_ROOT/initramfs-$ARCH" busybox_root
   busybox_root=$(extract_packages "$ARCH" busybox-static)
@@ -143,21 +127,10 @@ build_initramfs() {
   sha256sum "$STAGE/http/$ARCH/root.squashfs" | cut -c1-64 >"$tree/etc/root.sha256"
   chmod 0755 "$tree/init" "$tree/etc/udhcpc.script" "$tree/bin/busybox"
   cp -a "$PXE_DIR/client-overlay" "$tree/client-overlay"
-  local path name missing
-  missing=$(module_closure "$PXE_DIR/initramfs/modules-$ARCH.list" 2>&1 >"$tree/modules.paths" | sed 's/^missing //' | tr '\n' ' ')
+  local missing
+  missing=$(initramfs_modules "$MNT/usr/lib/modules/$KVER" "$PXE_DIR/initramfs/modules-$ARCH.list" "$tree")
   [ -z "$missing" ] || log "   not in this kernel (built in or absent): $missing"
-  : >"$tree/lib/modules/load-order"
-  while read -r path; do
-    name=$(basename "$path"); name=${name%.xz}; name=${name%.zst}
-    case "$path" in
-      *.xz) xz -dc "$MNT/usr/lib/modules/$KVER/$path" >"$tree/lib/modules/$name" ;;
-      *.zst) zstd -qdc "$MNT/usr/lib/modules/$KVER/$path" >"$tree/lib/modules/$name" ;;
-      *) cp "$MNT/usr/lib/modules/$KVER/$path" "$tree/lib/modules/$name" ;;
-    esac
-    echo "$name" >>"$tree/lib/modules/load-order"
-  done <"$tree/modules.paths"
-  rm "$tree/modules.paths"
-  (cd "$tree" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet) | zstd -q -19 -T0 >"$STAGE/http/$ARCH/initrd.img"
+  initramfs_pack "$tree" "$STAGE/http/$ARCH/initrd.img"
   log "   initrd.img: $(( $(stat -c %s "$STAGE/http/$ARCH/initrd.img") / 1024 )) KiB, $(wc -l <"$tree/lib/modules/load-order") modules, busybox $(package_version "$busybox_root" busybox-static)"
   rm -rf "$tree"
 }

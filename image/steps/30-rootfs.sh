@@ -1,7 +1,7 @@
 # Step "base root file system": Debian trixie from Debian's packages with mmdebstrap (arm64 runs
-# its maintainer scripts through qemu-user), then the initramfs, built exactly once. The result is
-# cached under $WORK_ROOT/base/ by a hash of everything that goes into it, so a re-run with the
-# same package lists and initramfs files costs a copy, not a bootstrap.
+# its maintainer scripts through qemu-user). The result is cached under $WORK_ROOT/base/ by a hash
+# of everything that goes into it, so a re-run with the same package lists costs a copy, not a
+# bootstrap. (The initramfs is not made here: the step "boot files" makes it on the build machine.)
 
 SUITE=trixie
 MIRROR=${THINKIOSK_MIRROR:-http://deb.debian.org/debian}
@@ -15,13 +15,15 @@ package_list() { # the packages for $ARCH, comma-separated
 }
 
 # Bump when the mmdebstrap command below changes what it produces (its inputs are hashed anyway).
-BASE_RECIPE=1
+BASE_RECIPE=2  # 2: no initramfs in the base (the step "boot files" makes it)
 
 base_key() {
   { echo "$BASE_RECIPE $SUITE $ARCH $MIRROR $SECURITY_MIRROR"
-    hash_inputs "$(variant_list)" "$IMAGE_DIR/packages/$ARCH.list" "$REPO_DIR/rootfs-overlay/etc/initramfs-tools"
+    hash_inputs "$(variant_list)" "$IMAGE_DIR/packages/$ARCH.list"
   } | sha256sum | cut -c1-16
 }
+
+stamp_lines() { local line; while IFS= read -r line; do printf '%(%H:%M:%S)T %s\n' -1 "$line"; done; }
 
 build_base_rootfs() {
   local key dir prefix=${CACHE_PREFIX:-$ARCH} t0
@@ -44,11 +46,12 @@ build_base_rootfs() {
   curl -sfI --max-time 20 "$MIRROR/dists/$SUITE/InRelease" >/dev/null \
     || die "Debian's mirror $MIRROR is not reachable (set THINKIOSK_MIRROR to another Debian mirror)"
   log "   mmdebstrap $SUITE $ARCH: $(package_list | tr ',' ' ' | wc -w) packages (+ dependencies), log $dir/mmdebstrap.log"
-  local overlay="$REPO_DIR/rootfs-overlay"
-  # update-initramfs is diverted to /bin/true while packages are installed: under qemu-user one
-  # initramfs costs minutes, and the kernel, its firmware and every trigger would each build one.
+  # Debian's kernel package needs an initramfs tool, so initramfs-tools comes with it; its
+  # update-initramfs is diverted to /bin/true while packages are installed and never makes one (under
+  # qemu-user one costs minutes). The image's initramfs is made by the step "boot files".
   # Documentation, manual pages and translations are not unpacked (nobody reads them on a kiosk).
-  if ! nice -n 10 mmdebstrap --mode=root --arch="$ARCH" --variant=minbase \
+  # --verbose and a time on every line: the log shows where a bootstrap's minutes go.
+  if ! nice -n 10 mmdebstrap --verbose --mode=root --arch="$ARCH" --variant=minbase \
       --components=main,contrib,non-free-firmware \
       --aptopt='APT::Install-Recommends "false"' \
       --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
@@ -63,19 +66,18 @@ build_base_rootfs() {
       --include="$(package_list)" \
       --customize-hook="sync-out /var/cache/apt/archives '$WORK_ROOT/apt-cache/$ARCH'" \
       --customize-hook='rm "$1/usr/sbin/update-initramfs" && chroot "$1" dpkg-divert --quiet --local --rename --remove /usr/sbin/update-initramfs' \
-      --customize-hook="cp -a '$overlay/etc/initramfs-tools/.' \"\$1/etc/initramfs-tools/\"" \
-      --customize-hook='chroot "$1" update-initramfs -c -k all' \
       "$SUITE" "$dir/rootfs" \
       "deb $MIRROR $SUITE main contrib non-free-firmware" \
       "deb $MIRROR $SUITE-updates main contrib non-free-firmware" \
-      "deb $SECURITY_MIRROR $SUITE-security main contrib non-free-firmware" >"$dir/mmdebstrap.log" 2>&1; then
+      "deb $SECURITY_MIRROR $SUITE-security main contrib non-free-firmware" 2>&1 | stamp_lines >"$dir/mmdebstrap.log"; then
     tail -25 "$dir/mmdebstrap.log" >&2
     grep -qiE 'No space left' "$dir/mmdebstrap.log" && die "the disk under $WORK_ROOT is full"
     grep -qiE 'Could not resolve|Failed to fetch|Connection failed|Unable to connect' "$dir/mmdebstrap.log" \
       && die "downloading packages from $MIRROR failed (mirror unreachable?); full log $dir/mmdebstrap.log"
     die "mmdebstrap failed; full log $dir/mmdebstrap.log"
   fi
-  ls "$dir/rootfs"/boot/initrd.img-* >/dev/null 2>&1 || die "no initramfs was built (see $dir/mmdebstrap.log)"
+  ls "$dir/rootfs"/boot/vmlinuz-* >/dev/null 2>&1 || die "no kernel was installed (see $dir/mmdebstrap.log)"
+  ! ls "$dir/rootfs"/boot/initrd.img-* >/dev/null 2>&1 || die "Debian's initramfs tool made an initramfs after all (see $dir/mmdebstrap.log): the image makes its own"
   awk '/^Package: /{p=$2} /^Version: /{v=$2} /^Architecture: /{a=$2} /^$/{if (p) print p, v, a; p=""}' "$dir/rootfs/var/lib/dpkg/status" | sort >"$dir/packages.txt"
   echo "$(( $(date +%s) - t0 ))" >"$dir/build-seconds"  # the build's own record (bench/image-bench.ts)
   touch "$dir/complete"

@@ -12,6 +12,7 @@ configure_rootfs() {
   rm -rf "$ROOTFS"
   cp -a "$BASE_ROOTFS" "$ROOTFS"
   if [ "${VARIANT:-kiosk}" = minimal ]; then configure_minimal; else configure_kiosk; fi
+  prune_kernel_modules || return 1
 
   # Nothing that must differ between cards or that nobody may have: SSH host keys (made on the
   # card), the machine id (made at every boot), passwords (root stays locked).
@@ -53,11 +54,37 @@ configure_kiosk() {
 
 # The minimal variant (the benchmark's baseline): the same read-only root, disk layout, journal and
 # watchdog settings, nothing of the kiosk; systemd starts a login prompt on the serial console.
-MINIMAL_OVERLAY="etc/fstab etc/hostname etc/hosts etc/initramfs-tools etc/systemd/journald.conf.d etc/systemd/system.conf.d"
+MINIMAL_OVERLAY="etc/fstab etc/hostname etc/hosts etc/systemd/journald.conf.d etc/systemd/system.conf.d"
 
 configure_minimal() {
   # shellcheck disable=SC2086
   (cd "$REPO_DIR/rootfs-overlay" && tar --owner=0 --group=0 -cf - $MINIMAL_OVERLAY) | tar -C "$ROOTFS" -xpf - --keep-directory-symlink
   log "   rootfs-overlay (minimal): $MINIMAL_OVERLAY"
   systemctl --root="$ROOTFS" set-default multi-user.target >/dev/null 2>&1
+}
+
+# The kernel modules image/prune/modules-<arch>.list names (directories no board of this image
+# uses) are removed, with every module that needs one of them (modules.dep lists all that a module
+# needs, so one pass finds them; the build log names them), and the module index is rebuilt with the
+# build machine's depmod (its indexes are the format trixie's modprobe reads; under qemu-user
+# depmod takes a minute).
+prune_kernel_modules() {
+  local list="$IMAGE_DIR/prune/modules-$ARCH.list" kver modules dir before after orphans
+  [ -f "$list" ] || return 0
+  kver=$(ls "$ROOTFS/usr/lib/modules" | sort -V | tail -1)
+  modules="$ROOTFS/usr/lib/modules/$kver"
+  before=$(du -sm "$modules" | cut -f1)
+  for dir in $(grep -v '^\s*#' "$list" | awk 'NF {print $1}'); do
+    case "$dir" in *..*|/*) die "image/prune/modules-$ARCH.list: '$dir' is not a directory under kernel/" ;; esac
+    [ -d "$modules/kernel/$dir" ] || die "image/prune/modules-$ARCH.list: kernel/$dir is not in the kernel $kver (remove the line)"
+    rm -rf "${modules:?}/kernel/$dir"
+  done
+  orphans=$( (cd "$modules" && find kernel -name '*.ko*') | awk -F': ?' '
+      FNR == NR { present[$0] = 1; next }
+      ($1 in present) { n = split($2, deps, " "); for (i = 1; i <= n; i++) if (!(deps[i] in present)) { print $1; break } }' - "$modules/modules.dep")
+  for dir in $orphans; do rm -f "${modules:?}/$dir"; done
+  [ -z "$orphans" ] || log "   also removed, as they need a removed module: $(echo "$orphans" | sed 's|.*/||; s|\.ko.*||' | tr '\n' ' ')"
+  depmod -b "$ROOTFS" "$kver" || die "depmod failed for the kernel $kver"
+  after=$(du -sm "$modules" | cut -f1)
+  log "   kernel modules: $before MiB → $after MiB (image/prune/modules-$ARCH.list)"
 }
