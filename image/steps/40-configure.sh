@@ -13,6 +13,7 @@ configure_rootfs() {
   cp -a "$BASE_ROOTFS" "$ROOTFS"
   if [ "${VARIANT:-kiosk}" = minimal ]; then configure_minimal; else configure_kiosk; fi
   prune_kernel_modules || return 1
+  prune_files || return 1
 
   # Nothing that must differ between cards or that nobody may have: SSH host keys (made on the
   # card), the machine id (made at every boot), passwords (root stays locked).
@@ -87,4 +88,17 @@ prune_kernel_modules() {
   depmod -b "$ROOTFS" "$kver" || die "depmod failed for the kernel $kver"
   after=$(du -sm "$modules" | cut -f1)
   log "   kernel modules: $before MiB → $after MiB (image/prune/modules-$ARCH.list)"
+}
+
+# The files image/prune/files.list names (developers' and tests' tools nothing on the kiosk loads).
+prune_files() {
+  local path freed=0
+  [ "${VARIANT:-kiosk}" = kiosk ] || return 0
+  for path in $(grep -v '^\s*#' "$IMAGE_DIR/prune/files.list" | awk 'NF {print $1}'); do
+    case "$path" in *..*|/*) die "image/prune/files.list: '$path' must be a path inside the root file system" ;; esac
+    [ -e "$ROOTFS/$path" ] || die "image/prune/files.list: /$path is not in the root file system (remove the line)"
+    freed=$(( freed + $(stat -c %s "$ROOTFS/$path") ))
+    rm -f "${ROOTFS:?}/$path"
+  done
+  log "   left out (image/prune/files.list): $(( freed / 1048576 )) MiB"
 }
