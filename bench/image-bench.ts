@@ -4,10 +4,12 @@
  * minimal`: same kernel, initramfs, read-only root and disk layout, no kiosk; a login prompt on the
  * serial console). Prints their .img.xz, raw and installed sizes and build times (the build's own
  * record when it was reused), then boots each in the same QEMU (TCG, -M virt, the image's own
- * kernel and initramfs, 2 vCPUs, 2 GiB: image/qemu-boot.sh), BENCH_IMAGE_ROUNDS times (default 1),
- * interleaved: QEMU start → THINKIOSK-KIOSK-READY (kiosk, with a preset controller so it shows its
- * login screen) vs QEMU start → "login:" (minimal), both on the serial console; and the memory in
- * use at the kiosk's login screen (test/image/probe.sh, started the same way in both images).
+ * kernel and initramfs, 2 vCPUs, 1 GiB like the seed's board: image/qemu-boot.sh), BENCH_IMAGE_ROUNDS
+ * times (default 1), interleaved: QEMU start → THINKIOSK-KIOSK-READY (kiosk, with a preset controller
+ * so it shows its login screen) vs QEMU start → "login:" (minimal), both on the serial console; the
+ * memory at the kiosk's login screen (in use, and the PSS of the kiosk's processes by program) and
+ * where the kiosk's boot went (systemd-analyze time, critical chain, blame), all from
+ * test/image/probe.sh, started the same way in both images. Issue 13's goals are printed beside.
  * Builds with --fast (xz -0, shared with test/image); BENCH_IMAGE_FULL_XZ=1 builds as `make image`
  * does (xz -6); BENCH_IMAGE_KIOSK / BENCH_IMAGE_MINIMAL=path.img boot an image already built (its
  * manifest and build record next to it) instead. Needs root (the build). Run: node dist/bench/image-bench.js
@@ -28,6 +30,10 @@ const BOOT_SECONDS = 1200;
 const MARKER: Record<Variant, RegExp> = { kiosk: /THINKIOSK-KIOSK-READY page loaded/, minimal: /\S+ login: / };
 const PROBE = join(REPO, 'test/image/probe.sh');
 const MIB = 1048576;
+/** The seed's thin client: a Raspberry Pi with 1 GB of RAM. */
+const MEMORY_MIB = 1024;
+/** Issue 13's goals for the image. */
+const GOALS = { bootRatio: 1.3, initramfsBytes: 10e6, xzMiB: 300, buildSeconds: 15 * 60, kioskPssMiB: 250 };
 
 /** A failure the person running the bench can act on: printed as it is, without a stack trace. */
 class BenchError extends Error {}
@@ -108,7 +114,14 @@ function describeImage(variant: Variant, img: string, how: string): BuiltImage {
   };
 }
 
-interface Boot { seconds: number; memoryMiB: number | null }
+interface Boot {
+  seconds: number;
+  memoryMiB: number | null;
+  /** PSS of the kiosk user's processes by program: KiB and process count; "total" summed. */
+  pss: Map<string, { kib: number; processes: number }>;
+  /** systemd-analyze time, critical chain and blame, as the probe printed them. */
+  analyze: string[];
+}
 
 /**
  * One boot of a scratch copy: the probe is started the same way in both images (so both carry its
@@ -118,23 +131,40 @@ async function boot(image: BuiltImage, round: number): Promise<Boot> {
   const disk = scratchCopy(image.img, `bench-${image.variant}.img`);
   await putBootFile(disk, 'thinkiosk-probe.sh', readFileSync(PROBE, 'utf8'));
   if (image.variant === 'kiosk') await putBootFile(disk, 'thinkiosk.conf', 'controller = http://bench.example:8480\n');
-  const vm = new Vm(ARCH, disk);
+  const vm = new Vm(ARCH, disk, { memoryMiB: MEMORY_MIB });
   try {
     await vm.waitFor(MARKER[image.variant], BOOT_SECONDS).catch((error: unknown) => {
       throw new BenchError(`round ${round}: the ${image.variant} image did not reach ${MARKER[image.variant]} (console ${join(vm.state, 'console.log')}): ${String(error instanceof Error ? error.message : error)}`);
     });
     const seconds = vm.secondsSinceStart();
     let memoryMiB: number | null = null;
+    const pss = new Map<string, { kib: number; processes: number }>();
+    const analyze: string[] = [];
     if (image.variant === 'kiosk') {
       const report = await vm.probeReport(300);
       const used = Number(report.get('memory-used-mib')?.[0]);
       memoryMiB = Number.isFinite(used) ? used : null;
+      for (const line of report.get('kiosk-pss-kib') ?? []) {
+        const [program, kib, processes] = line.split(' ');
+        if (program && Number.isFinite(Number(kib))) pss.set(program, { kib: Number(kib), processes: Number(processes ?? 0) });
+      }
+      for (const key of ['systemd-analyze', 'critical-chain', 'blame']) for (const line of report.get(key) ?? []) analyze.push(`${key}: ${line}`);
     }
-    process.stderr.write(`[boot ${round} ${image.variant}] ${seconds.toFixed(0)} s${memoryMiB === null ? '' : `, ${memoryMiB} MiB in use`}\n`);
-    return { seconds, memoryMiB };
+    const pssTotal = pss.get('total');
+    process.stderr.write(`[boot ${round} ${image.variant}] ${seconds.toFixed(0)} s${memoryMiB === null ? '' : `, ${memoryMiB} MiB in use`}${pssTotal ? `, kiosk PSS ${Math.round(pssTotal.kib / 1024)} MiB` : ''}\n`);
+    return { seconds, memoryMiB, pss, analyze };
   } finally {
     await vm.kill();
     rmSync(disk, { force: true });
+  }
+}
+
+/** The size of initrd.img on the image's boot partition (mdir -b lists no sizes: mtype counts). */
+function initramfsBytes(img: string): number | null {
+  try {
+    return execFileSync('mtype', ['-i', `${img}@@4M`, '::/initrd.img'], { maxBuffer: 256 * MIB }).length;
+  } catch {
+    return null;
   }
 }
 
@@ -162,6 +192,7 @@ async function main(): Promise<void> {
 
   const times: Record<Variant, number[]> = { kiosk: [], minimal: [] };
   const memory: number[] = [];
+  let lastKioskBoot: Boot | null = null;
   for (let round = 1; round <= ROUNDS; round++) {
     // Interleaved, the first of each round alternating, so neither always meets the same neighbours' load.
     const order = round % 2 ? VARIANTS : [...VARIANTS].reverse();
@@ -169,12 +200,14 @@ async function main(): Promise<void> {
       const result = await boot(images[variant], round);
       times[variant].push(result.seconds);
       if (result.memoryMiB !== null) memory.push(result.memoryMiB);
+      if (variant === 'kiosk') lastKioskBoot = result;
     }
   }
   const kioskBoot = median(times.kiosk);
   const minimalBoot = median(times.minimal);
   const kioskMemory = median(memory);
 
+  const initramfs = initramfsBytes(kiosk.img);
   const xzLabel = FULL_XZ ? '.img.xz (xz -6)' : '.img.xz (xz -0, --fast)';
   const rows: [string, string, string, string][] = [
     ['', 'kiosk', 'minimal', 'ratio'],
@@ -185,6 +218,7 @@ async function main(): Promise<void> {
     ['build: image steps', secs(kiosk.imageSeconds), secs(minimal.imageSeconds), ratio(kiosk.imageSeconds, minimal.imageSeconds)],
     ['build: total', secs(total(kiosk)), secs(total(minimal)), ratio(total(kiosk), total(minimal))],
     [`boot: QEMU start → ready / login: (median of ${ROUNDS})`, secs(kioskBoot), secs(minimalBoot), ratio(kioskBoot, minimalBoot)],
+    ['initramfs on the boot partition', initramfs === null ? '?' : `${(initramfs / 1e6).toFixed(1)} MB`, '', ''],
   ];
   const widths = [0, 1, 2, 3].map((column) => Math.max(...rows.map((row) => row[column]!.length)));
   console.log(`\nImage: the arm64 kiosk vs a minimal Debian from the same recipe; boots in QEMU TCG (-M virt, cortex-a72, 2 vCPUs, 2 GiB)`);
@@ -192,6 +226,20 @@ async function main(): Promise<void> {
   console.log(`boot times: kiosk ${times.kiosk.map((s) => s.toFixed(0)).join(', ')} s; minimal ${times.minimal.map((s) => s.toFixed(0)).join(', ')} s`);
   console.log(`build: kiosk ${kiosk.note}; minimal ${minimal.note}`);
   console.log(`memory in use at the kiosk's login screen (free -m, when ready): ${kioskMemory === null ? '?' : `${Math.round(kioskMemory)} MiB`}${memory.length > 1 ? ` (${memory.join(', ')})` : ''}`);
+  const pss = (lastKioskBoot as Boot | null)?.pss ?? new Map<string, { kib: number; processes: number }>();
+  const pssTotalKib = pss.get('total')?.kib ?? null;
+  console.log(`kiosk's processes at its login screen, PSS (QEMU with ${MEMORY_MIB} MiB, last round): ${[...pss].filter(([program]) => program !== 'total')
+    .sort((a, b) => b[1].kib - a[1].kib).map(([program, { kib, processes }]) => `${program} ${Math.round(kib / 1024)} MiB (${processes})`).join(', ') || '?'}; total ${pssTotalKib === null ? '?' : `${Math.round(pssTotalKib / 1024)} MiB`}`);
+  for (const line of (lastKioskBoot as Boot | null)?.analyze ?? []) console.log(`  ${line}`);
+  const kioskTotal = total(kiosk);
+  const goal = (name: string, value: string, target: string, met: boolean | null): void =>
+    console.log(`  ${name.padEnd(38)} ${value.padStart(10)}   goal ${target.padEnd(10)} ${met === null ? '?' : met ? 'met' : 'NOT met'}`);
+  console.log('\nIssue 13 goals (image):');
+  goal('boot to ready ÷ minimal to login:', ratio(kioskBoot, minimalBoot), `≤ ${GOALS.bootRatio}`, kioskBoot === null || minimalBoot === null ? null : kioskBoot / minimalBoot <= GOALS.bootRatio);
+  goal('initramfs', initramfs === null ? '?' : `${(initramfs / 1e6).toFixed(1)} MB`, '≤ 10 MB', initramfs === null ? null : initramfs <= GOALS.initramfsBytes);
+  goal(`kiosk PSS at its login screen (${MEMORY_MIB} MiB)`, pssTotalKib === null ? '?' : `${Math.round(pssTotalKib / 1024)} MiB`, `≤ ${GOALS.kioskPssMiB} MiB`, pssTotalKib === null ? null : pssTotalKib / 1024 <= GOALS.kioskPssMiB);
+  goal(FULL_XZ ? '.img.xz (xz -6)' : '.img.xz (--fast: set BENCH_IMAGE_FULL_XZ=1)', mib(kiosk.xzBytes), `≤ ${GOALS.xzMiB} MiB`, FULL_XZ ? kiosk.xzBytes / MIB <= GOALS.xzMiB : null);
+  goal('build from nothing (base + image steps)', secs(kioskTotal), '≤ 15 min', kioskTotal === null ? null : kioskTotal <= GOALS.buildSeconds);
   console.log(`\nimage bench: kiosk ready in ${secs(kioskBoot)} vs a login prompt in ${secs(minimalBoot)} (${ratio(kioskBoot, minimalBoot)}×); `
     + `${xzLabel} ${mib(kiosk.xzBytes)} vs ${mib(minimal.xzBytes)}, installed ${mib(kiosk.installedBytes)} vs ${mib(minimal.installedBytes)}, `
     + `build ${secs(total(kiosk))} vs ${secs(total(minimal))}; ${kioskMemory === null ? '?' : Math.round(kioskMemory)} MiB in use at the kiosk's login screen`);

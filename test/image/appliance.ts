@@ -88,6 +88,8 @@ export interface BootOptions {
   cmdline?: string[];
   /** Start test/image/probe.sh through systemd.run= (default true). */
   probe?: boolean;
+  /** The machine's memory in MiB (qemu-boot.sh's default, 2048, when not given). */
+  memoryMiB?: number;
 }
 
 export class Vm {
@@ -107,7 +109,8 @@ export class Vm {
       extra.push(`systemd.run="/bin/sh -c 'until [ -f /boot/firmware/thinkiosk-probe.sh ]; do sleep 1; done; exec /bin/sh /boot/firmware/thinkiosk-probe.sh'"`,
         'systemd.run_success_action=none', 'systemd.run_failure_action=none', 'systemd.wants=kernel-command-line.service');
     }
-    this.child = spawn(join(REPO, 'image/qemu-boot.sh'), [disk, '--arch', arch, '--state', this.state, '--cmdline-extra', extra.join(' ')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const memory = options.memoryMiB ? ['--mem', String(options.memoryMiB)] : [];
+    this.child = spawn(join(REPO, 'image/qemu-boot.sh'), [disk, '--arch', arch, '--state', this.state, ...memory, '--cmdline-extra', extra.join(' ')], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     this.child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     this.child.on('exit', (code) => {

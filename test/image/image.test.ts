@@ -234,6 +234,25 @@ test('arm64 after the pulled plug: settings intact; a settings file gives the lo
   assert.doesNotMatch(conf, /2468/, 'the plain PIN is gone from the card');
 });
 
+test('arm64 whose root partition cannot be found: the initramfs says so and keeps looking, without a shell', { timeout: 15 * 60_000 }, async () => {
+  const disk = scratchCopy(image('arm64').img, 'arm64-no-root.img');
+  // The last root= wins in image/initramfs/init, as in the kernel's own parsing.
+  const vm = new Vm('arm64', disk, { probe: false, cmdline: ['root=LABEL=TKMISSING'] });
+  try {
+    const found = await vm.waitFor(/thinkiosk: ERROR thinkiosk cannot start: (.*) \(trying again in \d+ s, attempt 2\)/, 600);
+    assert.match(found[1]!, /The kiosk's system partition \(LABEL=TKMISSING\) was not found/);
+    assert.match(found[1]!, /Write the image again \(make flash\)/, 'it says what to do');
+    assert.match(vm.console(), /thinkiosk: starting \(kernel \S+-arm64/, 'the image\'s own initramfs ran');
+    assert.doesNotMatch(vm.console(), /\(initramfs\)|BusyBox v|can't access tty|Kernel panic/, 'no shell, no panic');
+    const initramfsBytes = execFileSync('mtype', ['-i', `${image('arm64').img}@@4M`, '::/initrd.img'], { maxBuffer: 64 << 20 }).length;
+    metrics['arm64-initramfs-bytes'] = initramfsBytes;
+    assert.ok(initramfsBytes < 10e6, `the initramfs is ${initramfsBytes} bytes: it should stay under 10 MB (issue 13)`);
+  } finally {
+    await vm.kill();
+    saveMetrics();
+  }
+});
+
 test('amd64 image: partition table and boot files match the golden descriptions', async () => {
   await checkGolden('amd64');
 });

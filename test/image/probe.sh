@@ -53,6 +53,14 @@ p "settings $(tr -d '\n' </var/lib/thinkiosk/settings/settings.json 2>/dev/null 
 p "fsck-data $(journalctl -b -o cat -u 'systemd-fsck@*' 2>/dev/null | grep -m1 -i 'TKDATA\|clean\|recover' || echo none)"
 p "memory-used-mib $(free -m | awk '/^Mem:/ {print $3}')"
 p "kiosk-ready-after $(journalctl -b -o short-monotonic 2>/dev/null | grep -m1 "THINKIOSK-KIOSK-READY page" | sed 's/^\[ *\([0-9.]*\)\].*/\1/')"
+# The kiosk's memory (bench/image-bench.ts): PSS of every process of the kiosk user, summed by
+# program (node, chromium, cage, ...), in KiB; and where the boot's time went (systemd-analyze).
+for pid in $(pgrep -u kiosk); do
+  printf '%s %s\n' "$(cat /proc/$pid/comm 2>/dev/null)" "$(awk '/^Pss:/ {print $2}' /proc/$pid/smaps_rollup 2>/dev/null)"
+done | awk 'NF == 2 {kib[$1] += $2; n[$1]++; total += $2} END {for (c in kib) printf "probe: kiosk-pss-kib %s %d %d\n", c, kib[c], n[c]; printf "probe: kiosk-pss-kib total %d\n", total}'
+p "systemd-analyze $(systemd-analyze time 2>&1 | head -1)"
+systemd-analyze critical-chain thinkiosk-kiosk.service 2>&1 | tail -n +3 | while IFS= read -r line; do p "critical-chain $line"; done
+systemd-analyze blame 2>/dev/null | head -15 | while IFS= read -r line; do p "blame $line"; done
 echo "===PROBE-END==="
 
 if grep -q thinkiosk.probe=write-loop /proc/cmdline; then
