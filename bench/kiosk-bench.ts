@@ -23,7 +23,7 @@ import { hashPassword } from '../controller/core/password-hash.js';
 import { startLocalDesktops } from '../scripts/local-desktops/start.js';
 import { startStaticController } from '../test/support/static-harness.js';
 import { startKiosk } from '../test/support/kiosk.js';
-import { chromiumArgs } from '../app/shell/chromium-args.js';
+import { chromiumArgs, hasGpuRenderNode } from '../app/shell/chromium-args.js';
 import { createProfile } from '../app/shell/chromium-profile.js';
 import { checkQuadPattern } from '../test/support/pattern.js';
 
@@ -184,7 +184,7 @@ async function startKioskChromium(pageUrl: string, work: string): Promise<{ page
   const preferences = JSON.parse(readFileSync(preferencesFile, 'utf8')) as Record<string, unknown>;
   delete preferences.devtools;
   writeFileSync(preferencesFile, JSON.stringify(preferences));
-  const args = chromiumArgs({ profile, windowed: false, bareScreen: { width: 1024, height: 768 }, runningAsRoot: process.getuid?.() === 0 })
+  const args = chromiumArgs({ profile, windowed: false, bareScreen: { width: 1024, height: 768 }, runningAsRoot: process.getuid?.() === 0, gpu: hasGpuRenderNode() })
     .map((arg) => (arg === '--remote-debugging-pipe' ? '--remote-debugging-port=0' : arg))
     .concat((process.env.BENCH_CHROMIUM_ARGS ?? '').split(' ').filter(Boolean));
   const child = spawn('/usr/bin/chromium', args, { env: { ...process.env, DISPLAY: VIEWER_DISPLAY }, stdio: 'ignore' });
