@@ -45,11 +45,14 @@ const median = (values: number[]): number => {
 
 async function untilPattern(what: string, grab: () => Promise<Buffer> | Buffer, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  let last = '';
   while (Date.now() < deadline) {
-    if (checkQuadPattern(await grab()).ok) return;
+    const check = checkQuadPattern(await grab());
+    if (check.ok) return;
+    last = check.detail;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  throw new Error(`${what}: no correct frame within the time limit`);
+  throw new Error(`${what}: no correct frame within the time limit (last: ${last})`);
 }
 
 const captures = new WeakMap<Page, CDPSession>();
