@@ -85,6 +85,8 @@ interface LoginSession {
   domain: string | undefined;
   since: Date;
   lastDesktop: { name: string; protocol: Protocol } | null;
+  /** Each desktop's protocols and the one chosen, in the list last shown: a connect asks for its console at once. */
+  listed: Map<string, { protocol: Protocol | null; protocols: Protocol[] }>;
 }
 
 /** What a PIN may be (kiosk-api's adminSetPin and the preset's admin_pin say the same). */
@@ -224,7 +226,7 @@ export class KioskService implements KioskBackend {
       await this.lockAdmin('session');
       this.session = {
         client, token: session.token, user: session.user.name, project: session.project.name,
-        expiresAt: new Date(session.expiresAt), password, domain, since: new Date(), lastDesktop: null,
+        expiresAt: new Date(session.expiresAt), password, domain, since: new Date(), lastDesktop: null, listed: new Map(),
       };
       this.lastActivityAt = Date.now();
       this.idleBlindLogged = false;
@@ -248,7 +250,9 @@ export class KioskService implements KioskBackend {
     desktops: async () => {
       const session = this.requireSession();
       const desktops = await this.withSession(session, () => session.client.desktops(session.token));
-      return { desktops: desktops.map((desktop) => ({ ...desktop, protocol: this.protocolFor(desktop) })) };
+      const rows = desktops.map((desktop) => ({ ...desktop, protocol: this.protocolFor(desktop) }));
+      session.listed = new Map(rows.map((row) => [row.id, { protocol: row.protocol, protocols: row.protocols }]));
+      return { desktops: rows };
     },
     power: async ({ id, action }) => {
       const session = this.requireSession();
@@ -401,12 +405,19 @@ export class KioskService implements KioskBackend {
 
   private async connect(id: string, requested: Protocol | undefined): Promise<Connection> {
     const session = this.requireSession();
+    // The desktop's fresh record decides the protocol, but the list the person clicked in almost
+    // always agrees: its console is asked for at the same time (one round trip to the controller
+    // instead of two before the viewer starts), and asked for again only if the record disagrees.
+    const listed = session.listed.get(id);
+    const guess = listed ? requested ?? listed.protocol : null;
+    const early = guess && listed?.protocols.includes(guess) ? this.withSession(session, () => session.client.console(session.token, id, guess)) : null;
+    early?.catch(() => undefined); // awaited below, or not needed
     const desktop = await this.withSession(session, () => session.client.desktop(session.token, id));
     const protocol = requested ?? this.protocolFor(desktop);
     if (!protocol || !desktop.protocols.includes(protocol)) {
       throw new KioskFailure('not-ready', `${desktop.name} offers no remote-desktop protocol this kiosk can use. Tell your administrator.`);
     }
-    const console = await this.withSession(session, () => session.client.console(session.token, id, protocol));
+    const console = early && protocol === guess ? await early : await this.withSession(session, () => session.client.console(session.token, id, protocol));
     // The person may have logged out (or been logged out) while the controller answered: nothing
     // opens then, least of all a viewer signed in with their password in front of the next person.
     if (this.session !== session) throw new KioskFailure('session-expired', 'Please log in.');

@@ -4,6 +4,8 @@
  * see chromium-profile.ts) and no key. The parent steers Chromium over `--remote-debugging-pipe`
  * (file descriptors 3 and 4, which only the parent holds), never over a debugging port.
  */
+import { readdirSync } from 'node:fs';
+
 export interface ChromiumArgsOptions {
   profile: string;
   /** A window for development instead of full-screen kiosk mode. */
@@ -12,6 +14,22 @@ export interface ChromiumArgsOptions {
   bareScreen: { width: number; height: number } | null;
   /** Chromium refuses to run as root with its sandbox. */
   runningAsRoot: boolean;
+  /** The machine has a GPU render node (/dev/dri/renderD*): see hasGpuRenderNode(). */
+  gpu: boolean;
+}
+
+/**
+ * Whether Chromium could draw with a GPU here. Without a render node it emulates one in software
+ * (SwiftShader) in its GPU process: about 40 MiB more than its plain software compositor, and no
+ * faster. The image runs Chromium without the GPU anyway (cage composes in software; see
+ * rootfs-overlay/etc/chromium.d/thinkiosk).
+ */
+export function hasGpuRenderNode(dir = '/dev/dri'): boolean {
+  try {
+    return readdirSync(dir).some((name) => name.startsWith('renderD'));
+  } catch {
+    return false;
+  }
 }
 
 export function chromiumArgs(options: ChromiumArgsOptions): string[] {
@@ -22,7 +40,16 @@ export function chromiumArgs(options: ChromiumArgsOptions): string[] {
     // No sign-in, sync, translation, extensions or background services: nothing to offer, nothing to leave by.
     '--disable-sync', '--disable-extensions', '--disable-component-extensions-with-background-pages', '--disable-default-apps',
     '--disable-background-networking', '--disable-breakpad', '--disable-translate',
-    '--disable-features=Translate,TranslateUI,AutofillServerCommunication,MediaRouter,GlobalMediaControls,PrivacySandboxSettings4',
+    // Memory (a 1 GB board): Chromium's own process model costs more than the kiosk's one page.
+    // - WebUIOmniboxPopup, WebUIOmniboxAimPopup, WebUIOmniboxFullPopup: the address bar's
+    //   suggestions are a web page (chrome://omnibox-popup.top-chrome) that Chromium preloads in a
+    //   renderer of its own at start, ~70 MiB; kiosk mode has no address bar to show it in.
+    // - SpareRendererForSitePerProcess: a started, empty renderer kept in reserve for the next
+    //   site, ~20 MiB; the kiosk never navigates to another site (its own origin only).
+    // Site isolation stays on: with one origin it costs no process (one renderer in all), and it
+    // still keeps any other origin's frame, should one ever get in, out of the kiosk page's process.
+    '--disable-features=Translate,TranslateUI,AutofillServerCommunication,MediaRouter,GlobalMediaControls,PrivacySandboxSettings4,' +
+      'WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup,SpareRendererForSitePerProcess',
     '--overscroll-history-navigation=0', '--disable-pinch', '--password-store=basic', '--autoplay-policy=no-user-gesture-required',
     // A child process (the network service above all) ends itself when the browser has not
     // connected to it within 15 s. A first start with a fresh profile on a starved machine (four
@@ -32,5 +59,6 @@ export function chromiumArgs(options: ChromiumArgsOptions): string[] {
     ...(options.windowed ? ['--window-size=1280,800'] : ['--kiosk', '--start-fullscreen']),
     ...(options.bareScreen ? ['--window-position=0,0', `--window-size=${options.bareScreen.width},${options.bareScreen.height}`] : []),
     ...(options.runningAsRoot ? ['--no-sandbox'] : []),
+    ...(options.gpu ? [] : ['--disable-gpu']),
   ];
 }

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { startKioskRuntime } from '../core/kiosk-runtime.js';
 import { Settings } from '../core/settings.js';
-import { chromiumArgs } from './chromium-args.js';
+import { chromiumArgs, hasGpuRenderNode } from './chromium-args.js';
 import { KioskBrowser } from './kiosk-browser.js';
 import { displayNumber, startVirtualDisplay, type VirtualDisplay } from './virtual-display.js';
 
@@ -101,9 +101,10 @@ async function main(): Promise<void> {
   }
 
   let ready = false;
+  const gpu = hasGpuRenderNode();
   browser = new KioskBrowser({
     chromium: args.chromium,
-    args: (profile) => chromiumArgs({ profile, windowed: args.windowed, bareScreen: screen ? SCREEN : null, runningAsRoot: process.getuid?.() === 0 }),
+    args: (profile) => chromiumArgs({ profile, windowed: args.windowed, bareScreen: screen ? SCREEN : null, runningAsRoot: process.getuid?.() === 0, gpu }),
     env: process.env,
     pageUrl: runtime.url,
     origin: runtime.origin,

@@ -7,7 +7,8 @@ import { t } from './i18n.js';
 
 export type Route =
   | { view: 'setup'; notice?: string } | { view: 'login'; notice?: string } | { view: 'desktops'; notice?: string; afterLogin?: boolean }
-  | { view: 'session'; desktopId: string; desktopName: string; protocol?: Protocol } | { view: 'admin' };
+  /** `protocol`: the person's choice over the desktop's own; `likely`: what the list showed, whose viewer starts loading at once. */
+  | { view: 'session'; desktopId: string; desktopName: string; protocol?: Protocol; likely?: Protocol } | { view: 'admin' };
 
 export interface Context {
   bridge: Bridge;

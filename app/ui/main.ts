@@ -49,7 +49,7 @@ async function start(): Promise<void> {
         case 'setup': return showSetup(ctx, next.notice);
         case 'login': return showLogin(ctx, next.notice);
         case 'desktops': return showDesktops(ctx, next.notice, next.afterLogin);
-        case 'session': return showSession(ctx, next.desktopId, next.desktopName, next.protocol);
+        case 'session': return showSession(ctx, next.desktopId, next.desktopName, next.protocol, next.likely);
         case 'admin': return showAdmin(ctx);
       }
     },

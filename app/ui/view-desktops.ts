@@ -34,7 +34,7 @@ function autoConnect(ctx: Context, desktops: DesktopRow[], status: HTMLElement):
     mount(status, noticeBox(t('desktops.auto.notRunning', { name: desktop.name })));
     return false;
   }
-  ctx.go({ view: 'session', desktopId: desktop.id, desktopName: desktop.name });
+  ctx.go({ view: 'session', desktopId: desktop.id, desktopName: desktop.name, ...(desktop.protocol ? { likely: desktop.protocol } : {}) });
   return true;
 }
 
@@ -131,7 +131,11 @@ function table(ctx: Context, desktops: DesktopRow[], status: HTMLElement, refres
       h('td', { class: 'actions' },
         h('button', {
           class: 'primary', 'data-testid': 'connect', disabled: !connectable(desktop),
-          onclick: () => ctx.go({ view: 'session', desktopId: desktop.id, desktopName: desktop.name, ...(choice && choice.value !== desktop.protocol ? { protocol: choice.value as Protocol } : {}) }),
+          onclick: () => ctx.go({
+            view: 'session', desktopId: desktop.id, desktopName: desktop.name,
+            ...(choice && choice.value !== desktop.protocol ? { protocol: choice.value as Protocol } : {}),
+            ...(desktop.protocol ? { likely: (choice?.value as Protocol | undefined) ?? desktop.protocol } : {}),
+          }),
         }, t('desktops.connect')),
         choice,
         desktop.powerControl && !running && desktop.status !== 'BUILD' ? power('start') : null,

@@ -26,7 +26,7 @@ export function leaveSession(): void {
   cleanup = null;
 }
 
-export function showSession(ctx: Context, desktopId: string, desktopName: string, protocol?: Protocol): void {
+export function showSession(ctx: Context, desktopId: string, desktopName: string, protocol?: Protocol, likely?: Protocol): void {
   leaveSession();
   const screen = h('div', { class: 'viewer', id: 'viewer', 'data-testid': 'viewer' });
   const message = h('div', { class: 'session-message', 'data-testid': 'session-message' }, t('session.connecting', { name: desktopName }));
@@ -101,6 +101,9 @@ export function showSession(ctx: Context, desktopId: string, desktopName: string
     mount(message, h('p', {}, t('session.connecting', { name: desktopName })));
     message.hidden = false;
     bar.classList.remove('visible');
+    // The viewer's code loads while the console is asked for, not after: every person gets a fresh
+    // Chromium (kiosk-browser.ts), so their first connect would otherwise wait for it.
+    preloadViewer(protocol ?? likely);
     const result = await ctx.bridge.call('connect', { id: desktopId, ...(protocol ? { protocol } : {}) });
     // The person left (or the session ended) while the console was being prepared: open nothing.
     if (userEnded) {
@@ -140,6 +143,12 @@ export function showSession(ctx: Context, desktopId: string, desktopName: string
 
   mount(ctx.root, h('div', { class: 'screen session', 'data-testid': 'session-screen' }, handle, bar, screen, message));
   void connect();
+}
+
+/** Starts loading a viewer's module; openVnc/openSpice's own import then shares it (failures surface there). */
+function preloadViewer(protocol: Protocol | undefined): void {
+  const module = protocol === 'vnc' ? NOVNC_MODULE : protocol === 'spice' ? SPICE_MODULE : null;
+  if (module) import(module).catch(() => undefined);
 }
 
 interface ViewerCallbacks {

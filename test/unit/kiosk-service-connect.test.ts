@@ -19,7 +19,7 @@ import { hashPassword } from '../../controller/core/password-hash.js';
 import { eventOf, kioskService, ok, RecordingViewers, refused, type ServiceUnderTest } from '../support/kiosk-service.js';
 import { startStaticController, type StaticController } from '../support/static-harness.js';
 
-// Ports 16150 (controller), 16151 (HeldConsoles in front of it); 16155-16157 are the desktops'
+// Ports 16150 (controller), 16151 and 16158 (HeldConsoles in front of it); 16155-16157 are the desktops'
 // servers, where nothing listens: connecting is not dialling (the relay and the viewers do that).
 const PORT = 16150;
 const HELD_PORT = 16151;
@@ -56,17 +56,19 @@ function kiosk(controllerUrl = ctl.url): ServiceUnderTest & { viewers: Recording
 
 /**
  * Stand-in for a slow path from the controller: passes every request through to it, except that the
- * controller's answer to a console request waits until the test lets it go on (`release`) or cuts
- * its connection (`drop`).
+ * controller's answer to a console request (or whatever `holds` picks) waits until the test lets it
+ * go on (`release`) or cuts its connection (`drop`). `seen` lists the requests in order of arrival.
  */
 class HeldConsoles {
   private readonly server: http.Server;
   private waiting: { release(): void; drop(): void } | null = null;
   private arrived: () => void = () => undefined;
   private arrival = new Promise<void>((resolve) => { this.arrived = resolve; });
+  readonly seen: string[] = [];
 
-  constructor(readonly port: number, target: string) {
+  constructor(readonly port: number, target: string, holds: (method: string, url: string) => boolean = (_method, url) => url.endsWith('/console')) {
     this.server = http.createServer((req, res) => {
+      this.seen.push(`${req.method} ${req.url}`);
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => void (async () => {
@@ -79,7 +81,7 @@ class HeldConsoles {
           res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' });
           res.end(body);
         };
-        if (!req.url?.endsWith('/console')) return send();
+        if (!holds(req.method ?? '', req.url ?? '')) return send();
         this.waiting = { release: send, drop: () => req.socket.destroy() };
         this.arrived();
       })());
@@ -94,7 +96,7 @@ class HeldConsoles {
     return new Promise((resolve) => this.server.listen(this.port, '127.0.0.1', resolve));
   }
 
-  /** Resolves once the controller has answered a console request, which is now held here. */
+  /** Resolves once the controller has answered a held request (a console request unless told otherwise), which is now held here. */
   held(): Promise<void> {
     return this.arrival;
   }
@@ -181,6 +183,35 @@ test('[kiosk] what the controller refuses or cannot do reaches the page as a sen
   assert.deepEqual(result.error, { kind: 'unreachable', message: `The controller at 127.0.0.1:${HELD_PORT} cannot be reached. Check the network cable or Wi-Fi, then try again.` });
   assert.ok(k.logs.some((line) => /^warn connect: unreachable: desktops\/lin\/console: ECONNRESET/.test(line)), k.logs.join('\n'));
   assert.equal((await ok(k, 'state')).session?.user, 'ana', 'a controller that could not be reached does not end the session');
+});
+
+test('[kiosk] a desktop from the list shown: its console is asked for without waiting for the desktop\'s fresh record', async (t) => {
+  // Port 16158: the controller in front of which the desktop's own record (not the list) is held.
+  const slowRecords = new HeldConsoles(16158, ctl.url, (method, url) => method === 'GET' && /\/v1\/desktops\/[^/]+$/.test(url));
+  await slowRecords.listen();
+  t.after(() => slowRecords.close());
+  const k = kiosk(slowRecords.url);
+  await ok(k, 'login', { username: 'ana', password: 'ana-secret-pw' });
+
+  // Not listed yet: the record decides the protocol first, then the console is asked for.
+  let opening = k.service.call('connect', { id: 'lin' }) as Promise<{ ok: true; value: Connection } | { ok: false; error: unknown }>;
+  await slowRecords.held();
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  assert.equal(slowRecords.seen.filter((line) => line.endsWith('/lin/console')).length, 0, slowRecords.seen.join('\n'));
+  slowRecords.release();
+  let connection = await opening;
+  assert.ok(connection.ok && connection.value.kind === 'in-app' && connection.value.protocol === 'vnc', JSON.stringify(connection));
+
+  // Listed: the console request goes out while the record is still on its way, and the answer is the same.
+  await ok(k, 'desktops');
+  const before = slowRecords.seen.length;
+  opening = k.service.call('connect', { id: 'lin' }) as typeof opening;
+  await slowRecords.held();
+  for (let i = 0; i < 100 && !slowRecords.seen.slice(before).some((line) => line.endsWith('/lin/console')); i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.deepEqual(slowRecords.seen.slice(before), ['GET /v1/desktops/lin', 'POST /v1/desktops/lin/console']);
+  slowRecords.release();
+  connection = await opening;
+  assert.ok(connection.ok && connection.value.kind === 'in-app' && connection.value.protocol === 'vnc' && connection.value.password === 'vnc-pw', JSON.stringify(connection));
 });
 
 // An answer in flight at logout once started xfreerdp signed in as the person who left (the

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromiumArgs } from '../../app/shell/chromium-args.js';
+import { chromiumArgs, hasGpuRenderNode } from '../../app/shell/chromium-args.js';
 import { createProfile, kioskPreferences, PROFILE_PREFIX, removeProfile } from '../../app/shell/chromium-profile.js';
 
 const ORIGIN = 'http://127.0.0.1:43210';
@@ -15,7 +15,7 @@ const START = `${ORIGIN}/#boot=one-time-token-value`;
 test('[shell] Chromium\'s command line has no address, token or key, and no debugging port', () => {
   const profile = '/tmp/thinkiosk-chromium-abc123';
   for (const windowed of [false, true]) {
-    const args = chromiumArgs({ profile, windowed, bareScreen: { width: 1280, height: 800 }, runningAsRoot: false });
+    const args = chromiumArgs({ profile, windowed, bareScreen: { width: 1280, height: 800 }, runningAsRoot: false, gpu: true });
     const line = args.join(' ');
     assert.doesNotMatch(line, /127\.0\.0\.1|#|boot=|key=|--app/, line);
     assert.doesNotMatch(line, /--remote-debugging-port/);
@@ -25,7 +25,23 @@ test('[shell] Chromium\'s command line has no address, token or key, and no debu
     assert.equal(args.includes('--no-sandbox'), false, 'the sandbox stays on unless Chromium runs as root');
     assert.equal(args.includes('--kiosk'), !windowed);
   }
-  assert.ok(chromiumArgs({ profile, windowed: false, bareScreen: null, runningAsRoot: true }).includes('--no-sandbox'));
+  assert.ok(chromiumArgs({ profile, windowed: false, bareScreen: null, runningAsRoot: true, gpu: true }).includes('--no-sandbox'));
+});
+
+test('[shell] Chromium starts without what the kiosk never shows, and without a GPU where there is none', (t) => {
+  const base = { profile: '/tmp/thinkiosk-chromium-abc123', windowed: false, bareScreen: null, runningAsRoot: false };
+  const features = chromiumArgs({ ...base, gpu: true }).filter((arg) => arg.startsWith('--disable-features='));
+  assert.equal(features.length, 1, 'Chromium reads only the last --disable-features');
+  for (const feature of ['WebUIOmniboxPopup', 'SpareRendererForSitePerProcess', 'Translate']) assert.ok(features[0]!.split(/[=,]/).includes(feature), feature);
+  assert.equal(chromiumArgs({ ...base, gpu: true }).includes('--disable-gpu'), false);
+  assert.ok(chromiumArgs({ ...base, gpu: false }).includes('--disable-gpu'));
+  const dri = mkdtempSync(join(tmpdir(), 'thinkiosk-unit-dri-'));
+  t.after(() => rmSync(dri, { recursive: true, force: true }));
+  assert.equal(hasGpuRenderNode(join(dri, 'missing')), false);
+  writeFileSync(join(dri, 'card0'), '');
+  assert.equal(hasGpuRenderNode(dri), false, 'a display card without a render node');
+  writeFileSync(join(dri, 'renderD128'), '');
+  assert.equal(hasGpuRenderNode(dri), true);
 });
 
 test('[shell] a launch\'s profile is private and holds the kiosk\'s preferences and the page\'s address', (t) => {
