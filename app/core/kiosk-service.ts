@@ -96,6 +96,8 @@ const ADMIN_POLLS: ReadonlySet<KioskMethod> = new Set<KioskMethod>(['bootServerS
 const DEFAULT_ADMIN_IDLE_SECONDS = 180;
 /** How long the login screen says why the kiosk ended the last session: for the person coming back to it. */
 const SESSION_END_NOTICE_MS = 5 * 60_000;
+/** Between tries to learn the controller's name: quickly while the network comes up, then twice a minute. */
+const NAME_RETRY_DELAYS_MS = [1000, 2000, 5000, 10_000, 30_000];
 
 class KioskFailure extends Error {
   constructor(readonly kind: KioskError['kind'], message: string, readonly detail = message) {
@@ -125,6 +127,8 @@ export class KioskService implements KioskBackend {
   private readonly nativeSessions = new Map<string, NativeViewerSession>();
   private autoConnect: string | null;
   private fleetView: (() => FleetView | null) | null = null;
+  private closed = false;
+  private nameRetryTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly options: KioskServiceOptions) {
     this.autoConnect = options.autoConnect ?? null;
@@ -180,6 +184,8 @@ export class KioskService implements KioskBackend {
 
   /** Ends everything this service started (shell shutdown). */
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.nameRetryTimer);
     this.clearTimers();
     if (this.adminTimer) clearTimeout(this.adminTimer);
     this.options.relay.closeAll();
@@ -374,19 +380,37 @@ export class KioskService implements KioskBackend {
   }
 
   /**
-   * A controller set by the preset file has no name yet: ask it once in the background, so the
-   * login screen can say whose desktops these are. Failing here is fine; login will explain.
+   * A controller set by the preset file has no name yet: ask it in the background, so the login
+   * screen can say whose desktops these are. The kiosk starts before the network is up (it does not
+   * wait for it, to show its screen sooner), so a first try often fails: keep asking, less and less
+   * often, until the controller answers, another controller is chosen, or the kiosk closes; the page
+   * is told when the name arrives. Resolves after the first try.
    */
-  async learnControllerName(): Promise<void> {
+  async learnControllerName(retryDelaysMs: readonly number[] = NAME_RETRY_DELAYS_MS): Promise<void> {
+    if (await this.askControllerName(true)) return;
+    void (async () => {
+      for (let attempt = 0; !this.closed; attempt++) {
+        const delay = retryDelaysMs[Math.min(attempt, retryDelaysMs.length - 1)] ?? 30_000;
+        await new Promise((resolve) => { this.nameRetryTimer = setTimeout(resolve, delay); });
+        if (this.closed || (await this.askControllerName(false))) return;
+      }
+    })();
+  }
+
+  /** One try at the controller's name; true when there is nothing left to ask (named, or no controller). */
+  private async askControllerName(warn: boolean): Promise<boolean> {
     const settings = this.options.settings.read();
-    if (!settings.controllerUrl || settings.controllerName) return;
+    if (!settings.controllerUrl || settings.controllerName) return true;
     try {
       const identity = await this.clientFor(settings.controllerUrl).identity();
-      if (this.options.settings.read().controllerUrl === settings.controllerUrl) {
-        this.options.settings.update({ controllerName: identity.name, controllerBackend: identity.backend });
-      }
+      // Another controller chosen meanwhile: that one is asked on the next try.
+      if (this.options.settings.read().controllerUrl !== settings.controllerUrl) return false;
+      this.options.settings.update({ controllerName: identity.name, controllerBackend: identity.backend });
+      this.emit({ type: 'settings-changed' });
+      return true;
     } catch (error) {
-      this.options.log('warn', `controller ${settings.controllerUrl} not identified yet: ${error instanceof ControllerError ? error.detail : String(error)}`);
+      if (warn) this.options.log('warn', `controller ${settings.controllerUrl} not identified yet (asking again until it answers): ${error instanceof ControllerError ? error.detail : String(error)}`);
+      return false;
     }
   }
 

@@ -65,6 +65,10 @@ async function start(): Promise<void> {
     }
     if (event.type === 'settings-changed') {
       void ctx.refreshState().then((state) => {
+        // The controller's name may have arrived (learned after the network came up): the login
+        // screen shows it in place, keeping what the person has typed.
+        const controllerName = ctx.root.querySelector('[data-testid=controller-name]');
+        if (controllerName && state.controller) controllerName.textContent = t('login.controller', { name: state.controller.name });
         if (state.language === language()) return;
         setLanguage(state.language);
         // A login or setup screen is drawn again in the fleet's language; a session or the admin screen is left be.

@@ -17,8 +17,9 @@ import { hashPassword } from '../../controller/core/password-hash.js';
 import { startStaticController } from '../support/static-harness.js';
 import { launchChromium, openKioskPage, startKiosk } from '../support/kiosk.js';
 
-// K2's range: port 16128 (controller).
+// K2's range: ports 16128 (controller) and 16129 (a controller that comes up after the kiosk).
 const CONTROLLER_PORT = 16128;
+const LATE_CONTROLLER_PORT = 16129;
 
 async function listen(server: http.Server | https.Server): Promise<number> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -171,5 +172,27 @@ test('[kiosk] a settings file with many problems on a 1280x800 screen: the setup
   await save.scrollIntoViewIfNeeded();
   const box = await save.boundingBox();
   assert.ok(box && box.y >= 0 && box.y + box.height <= 800, `the form's button can be brought onto the screen (at y ${box?.y})`);
+  assert.deepEqual(pageErrors, []);
+});
+
+test('[kiosk] a preset controller not reachable when the kiosk starts (network still coming up): its name appears on the login screen once it answers, and what was typed stays', async (t) => {
+  const url = `http://127.0.0.1:${LATE_CONTROLLER_PORT}`;
+  const browser = await launchChromium();
+  const kiosk = await startKiosk({ preset: `controller = ${url}\n` });
+  let late: Awaited<ReturnType<typeof startStaticController>> | undefined;
+  const work = mkdtempSync(join(tmpdir(), 'thinkiosk-late-'));
+  t.after(async () => {
+    await browser.close();
+    await kiosk.stop();
+    await late?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+  const { page, pageErrors } = await openKioskPage(browser, kiosk);
+  const name = page.getByTestId('controller-name');
+  assert.equal(await name.innerText(), `Desktops from ${url}`);
+  await page.getByTestId('username').fill('ana');
+  late = await startStaticController({ workDir: work, port: LATE_CONTROLLER_PORT, inventory: 'users: []\ndesktops: []\n' });
+  await page.waitForFunction(() => document.querySelector('[data-testid=controller-name]')?.textContent === 'Desktops from Static test site', undefined, { timeout: 20_000 });
+  assert.equal(await page.getByTestId('username').inputValue(), 'ana', 'the login screen was drawn again and lost what was typed');
   assert.deepEqual(pageErrors, []);
 });
