@@ -244,6 +244,7 @@ test('arm64 whose root partition cannot be found: the initramfs says so and keep
     assert.match(found[1]!, /Write the image again \(make flash\)/, 'it says what to do');
     assert.match(vm.console(), /thinkiosk: starting \(kernel \S+-arm64/, 'the image\'s own initramfs ran');
     assert.doesNotMatch(vm.console(), /\(initramfs\)|BusyBox v|can't access tty|Kernel panic/, 'no shell, no panic');
+    assert.doesNotMatch(vm.console(), /\/init: .*not found/, 'the search for the root calls only what the initramfs has');
     const initramfsBytes = execFileSync('mtype', ['-i', `${image('arm64').img}@@4M`, '::/initrd.img'], { maxBuffer: 64 << 20 }).length;
     metrics['arm64-initramfs-bytes'] = initramfsBytes;
     assert.ok(initramfsBytes < 10e6, `the initramfs is ${initramfsBytes} bytes: it should stay under 10 MB (issue 13)`);
