@@ -14,6 +14,7 @@ configure_rootfs() {
   if [ "${VARIANT:-kiosk}" = minimal ]; then configure_minimal; else configure_kiosk; fi
   prune_kernel_modules || return 1
   prune_files || return 1
+  prune_wifi_firmware || return 1
 
   # Nothing that must differ between cards or that nobody may have: SSH host keys (made on the
   # card), the machine id (made at every boot), passwords (root stays locked).
@@ -88,6 +89,25 @@ prune_kernel_modules() {
   depmod -b "$ROOTFS" "$kver" || die "depmod failed for the kernel $kver"
   after=$(du -sm "$modules" | cut -f1)
   log "   kernel modules: $before MiB → $after MiB (image/prune/modules-$ARCH.list)"
+}
+
+# Wi-Fi firmware (firmware-brcm80211) for the chips on a Pi only: BCM43430 (Pi 3 B, Zero 2 W),
+# BCM43436 (Zero 2 W) and BCM43455 (Pi 3 B+, 4, 400, CM4). The package carries every Broadcom and
+# Cypress chip of other boards and PCIe cards (about 15 MB). Links to a removed file go too.
+PI_WIFI_CHIPS='4343[06]|43455'
+prune_wifi_firmware() {
+  local dir before after
+  [ "$ARCH" = arm64 ] && [ "${VARIANT:-kiosk}" = kiosk ] || return 0
+  before=$(du -sm "$ROOTFS/usr/lib/firmware" | cut -f1)
+  for dir in "$ROOTFS/usr/lib/firmware/brcm" "$ROOTFS/usr/lib/firmware/cypress"; do
+    [ -d "$dir" ] || die "no $dir: is firmware-brcm80211 still in image/packages/arm64.list?"
+    find "$dir" -mindepth 1 -maxdepth 1 \( -type f -o -type l \) | grep -Ev "/[^/]*(${PI_WIFI_CHIPS})[^/]*$" | while read -r f; do rm -f "$f"; done
+    find "$dir" -xtype l -delete
+  done
+  [ -e "$ROOTFS/usr/lib/firmware/brcm/brcmfmac43455-sdio.bin" ] && [ -e "$ROOTFS/usr/lib/firmware/brcm/brcmfmac43430-sdio.bin" ] \
+    || die "the Pi's Wi-Fi firmware went with the others (prune_wifi_firmware)"
+  after=$(du -sm "$ROOTFS/usr/lib/firmware" | cut -f1)
+  log "   Wi-Fi firmware for the Pi's chips only: $before MiB → $after MiB"
 }
 
 # The files image/prune/files.list names (developers' and tests' tools nothing on the kiosk loads).

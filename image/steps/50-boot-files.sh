@@ -17,7 +17,11 @@ assemble_boot_files() {
   build_initramfs "$kver" "$BOOTFS/initrd.img"
   if [ "$ARCH" = arm64 ]; then
     [ -d "$ROOTFS/usr/lib/raspi-firmware" ] || die "raspi-firmware is not installed in the root file system"
-    cp -r "$ROOTFS/usr/lib/raspi-firmware/." "$BOOTFS/"
+    # The firmware the Pi's boot ROM starts: not the camera (start_x), debug (start_db) or
+    # cut-down (start_cd, gpu_mem=16) variants, which config.txt would have to ask for (13 MB).
+    tar -C "$ROOTFS/usr/lib/raspi-firmware" --exclude='start*x.elf' --exclude='start*db.elf' --exclude='start*cd.elf' \
+      --exclude='fixup*x.dat' --exclude='fixup*db.dat' --exclude='fixup*cd.dat' -cf - . | tar -C "$BOOTFS" -xf -
+    [ -f "$BOOTFS/start4.elf" ] && [ -f "$BOOTFS/start.elf" ] || die "raspi-firmware has no start.elf/start4.elf"
     local dtbs="$ROOTFS/usr/lib/linux-image-$kver/broadcom"
     cp "$dtbs"/bcm2*-rpi-*.dtb "$BOOTFS/" 2>/dev/null || die "no Raspberry Pi device trees in $dtbs"
     cp "$REPO_DIR/boot/config.txt" "$REPO_DIR/boot/cmdline.txt" "$BOOTFS/"
@@ -26,9 +30,9 @@ assemble_boot_files() {
   fi
   cp "$REPO_DIR/boot/thinkiosk.conf.example" "$BOOTFS/"
   # The boot partition is where they are used; the read-only root needs no second copy of the
-  # kernel, the initramfs or the device trees of every arm64 board.
+  # kernel, the initramfs, the Pi firmware or the device trees of every arm64 board.
   rm -f "$ROOTFS/boot/vmlinuz-$kver" "$ROOTFS/boot/System.map-$kver"
-  rm -rf "$ROOTFS/usr/lib/linux-image-$kver"
+  rm -rf "$ROOTFS/usr/lib/linux-image-$kver" "$ROOTFS/usr/lib/raspi-firmware"
   log "   boot partition: $(ls "$BOOTFS" | wc -l) files, $(du -sh "$BOOTFS" | cut -f1) (kernel $kver)"
 }
 
