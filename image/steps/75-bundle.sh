@@ -44,9 +44,10 @@ write_update_bundle() {
   build="$(date -u +%Y%m%dT%H%M%SZ)-$KEY"
   [ -f "$PARTS_DIR/boot.vfat" ] && [ -f "$PARTS_DIR/root.ext4" ] || die "the partition images of the step 'disk image' are gone ($PARTS_DIR)"
   log "   $compression of boot $(( $(stat -c %s "$PARTS_DIR/boot.vfat") / 1048576 )) MiB and root $(( $(stat -c %s "$PARTS_DIR/root.ext4") / 1048576 )) MiB"
+  # Its progress lines go into the build log like every step's (pipefail keeps node's exit status).
   nice -n 10 node "$BUNDLE_CLI" write --key "$UPDATE_KEY" --boot "$PARTS_DIR/boot.vfat" --root "$PARTS_DIR/root.ext4" \
     --version "$VERSION" --build "$build" --arch "$ARCH" --compression "$compression" --out "$dir/$name.tkupdate" \
-    || die "writing the update bundle failed (see above)"
+    | while IFS= read -r line; do log "$line"; done || die "writing the update bundle failed (see above)"
   (cd "$dir" && sha256sum "$name.tkupdate" >"$name.tkupdate.sha256")
   bytes=$(stat -c %s "$dir/$name.tkupdate")
   log "   update bundle: $name.tkupdate ($(( bytes / 1048576 )) MiB, version $VERSION build $build, signed by key $UPDATE_KEY_ID)"

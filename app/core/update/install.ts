@@ -44,6 +44,8 @@ import { UpdateError } from './update-error.js';
 /** Held back while a payload is written, zeroed to mark a slot as not bootable. */
 export const HEAD_BYTES = 1024 * 1024;
 const IO_CHUNK = 1024 * 1024;
+/** Decompressed chunks in flight: small, so little garbage waits for the collector (peak memory). */
+const STREAM_CHUNK = 64 * 1024;
 /** Progress is told at phase changes and every this many bytes (the admin screen redraws that often). */
 const PROGRESS_STEP = 4 * 1024 * 1024;
 
@@ -114,7 +116,9 @@ export async function installBundle(
     progress.phase('done');
     return manifest;
   } catch (error) {
-    const failure = asUpdateError(error, signal);
+    // When the bundle stream itself failed (cut off, not a tar, aborted), that is the cause, not
+    // what the payload's pipeline made of it (a premature close).
+    const failure = error instanceof UpdateError ? error : reader.failure ?? asUpdateError(error, signal);
     reader.fail(failure);
     if (slot?.touched) {
       try {
@@ -360,7 +364,7 @@ async function dropDeviceCache(device: string): Promise<void> {
 }
 
 function decompressor(compression: Compression): Transform {
-  return compression === 'gzip' ? createGunzip({ chunkSize: 256 * 1024 }) : createBrotliDecompress({ chunkSize: 256 * 1024 });
+  return compression === 'gzip' ? createGunzip({ chunkSize: STREAM_CHUNK }) : createBrotliDecompress({ chunkSize: STREAM_CHUNK });
 }
 
 class HashingPassThrough extends Transform {
@@ -384,7 +388,7 @@ class PartitionSink extends Writable {
   bytes = 0;
 
   constructor(private readonly part: OpenPartition, private readonly payload: BundlePayload, private readonly onBytes: (n: number) => void) {
-    super({ highWaterMark: IO_CHUNK });
+    super({ highWaterMark: STREAM_CHUNK });
     this.head = Buffer.alloc(Math.min(HEAD_BYTES, payload.size));
   }
 

@@ -29,7 +29,7 @@ export class TarEntryReader {
   private readonly parser: Parser;
   private readonly queue: TarEntry[] = [];
   private waiter: { resolve: (entry: TarEntry | undefined) => void; reject: (error: UpdateError) => void } | undefined;
-  private failure: UpdateError | undefined;
+  private failed: UpdateError | undefined;
   private ended = false;
   private current: Readable | undefined;
 
@@ -51,6 +51,11 @@ export class TarEntryReader {
     source.pipe(this.parser as unknown as Writable);
   }
 
+  /** Why reading stopped (the source failed, the archive is bad, fail() was called), if it did. */
+  get failure(): UpdateError | undefined {
+    return this.failed;
+  }
+
   /** The next entry, or undefined at the end of the archive. */
   next(): Promise<TarEntry | undefined> {
     if (this.waiter) return Promise.reject(new Error('TarEntryReader.next called twice without waiting'));
@@ -62,8 +67,8 @@ export class TarEntryReader {
 
   /** Stops reading: the source is destroyed (a download stops), a body being read fails with `error`. */
   fail(error: UpdateError): void {
-    if (this.failure) return;
-    this.failure = error;
+    if (this.failed) return;
+    this.failed = error;
     this.source.unpipe(this.parser as unknown as Writable);
     if (!this.source.destroyed) this.source.destroy();
     this.current?.destroy(error);
@@ -73,7 +78,10 @@ export class TarEntryReader {
   private accept(entry: ReadEntry): void {
     // A Node Readable over the entry: read() resumes the entry, a full buffer pauses it (and a
     // paused entry makes the parser ask the source to wait).
-    const body = new Readable({ highWaterMark: 1024 * 1024, read: () => { entry.resume(); } });
+    const body = new Readable({ highWaterMark: 256 * 1024, read: () => { entry.resume(); } });
+    // fail() may destroy a body before its reader has started; the reader learns it from `failure`
+    // or from the destroyed stream, never as an uncaught 'error' event.
+    body.on('error', () => undefined);
     entry.on('data', (chunk: Buffer) => { if (!body.push(chunk)) entry.pause(); });
     entry.on('end', () => body.push(null));
     entry.pause();
@@ -84,9 +92,9 @@ export class TarEntryReader {
   private settle(): void {
     const waiter = this.waiter;
     if (!waiter) return;
-    if (this.failure) {
+    if (this.failed) {
       this.waiter = undefined;
-      waiter.reject(this.failure);
+      waiter.reject(this.failed);
     } else if (this.queue.length > 0) {
       this.waiter = undefined;
       const entry = this.queue.shift()!;
