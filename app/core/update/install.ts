@@ -107,10 +107,13 @@ export async function installBundle(
       }
       await slot.writePayload(payload, entry, signal, (n) => progress.add(n));
     }
+    // Whatever follows the last payload (tar's end blocks) is not needed: the download stops here.
+    reader.close();
     for (const payload of manifest.payloads) {
       progress.phase('verifying', payload.role);
-      await slot.verifyPayload(payload, (n) => progress.add(n));
+      await slot.verifyPayload(payload, signal, (n) => progress.add(n));
     }
+    signal?.throwIfAborted();
     progress.phase('finishing');
     await slot.commitHeads(manifest.payloads);
     progress.phase('done');
@@ -304,7 +307,7 @@ class SlotWriter {
   }
 
   /** Step 4: what the partition now holds (its kept-back head from memory) hashes as signed. */
-  async verifyPayload(payload: BundlePayload, onBytes: (n: number) => void): Promise<void> {
+  async verifyPayload(payload: BundlePayload, signal: AbortSignal | undefined, onBytes: (n: number) => void): Promise<void> {
     const part = this.part(payload.role);
     const head = part.head!;
     if (part.isBlockDevice) await dropDeviceCache(part.target.device);
@@ -312,6 +315,7 @@ class SlotWriter {
     onBytes(head.length);
     const buffer = Buffer.allocUnsafe(IO_CHUNK);
     for (let done = head.length; done < payload.size;) {
+      signal?.throwIfAborted();
       const want = Math.min(IO_CHUNK, payload.size - done);
       const { bytesRead } = await part.file.read(buffer, 0, want, part.target.offset + done);
       if (bytesRead === 0) throw new UpdateError('verify-failed', VERIFY_MESSAGE, `${part.target.description}: end of device after ${done} of ${payload.size} bytes`);

@@ -75,6 +75,12 @@ export class TarEntryReader {
     this.settle();
   }
 
+  /** Stops reading without an error (the caller has what it needs): the source is destroyed. */
+  close(): void {
+    this.source.unpipe(this.parser as unknown as Writable);
+    if (!this.source.destroyed) this.source.destroy();
+  }
+
   private accept(entry: ReadEntry): void {
     // A Node Readable over the entry: read() resumes the entry, a full buffer pauses it (and a
     // paused entry makes the parser ask the source to wait).
