@@ -12,11 +12,12 @@
 #
 # Outputs: thinkiosk-<version>-<arch>.img.xz, .img.bmap, .img.xz.sha256, .manifest (and the raw
 # .img for tests and for bmaptool), and the signed update bundle .tkupdate (+ .sha256; the kiosk
-# variant; signing key THINKIOSK_UPDATE_KEY, see image/steps/75-bundle.sh). Steps (image/steps/): kiosk app → base root file system
-# (mmdebstrap; cached) → configure (rootfs-overlay/, app, user, units) → boot files (boot/) →
-# disk image → outputs. A build whose inputs (package lists, overlay, boot files, the built app,
-# the recipe) did not change is reused as it is. Needs root and the tools of
-# scripts/install-deps.sh; works under /var/tmp/thinkiosk-image (THINKIOSK_IMAGE_WORK).
+# variant; signing key THINKIOSK_UPDATE_KEY, see image/steps/75-bundle.sh). Steps (image/steps/):
+# kiosk app → base root file system (mmdebstrap; cached) → configure (rootfs-overlay/, app, user,
+# units) → boot files (boot/) → disk image → outputs → update bundle. A build whose inputs
+# (package lists, overlay, boot files, the built app, the recipe, the update key) did not change is
+# reused as it is. Needs root and the tools of scripts/install-deps.sh; works under
+# /var/tmp/thinkiosk-image (THINKIOSK_IMAGE_WORK).
 set -euo pipefail
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH LC_ALL=C.UTF-8
 BUILD_T0=$(date +%s)
@@ -28,7 +29,7 @@ while [ $# -gt 0 ]; do
     --fast) FAST=1; shift ;;
     --out) OUT_DIR=${2:-}; shift 2 ;;
     --variant) VARIANT=${2:-}; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
