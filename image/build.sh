@@ -11,11 +11,13 @@
 #              prompt on the serial console (thinkiosk-minimal-<version>-<arch>.*)
 #
 # Outputs: thinkiosk-<version>-<arch>.img.xz, .img.bmap, .img.xz.sha256, .manifest (and the raw
-# .img for tests and for bmaptool). Steps (image/steps/): kiosk app → base root file system
-# (mmdebstrap; cached) → configure (rootfs-overlay/, app, user, units) → boot files (boot/) →
-# disk image → outputs. A build whose inputs (package lists, overlay, boot files, the built app,
-# the recipe) did not change is reused as it is. Needs root and the tools of
-# scripts/install-deps.sh; works under /var/tmp/thinkiosk-image (THINKIOSK_IMAGE_WORK).
+# .img for tests and for bmaptool), and the signed update bundle .tkupdate (+ .sha256; the kiosk
+# variant; signing key THINKIOSK_UPDATE_KEY, see image/steps/75-bundle.sh). Steps (image/steps/):
+# kiosk app → base root file system (mmdebstrap; cached) → configure (rootfs-overlay/, app, user,
+# units) → boot files (boot/) → disk image → outputs → update bundle. A build whose inputs
+# (package lists, overlay, boot files, the built app, the recipe, the update key) did not change is
+# reused as it is. Needs root and the tools of scripts/install-deps.sh; works under
+# /var/tmp/thinkiosk-image (THINKIOSK_IMAGE_WORK).
 set -euo pipefail
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH LC_ALL=C.UTF-8
 BUILD_T0=$(date +%s)
@@ -27,7 +29,7 @@ while [ $# -gt 0 ]; do
     --fast) FAST=1; shift ;;
     --out) OUT_DIR=${2:-}; shift 2 ;;
     --variant) VARIANT=${2:-}; shift 2 ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -59,6 +61,7 @@ image_key() {
     else
       hash_inputs "$REPO_DIR/rootfs-overlay" "$REPO_DIR/boot" "$IMAGE_DIR" "$REPO_DIR/scripts/build-steps.sh" "$REPO_DIR/scripts/initramfs.sh" "$REPO_DIR/package-lock.json" "$REPO_DIR/package.json" \
         "$REPO_DIR/dist/app" "$REPO_DIR/dist/contract" "$REPO_DIR/dist/www"
+      echo "update-key $UPDATE_KEY_ID"  # the image holds this public key (image/steps/75-bundle.sh)
     fi
     echo "$FAST"
   } | sha256sum | cut -c1-16
@@ -66,7 +69,8 @@ image_key() {
 
 publish() { # hard links (same file system) or copies of the cached outputs in OUT_DIR
   local f
-  for f in "$NAME.img.xz" "$NAME.img.xz.sha256" "$NAME.img.bmap" "$NAME.manifest" "$NAME.img" "$NAME.build"; do
+  for f in "$NAME.img.xz" "$NAME.img.xz.sha256" "$NAME.img.bmap" "$NAME.manifest" "$NAME.img" "$NAME.build" \
+      "$NAME.tkupdate" "$NAME.tkupdate.sha256"; do
     rm -f "$OUT_DIR/$f"
     [ -e "$CACHE_IMAGE_DIR/$f" ] || continue  # (.build: images cached before builds kept a record)
     ln "$CACHE_IMAGE_DIR/$f" "$OUT_DIR/$f" 2>/dev/null || cp "$CACHE_IMAGE_DIR/$f" "$OUT_DIR/$f"
@@ -98,6 +102,7 @@ summary() {
 }
 
 step "check the build machine" check_host
+[ "$VARIANT" = minimal ] || step "update signing key" prepare_update_key
 KEY=$(image_key)
 CACHE_IMAGE_DIR="$WORK_ROOT/images/$CACHE_PREFIX-$KEY"
 if [ -f "$CACHE_IMAGE_DIR/complete" ]; then
@@ -118,6 +123,7 @@ step "boot files" assemble_boot_files
 step "disk image" assemble_disk_image
 rm -rf "$WORK_ROOT/images/$CACHE_PREFIX-"*; mkdir -p "$CACHE_IMAGE_DIR"
 step "outputs (bmap, xz, sha256, manifest)" export_outputs
+[ "$VARIANT" = minimal ] || step "update bundle" write_update_bundle
 write_build_record
 touch "$CACHE_IMAGE_DIR/complete"
 rm -rf "$WORK_DIR"

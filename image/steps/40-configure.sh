@@ -44,6 +44,7 @@ configure_kiosk() {
   # Which build this is, for the fleet's inventory (app/core/fleet/inventory.ts): the version, the
   # architecture and the hash of the build's inputs (the cache key: same inputs, same image).
   printf 'thinkiosk %s %s (%s)\n' "$VERSION" "$ARCH" "$KEY" >"$ROOTFS/etc/thinkiosk-release"
+  install_update_public_key  # image/steps/75-bundle.sh
 
   chroot "$ROOTFS" systemd-sysusers /usr/lib/sysusers.d/thinkiosk.conf >/dev/null 2>&1
   grep -q '^kiosk:' "$ROOTFS/etc/passwd" || die "the kiosk user was not created"

@@ -48,7 +48,10 @@ EOF
   dd if="$parts/boot.vfat" of="$DISK_IMAGE" bs=1M seek="$boot_start" conv=notrunc,sparse status=none
   dd if="$parts/root.ext4" of="$DISK_IMAGE" bs=1M seek="$root_start" conv=notrunc,sparse status=none
   dd if="$parts/data.ext4" of="$DISK_IMAGE" bs=1M seek="$data_start" conv=notrunc,sparse status=none
-  rm -rf "$parts"
+  # boot.vfat and root.ext4 stay for the step "update bundle" (which removes them); the settings
+  # partition is never part of an update.
+  rm -f "$parts/data.ext4"; rm -rf "$parts/data-empty"
+  PARTS_DIR=$parts
   ROOT_MIB=$root_mib
   log "   disk image: ${total} MiB (boot ${BOOT_MIB}, root ${root_mib}, settings ${DATA_MIB} MiB; $(du -m "$DISK_IMAGE" | cut -f1) MiB written)"
 }
