@@ -179,19 +179,18 @@ test('[kiosk] a preset controller not reachable when the kiosk starts (network s
   const url = `http://127.0.0.1:${LATE_CONTROLLER_PORT}`;
   const browser = await launchChromium();
   const kiosk = await startKiosk({ preset: `controller = ${url}\n` });
-  let late: Awaited<ReturnType<typeof startStaticController>> | undefined;
   const work = mkdtempSync(join(tmpdir(), 'thinkiosk-late-'));
   t.after(async () => {
     await browser.close();
     await kiosk.stop();
-    await late?.close();
     rmSync(work, { recursive: true, force: true });
   });
   const { page, pageErrors } = await openKioskPage(browser, kiosk);
   const name = page.getByTestId('controller-name');
   assert.equal(await name.innerText(), `Desktops from ${url}`);
   await page.getByTestId('username').fill('ana');
-  late = await startStaticController({ workDir: work, port: LATE_CONTROLLER_PORT, inventory: 'users: []\ndesktops: []\n' });
+  const late = await startStaticController({ workDir: work, port: LATE_CONTROLLER_PORT, inventory: 'users: []\ndesktops: []\n' });
+  t.after(() => late.close());
   await page.waitForFunction(() => document.querySelector('[data-testid=controller-name]')?.textContent === 'Desktops from Static test site', undefined, { timeout: 20_000 });
   assert.equal(await page.getByTestId('username').inputValue(), 'ana', 'the login screen was drawn again and lost what was typed');
   assert.deepEqual(pageErrors, []);
