@@ -10,7 +10,8 @@
 #              same recipe (kernel, initramfs, disk layout) without the kiosk, booting to a login
 #              prompt on the serial console (thinkiosk-minimal-<version>-<arch>.*)
 #
-# Outputs: thinkiosk-<version>-<arch>.img.xz, .img.bmap, .img.xz.sha256, .manifest (and the raw
+# Outputs: thinkiosk-<version>-<arch>.img.xz, .img.bmap, .img.xz.sha256, .manifest, for the Pi a
+# Raspberry Pi Imager manifest .rpi-imager-manifest with thinkiosk-icon.svg (and the raw
 # .img for tests and for bmaptool). Steps (image/steps/): kiosk app → base root file system
 # (mmdebstrap; cached) → configure (rootfs-overlay/, app, user, units) → boot files (boot/) →
 # disk image → outputs. A build whose inputs (package lists, overlay, boot files, the built app,
@@ -66,11 +67,12 @@ image_key() {
 
 publish() { # hard links (same file system) or copies of the cached outputs in OUT_DIR
   local f
-  for f in "$NAME.img.xz" "$NAME.img.xz.sha256" "$NAME.img.bmap" "$NAME.manifest" "$NAME.img" "$NAME.build"; do
+  for f in "$NAME.img.xz" "$NAME.img.xz.sha256" "$NAME.img.bmap" "$NAME.manifest" "$NAME.img" "$NAME.img.sha256" "$NAME.build"; do
     rm -f "$OUT_DIR/$f"
     [ -e "$CACHE_IMAGE_DIR/$f" ] || continue  # (.build: images cached before builds kept a record)
     ln "$CACHE_IMAGE_DIR/$f" "$OUT_DIR/$f" 2>/dev/null || cp "$CACHE_IMAGE_DIR/$f" "$OUT_DIR/$f"
   done
+  write_imager_manifest
 }
 
 # The build's own record, published with the image (bench/image-bench.ts reads it when the image is
