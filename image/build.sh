@@ -10,14 +10,15 @@
 #              same recipe (kernel, initramfs, disk layout) without the kiosk, booting to a login
 #              prompt on the serial console (thinkiosk-minimal-<version>-<arch>.*)
 #
-# Outputs: thinkiosk-<version>-<arch>.img.xz, .img.bmap, .img.xz.sha256, .manifest (and the raw
-# .img for tests and for bmaptool), and the signed update bundle .tkupdate (+ .sha256; the kiosk
-# variant; signing key THINKIOSK_UPDATE_KEY, see image/steps/75-bundle.sh). Steps (image/steps/):
-# kiosk app → base root file system (mmdebstrap; cached) → configure (rootfs-overlay/, app, user,
-# units) → boot files (boot/) → disk image → outputs → update bundle. A build whose inputs
-# (package lists, overlay, boot files, the built app, the recipe, the update key) did not change is
-# reused as it is. Needs root and the tools of scripts/install-deps.sh; works under
-# /var/tmp/thinkiosk-image (THINKIOSK_IMAGE_WORK).
+# Outputs: thinkiosk-<version>-<arch>.img.xz, .img.bmap, .img.xz.sha256, .manifest, for the Pi a
+# Raspberry Pi Imager manifest .rpi-imager-manifest with thinkiosk-icon.svg (and the raw .img for
+# tests and for bmaptool), and the signed update bundle .tkupdate (+ .sha256; the kiosk variant;
+# signing key THINKIOSK_UPDATE_KEY, see image/steps/75-bundle.sh). Steps (image/steps/): kiosk app →
+# base root file system (mmdebstrap; cached) → configure (rootfs-overlay/, app, user, units) → boot
+# files (boot/) → disk image → outputs → update bundle. A build whose inputs (package lists,
+# overlay, boot files, the built app, the recipe, the update key) did not change is reused as it
+# is. Needs root and the tools of scripts/install-deps.sh; works under /var/tmp/thinkiosk-image
+# (THINKIOSK_IMAGE_WORK).
 set -euo pipefail
 export PATH=/usr/sbin:/usr/bin:/sbin:/bin:$PATH LC_ALL=C.UTF-8
 BUILD_T0=$(date +%s)
@@ -29,7 +30,7 @@ while [ $# -gt 0 ]; do
     --fast) FAST=1; shift ;;
     --out) OUT_DIR=${2:-}; shift 2 ;;
     --variant) VARIANT=${2:-}; shift 2 ;;
-    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,21p' "$0"; exit 0 ;;
     *) die "unknown argument $1 (see --help)" ;;
   esac
 done
@@ -69,12 +70,13 @@ image_key() {
 
 publish() { # hard links (same file system) or copies of the cached outputs in OUT_DIR
   local f
-  for f in "$NAME.img.xz" "$NAME.img.xz.sha256" "$NAME.img.bmap" "$NAME.manifest" "$NAME.img" "$NAME.build" \
+  for f in "$NAME.img.xz" "$NAME.img.xz.sha256" "$NAME.img.bmap" "$NAME.manifest" "$NAME.img" "$NAME.img.sha256" "$NAME.build" \
       "$NAME.tkupdate" "$NAME.tkupdate.sha256"; do
     rm -f "$OUT_DIR/$f"
     [ -e "$CACHE_IMAGE_DIR/$f" ] || continue  # (.build: images cached before builds kept a record)
     ln "$CACHE_IMAGE_DIR/$f" "$OUT_DIR/$f" 2>/dev/null || cp "$CACHE_IMAGE_DIR/$f" "$OUT_DIR/$f"
   done
+  write_imager_manifest
 }
 
 # The build's own record, published with the image (bench/image-bench.ts reads it when the image is

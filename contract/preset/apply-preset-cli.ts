@@ -12,6 +12,9 @@
  *       the settings partition) win over FILE's; FILE may then be missing. FLEETFILE is read only
  *       when it is a regular file and not a link: the kiosk's user owns its directory, and must
  *       not make this root process read (and quote in its problems) another file.
+ *       --imager DIR: Raspberry Pi Imager's customisation files in DIR (the boot partition:
+ *       user-data, network-config; contract/preset/imager-customisation.ts) count for every image
+ *       key FILE has no line for; FILE may then be missing. preset_notes: what of them was left out.
  *   node dist/contract/preset/apply-preset-cli.js kiosk-lines FILE
  *       the kiosk's lines of the file, line for line (contract/preset/image-settings.ts).
  *
@@ -20,26 +23,29 @@
  * Exit status 2 with a sentence on stderr when the file cannot be read or the call is wrong.
  */
 import { closeSync, constants, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { presetSystemUnder } from './preset-system.js';
 import { kioskLinesOf, readImageSettings, withFleetSettings, type ImageSettings } from './image-settings.js';
+import { IMAGER_NETWORK_CONFIG, IMAGER_USER_DATA, readImagerSettings, withImagerSettings, type ImagerFiles } from './imager-customisation.js';
 
 /** A fleet's file holds a few short lines; anything longer is not one the kiosk wrote. */
 const FLEET_FILE_MAX_BYTES = 64 * 1024;
+/** Imager's files hold a few dozen lines. */
+const IMAGER_FILE_MAX_BYTES = 256 * 1024;
 
 /** The file as bytes; a UTF-8 byte-order mark (Windows Notepad) starting a line is no part of it. */
 function readBytesAsText(file: string): string {
   return readFileSync(file).toString('latin1').replace(/^\u00EF\u00BB\u00BF/gm, '');
 }
 
-/** The fleet's file, never through a link and never anything but a small regular file. */
-function readFleetFile(file: string): string {
+/** A small regular file, never read through a link. */
+function readSmallRegularFile(file: string, maxBytes: number): Buffer {
   const fd = openSync(file, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
   try {
     const stat = fstatSync(fd);
     if (!stat.isFile()) throw new Error(`${file} is not a regular file`);
-    if (stat.size > FLEET_FILE_MAX_BYTES) throw new Error(`${file} is larger than ${FLEET_FILE_MAX_BYTES} bytes`);
+    if (stat.size > maxBytes) throw new Error(`${file} is larger than ${maxBytes} bytes`);
     const bytes = Buffer.alloc(stat.size);
     let read = 0;
     while (read < bytes.length) {
@@ -47,10 +53,28 @@ function readFleetFile(file: string): string {
       if (n === 0) break;
       read += n;
     }
-    return bytes.subarray(0, read).toString('latin1').replace(/^\u00EF\u00BB\u00BF/gm, '');
+    return bytes.subarray(0, read);
   } finally {
     closeSync(fd);
   }
+}
+
+/** The fleet's file: the kiosk's user owns its directory (see settings --fleet above). */
+function readFleetFile(file: string): string {
+  return readSmallRegularFile(file, FLEET_FILE_MAX_BYTES).toString('latin1').replace(/^\u00EF\u00BB\u00BF/gm, '');
+}
+
+/** Imager's files that are there (FAT has no links; a file too large is a mistake to say). */
+function readImagerFiles(dir: string): ImagerFiles {
+  const one = (name: string): Buffer | undefined => {
+    try {
+      return readSmallRegularFile(join(dir, name), IMAGER_FILE_MAX_BYTES);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      throw error;
+    }
+  };
+  return { userData: one(IMAGER_USER_DATA), networkConfig: one(IMAGER_NETWORK_CONFIG) };
 }
 
 function readBytesAsTextIfThere(file: string): string {
@@ -69,7 +93,7 @@ function shellQuoted(text: string): string {
 }
 
 /** Names the shell may rely on: one assignment each, always all of them. */
-function shellAssignments(settings: ImageSettings, kioskLines: string): string {
+function shellAssignments(settings: ImageSettings & { notes?: string[] }, kioskLines: string): string {
   const lines = (items: string[]): string => items.map((item) => `${item}\n`).join('');
   const values: Record<string, string> = {
     preset_hostname: settings.hostname ?? '',
@@ -78,11 +102,13 @@ function shellAssignments(settings: ImageSettings, kioskLines: string): string {
     preset_keyboard_variant: settings.keyboardVariant ?? '',
     preset_wifi_ssid: settings.wifi?.ssid ?? '',
     preset_wifi_password: settings.wifi?.password ?? '',
+    preset_wifi_hidden: settings.wifi?.hidden ? 'yes' : '',
     preset_boot_server: settings.bootServer ? 'on' : 'off',
     preset_ssh_keys: lines(settings.sshKeys),
     preset_pin_line: settings.plainPin ? String(settings.plainPin.lineNumber) : '',
     preset_pin: settings.plainPin?.pin ?? '',
     preset_problems: lines(settings.problems),
+    preset_notes: lines(settings.notes ?? []),
     // The kiosk's copy of the file as it is now: one Node start per boot, not two (apply-preset
     // asks kiosk-lines again only after it rewrote the file, when a plain PIN was hashed).
     preset_kiosk_lines: kioskLines,
@@ -91,21 +117,21 @@ function shellAssignments(settings: ImageSettings, kioskLines: string): string {
 }
 
 function run(argv: string[]): string {
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { root: { type: 'string', default: '/' }, fleet: { type: 'string' } } });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options: { root: { type: 'string', default: '/' }, fleet: { type: 'string' }, imager: { type: 'string' } } });
   const [command, file, ...extra] = positionals;
-  if (!file || extra.length) throw new Error('usage: apply-preset-cli.js settings [--root DIR] [--fleet FLEETFILE] FILE | kiosk-lines FILE');
-  if (command === 'settings' && values.fleet !== undefined) {
-    // With a fleet's file, a kiosk without thinkiosk.conf still gets the fleet's settings.
-    const text = readBytesAsTextIfThere(file);
+  if (!file || extra.length) throw new Error('usage: apply-preset-cli.js settings [--root DIR] [--fleet FLEETFILE] [--imager DIR] FILE | kiosk-lines FILE');
+  if (command === 'settings') {
+    // With a fleet's file or Imager's, a kiosk without thinkiosk.conf still gets their settings.
+    const text = values.fleet !== undefined || values.imager !== undefined ? readBytesAsTextIfThere(file) : readBytesAsText(file);
     const system = presetSystemUnder(values.root);
-    const fleetText = readFleetFile(values.fleet);
-    const settings = withFleetSettings(readImageSettings(text, basename(file), system), fleetText, basename(values.fleet), system);
+    // Sentences name the file as the admin knows it (thinkiosk.conf), not its mount point.
+    let settings: ImageSettings & { notes?: string[] } = readImageSettings(text, basename(file), system);
+    // Imager's under thinkiosk.conf, the fleet's over both.
+    if (values.imager !== undefined) settings = withImagerSettings(settings, text, readImagerSettings(readImagerFiles(values.imager), system));
+    if (values.fleet !== undefined) settings = { ...withFleetSettings(settings, readFleetFile(values.fleet), basename(values.fleet), system), notes: settings.notes ?? [] };
     return shellAssignments(settings, kioskLinesOf(text));
   }
-  const text = readBytesAsText(file);
-  // Sentences name the file as the admin knows it (thinkiosk.conf), not its mount point.
-  if (command === 'settings') return shellAssignments(readImageSettings(text, basename(file), presetSystemUnder(values.root)), kioskLinesOf(text));
-  if (command === 'kiosk-lines') return kioskLinesOf(text);
+  if (command === 'kiosk-lines') return kioskLinesOf(readBytesAsText(file));
   throw new Error(`unknown command "${command}" (settings or kiosk-lines)`);
 }
 

@@ -13,8 +13,11 @@ export interface ImageSettings {
   keyboard: string | null;
   /** Only with a keyboard whose layout has this variant. */
   keyboardVariant: string | null;
-  /** null: no Wi-Fi connection is written (none set, or its password line is wrong). */
-  wifi: { ssid: string; password: string } | null;
+  /**
+   * null: no Wi-Fi connection is written (none set, or its password line is wrong). hidden: the
+   * network does not broadcast its name (only Raspberry Pi Imager's network-config says so).
+   */
+  wifi: { ssid: string; password: string; hidden?: boolean } | null;
   bootServer: boolean;
   sshKeys: string[];
   /** The last admin_pin line when it holds plain digits: the first boot replaces it by the hash. */
@@ -103,7 +106,7 @@ export function withFleetSettings(boot: ImageSettings, fleetText: string, source
 }
 
 /** Its name, as XKB's symbols file of the layout declares it: `xkb_symbols "nodeadkeys" {`. */
-function hasVariant(layoutSymbols: string, variant: string): boolean {
+export function hasVariant(layoutSymbols: string, variant: string): boolean {
   return /^[A-Za-z0-9_-]+$/.test(variant) && new RegExp(`xkb_symbols\\s+"${variant}"`).test(layoutSymbols);
 }
 

@@ -65,6 +65,7 @@ const ONE_LINE_NAME = /^[^\x00-\x1f\x7f]{1,64}$/;
 const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const TIME_ZONE_NAME = /^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/;
 const KEYBOARD_LAYOUT_NAME = /^[a-z0-9_]+$/;
+const WPA_KEY_HEX = /^[0-9A-Fa-f]{64}$/;
 // eslint-disable-next-line no-control-regex
 const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\x00-\x1f\x7f]*)?$/;
 
@@ -158,9 +159,11 @@ export const PRESET_KEYS = {
     check: (text) => (octets(text) >= 1 && octets(text) <= 32 ? text : undefined),
   }),
   wifi_password: key<string>({
+    // 64 hex digits: the WPA key itself (wpa_passphrase's psk=, or what Raspberry Pi Imager writes
+    // in network-config), which NetworkManager's psk takes as it is.
     owner: 'image', echoesValue: false,
-    rule: 'must be 8 to 63 characters (or empty for an open network)',
-    check: (text) => (octets(text) === 0 || (octets(text) >= 8 && octets(text) <= 63) ? text : undefined),
+    rule: 'must be 8 to 63 characters, or the 64 hex digits of a WPA key (or empty for an open network)',
+    check: (text) => (octets(text) === 0 || (octets(text) >= 8 && octets(text) <= 63) || WPA_KEY_HEX.test(text) ? text : undefined),
   }),
   boot_server: key<boolean>({
     owner: 'image', echoesValue: true,

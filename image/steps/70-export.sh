@@ -1,5 +1,6 @@
 # Step "outputs": the block map (bmaptool: flash only what is used, verify what was written), the
-# compressed image, its checksum and a manifest (package versions, kiosk shell, sizes). Everything
+# compressed image, its checksum and a manifest (package versions, kiosk shell, sizes); for the
+# Raspberry Pi image, Raspberry Pi Imager's manifest too (write_imager_manifest). Everything
 # is written under a temporary name and renamed at the end, so a failed or interrupted build
 # never leaves a half-written image behind.
 
@@ -12,6 +13,9 @@ export_outputs() {
   nice -n 10 xz -T0 "$level" -c "$DISK_IMAGE" >"$dir/$name.img.xz.partial" || die "xz failed (disk full?)"
   mv "$dir/$name.img.xz.partial" "$dir/$name.img.xz"
   (cd "$dir" && sha256sum "$name.img.xz" >"$name.img.xz.sha256")
+  # The raw image's too: Raspberry Pi Imager's manifest (extract_sha256) is written from it at every
+  # publish, also of a reused build, without reading the whole image again.
+  sha256sum "$DISK_IMAGE" | awk -v n="$name.img" '{print $1 "  " n}' >"$dir/$name.img.sha256"
   {
     echo "# thinkiosk $VERSION $ARCH image manifest"
     echo "built: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -34,4 +38,18 @@ export_outputs() {
 chroot_free_packages() {
   awk '/^Package: /{p=$2} /^Version: /{v=$2} /^Architecture: /{a=$2} /^Status: /{s=($0 ~ / installed$/)}
        /^$/{ if (s && p) print p, v, a; p=v=a=""; s=0 } END { if (s && p) print p, v, a }' "$ROOTFS/var/lib/dpkg/status" | sort
+}
+
+# Raspberry Pi Imager's manifest of the published Pi image, with its icon, in OUT_DIR
+# (image/imager/manifest.ts): written at every publish, so that THINKIOSK_IMAGER_BASE_URL (where the
+# files will be served; default: file:// URLs of OUT_DIR) applies to a reused build too.
+write_imager_manifest() {
+  [ "$ARCH" = arm64 ] && [ "$VARIANT" = kiosk ] || return 0
+  local icon="$OUT_DIR/thinkiosk-icon.svg"
+  cp "$IMAGE_DIR/imager/thinkiosk-icon.svg" "$icon"
+  [ -f "$REPO_DIR/dist/image/imager/manifest.js" ] || die "dist/image/imager/manifest.js is missing: run 'make build' first"
+  node "$REPO_DIR/dist/image/imager/manifest.js" --image "$OUT_DIR/$NAME.img" --xz "$OUT_DIR/$NAME.img.xz" --icon "$icon" \
+    --version "$VERSION" --out "$OUT_DIR/$NAME.rpi-imager-manifest" --base-url "${THINKIOSK_IMAGER_BASE_URL:-}" >/dev/null \
+    || die "the Raspberry Pi Imager manifest could not be written"
+  log "   Raspberry Pi Imager: $OUT_DIR/$NAME.rpi-imager-manifest (init_format cloudinit${THINKIOSK_IMAGER_BASE_URL:+, files at $THINKIOSK_IMAGER_BASE_URL})"
 }

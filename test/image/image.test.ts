@@ -18,6 +18,7 @@ import {
   type Arch, type BuiltImage,
 } from './appliance.js';
 import { readScreen, screenBusyness } from './screen.js';
+import { imagerCmdline, imagerMetaData, imagerNetworkConfig, imagerUserData, type ImagerChoices } from '../support/imager-files.js';
 
 const EXPECTED = join(REPO, 'test/image/expected');
 const PROBE = readFileSync(join(REPO, 'test/image/probe.sh'), 'utf8');
@@ -84,7 +85,26 @@ async function checkGolden(arch: Arch): Promise<void> {
   assert.deepEqual(await bootFiles(img), expectedLines(`boot-files-${arch}.txt`), 'files on the boot partition');
 }
 
-function checkProbeBasics(report: Map<string, string[]>, arch: Arch): void {
+/**
+ * What Raspberry Pi Imager's customisation (init_format "cloudinit") writes for the first arm64 boot,
+ * in its own formats (test/support/imager-files.ts): every field thinkiosk takes.
+ */
+const IMAGER_SSH_KEY = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE9vEX1kBQ1W8YzW1d7FjvE1sFJxqg5vXbq0a3z6r2Xr admin@imager';
+const IMAGER_CHOICES: ImagerChoices = {
+  hostname: 'imager-pi-12', timezone: 'Europe/Berlin', keyboard: 'fr', sshKeys: [IMAGER_SSH_KEY],
+  wifi: { ssid: 'Lab Wi-Fi', password: 'correct horse battery', country: 'DE' },
+};
+
+/** The boot partition as Imager leaves it after customising: its three files and the appended cmdline.txt. */
+async function customiseLikeImager(disk: string, choices: ImagerChoices): Promise<void> {
+  const instanceId = `rpi-imager-${Date.now()}`;
+  await putBootFile(disk, 'meta-data', imagerMetaData(instanceId));
+  await putBootFile(disk, 'user-data', imagerUserData(choices));
+  await putBootFile(disk, 'network-config', imagerNetworkConfig(choices));
+  await putBootFile(disk, 'cmdline.txt', imagerCmdline(await readBootFile(disk, 'cmdline.txt'), instanceId, choices.wifi?.country));
+}
+
+function checkProbeBasics(report: Map<string, string[]>, arch: Arch, expect: { ssh: boolean } = { ssh: false }): void {
   const one = (key: string): string => report.get(key)?.[0] ?? '(missing)';
   assert.equal(one('kiosk-ready'), 'yes');
   assert.match(one('root'), /^overlay rw/, '/ is the RAM overlay');
@@ -98,7 +118,8 @@ function checkProbeBasics(report: Map<string, string[]>, arch: Arch): void {
   assert.doesNotMatch(one('kiosk-user'), /\((sudo|root|wheel)\)/, 'the kiosk user is unprivileged');
   for (const program of ['cage', 'node', 'chromium']) assert.match(one('kiosk-processes'), new RegExp(program), `${program} runs as the kiosk user`);
   assert.equal(one('passwords').trim(), '', 'no account has a password');
-  assert.notEqual(one('ssh'), 'active', 'SSH is off without a key');
+  if (expect.ssh) assert.equal(one('ssh'), 'active', 'SSH is on for the key');
+  else assert.notEqual(one('ssh'), 'active', 'SSH is off without a key');
   assert.equal(one('default-target'), 'graphical.target');
   assert.equal(one('boot-server'), 'off active', 'the boot server service runs (the Node server with its dnsmasq), switched off by default');
   assert.deepEqual((report.get('enabled') ?? []).sort(), expectedLines(`enabled-units-${arch}.txt`), 'enabled units');
@@ -165,17 +186,29 @@ test('arm64 image: partition table and boot files match the golden descriptions'
 });
 
 let arm64Disk = '';
-test('arm64 boots under QEMU to the setup screen: read-only root, kiosk as an unprivileged user; settings survive a pulled plug mid-write', { timeout: 30 * 60_000 }, async () => {
+test('arm64 boots under QEMU to the setup screen: read-only root, kiosk as an unprivileged user; Raspberry Pi Imager\'s customisation applied; settings survive a pulled plug mid-write', { timeout: 30 * 60_000 }, async () => {
   // 512 MiB more "card" than the image, for the first boot to grow the settings partition into.
   arm64Disk = scratchCopy(image('arm64').img, 'arm64.img', 512);
   await putBootFile(arm64Disk, 'thinkiosk-probe.sh', PROBE);
+  // Flashed with Imager's customisation and no thinkiosk.conf: Imager's host name, time zone,
+  // keyboard, SSH key and Wi-Fi apply (Imager sets no controller: still the setup screen).
+  await customiseLikeImager(arm64Disk, IMAGER_CHOICES);
   const vm = new Vm('arm64', arm64Disk, { cmdline: ['thinkiosk.probe=write-loop'] });
   try {
     await bootToReady(vm, 'arm64', 'first');
     const text = await screen(vm, 'arm64-setup', /Connect this kiosk to your desktop controller/i);
     assert.match(text, /Connect this kiosk to your desktop controller/i, `setup screen expected, the screen reads: ${text}`);
     const report = await vm.probeReport(300);
-    checkProbeBasics(report, 'arm64');
+    checkProbeBasics(report, 'arm64', { ssh: true });
+    assert.equal(report.get('cmdline-nocloud')?.[0], 'yes', 'booted with the command line Imager wrote');
+    assert.equal(report.get('hostname')?.[0], 'imager-pi-12', 'Imager\'s host name');
+    assert.equal(report.get('timezone')?.[0], '/usr/share/zoneinfo/Europe/Berlin', 'Imager\'s time zone');
+    assert.equal(report.get('kiosk-env')?.[0]?.trim(), 'XKB_DEFAULT_LAYOUT=fr', 'Imager\'s keyboard');
+    assert.equal(report.get('ssh-keys')?.[0], '1', 'Imager\'s SSH key, root\'s');
+    assert.match(report.get('nm-connections')?.[0] ?? '', /(^| )Lab Wi-Fi:802-11-wireless( |$)/, 'NetworkManager loaded the Wi-Fi network with the WPA key Imager derived');
+    assert.equal(report.get('passwords')?.[0]?.trim(), '', 'Imager\'s account made no login account');
+    assert.equal(report.get('preset-problem'), undefined, `no problems with Imager's files: ${(report.get('preset-problem') ?? []).join(' | ')}`);
+    assert.match(vm.console(), /thinkiosk-preset: settings from Raspberry Pi Imager/, 'the boot says where the settings came from');
     assert.equal(report.get('overlay-forgot')?.[0], 'yes');
     assert.equal(report.get('data-grown')?.[0], 'yes', 'the first boot grew the settings partition');
     assert.ok(Number(report.get('data-size-mib')?.[0]) > 400, `the settings partition grew to the card (${report.get('data-size-mib')?.[0]} MiB)`);
@@ -194,8 +227,9 @@ test('arm64 boots under QEMU to the setup screen: read-only root, kiosk as an un
   }
 });
 
-test('arm64 after the pulled plug: settings intact; a settings file gives the login screen, host name, time zone, hashed PIN', { timeout: 30 * 60_000 }, async () => {
+test('arm64 after the pulled plug: settings intact; a settings file gives the login screen, host name, time zone, hashed PIN, and wins over Imager\'s', { timeout: 30 * 60_000 }, async () => {
   assert.ok(arm64Disk, 'the first boot ran');
+  // Imager's files from the first boot are still there: thinkiosk.conf's host name, time zone and keyboard win.
   await putBootFile(arm64Disk, 'thinkiosk.conf', [
     '# written by the image test', 'controller = http://preset.example:8480', 'admin_pin = 2468', 'hostname = lab3-kiosk-07',
     'timezone = Asia/Shanghai', 'keyboard = de', 'keyboard_variant = nodeadkeys', '',
@@ -207,7 +241,7 @@ test('arm64 after the pulled plug: settings intact; a settings file gives the lo
     assert.match(text, /Log ?in/i, `login screen expected, the screen reads: ${text}`);
     assert.match(text, /Desktops from http:\/\/preset\.example/i, `the preset controller on the login screen, the screen reads: ${text}`);
     const report = await vm.probeReport(300);
-    checkProbeBasics(report, 'arm64');
+    checkProbeBasics(report, 'arm64', { ssh: true });
     assert.equal(report.get('overlay-forgot')?.[0], 'yes', 'what the last boot wrote to / is gone');
     const settings = JSON.parse(report.get('settings')?.[0] ?? 'null') as { idleLogoutSeconds: number; controllerUrl: string; adminPinHash: string | null };
     assert.ok(settings, 'the settings file is valid JSON after the pulled plug');

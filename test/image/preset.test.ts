@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { verifyPin } from '../../app/core/system/admin-pin.js';
 import { parsePreset } from '../../app/core/preset.js';
 import { REPO } from './appliance.js';
+import { imagerNetworkConfig, imagerUserData, imagerWifiKey, type ImagerChoices } from '../support/imager-files.js';
 
 const SCRIPT = join(REPO, 'rootfs-overlay/usr/lib/thinkiosk/apply-preset');
 
@@ -161,4 +162,34 @@ test('apply-preset: without the app to read thinkiosk.conf nothing of it is appl
   assert.match(read(root, 'run/thinkiosk/preset-problems.txt'), /^thinkiosk\.conf could not be read by the kiosk app in \S+no-app \(see the journal\): none of its settings is applied\n$/);
   assert.equal(read(root, 'etc/hostname'), 'thinkiosk\n');
   assert.ok(!existsSync(join(root, 'run/thinkiosk/kiosk-preset.conf')));
+});
+
+test('apply-preset: Raspberry Pi Imager\'s user-data and network-config without a thinkiosk.conf are applied; thinkiosk.conf, once there, wins', () => {
+  const root = fakeRoot();
+  const key = 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIE9vEX1kBQ1W8YzW1d7FjvE1sFJxqg5vXbq0a3z6r2Xr admin@imager';
+  const choices: ImagerChoices = { hostname: 'imager-pi', timezone: 'Asia/Shanghai', keyboard: 'de', sshKeys: [key], wifi: { ssid: 'Lab 3', password: 'correct horse', country: 'DE', hidden: true } };
+  writeFileSync(join(root, 'boot/firmware/user-data'), imagerUserData(choices));
+  writeFileSync(join(root, 'boot/firmware/network-config'), imagerNetworkConfig(choices));
+  const output = applyPreset(root);
+  assert.doesNotMatch(output, /PROBLEM/);
+  assert.match(output, /settings from Raspberry Pi Imager/);
+  assert.match(output, /thinkiosk-preset: user-data line \d+: commands in runcmd are never run/, 'what is left out is said in the journal');
+  assert.equal(read(root, 'etc/hostname'), 'imager-pi\n');
+  assert.equal(readlinkSync(join(root, 'etc/localtime')), '/usr/share/zoneinfo/Asia/Shanghai');
+  assert.equal(read(root, 'run/thinkiosk/kiosk.env'), 'XKB_DEFAULT_LAYOUT=de\n');
+  assert.equal(read(root, 'root/.ssh/authorized_keys'), `${key}\n`);
+  const wifi = read(root, 'run/NetworkManager/system-connections/thinkiosk-preset-wifi.nmconnection');
+  assert.match(wifi, /^ssid=Lab 3\nhidden=true$/m, 'a network Imager was told is hidden is looked for by name');
+  assert.equal(/^psk=(.*)$/m.exec(wifi)?.[1], imagerWifiKey('correct horse', 'Lab 3'), 'the WPA key Imager derived, as NetworkManager takes it');
+  assert.equal(existsSync(join(root, 'run/thinkiosk/kiosk-preset.conf')), false, 'no thinkiosk.conf: the kiosk has no preset of its own keys');
+
+  writeFileSync(join(root, 'boot/firmware/thinkiosk.conf'), 'hostname = from-conf\nwifi_ssid = Other\nwifi_password = other-password\n');
+  const again = applyPreset(root);
+  assert.match(again, /Imager's host name is not used: thinkiosk\.conf sets it/);
+  assert.equal(read(root, 'etc/hostname'), 'from-conf\n');
+  const confWifi = read(root, 'run/NetworkManager/system-connections/thinkiosk-preset-wifi.nmconnection');
+  assert.match(confWifi, /^ssid=Other$/m);
+  assert.doesNotMatch(confWifi, /hidden/);
+  assert.match(confWifi, /^psk=other-password$/m, 'thinkiosk.conf\'s network with its own password, never Imager\'s key');
+  assert.equal(readlinkSync(join(root, 'etc/localtime')), '/usr/share/zoneinfo/Asia/Shanghai', 'what thinkiosk.conf does not set still comes from Imager');
 });

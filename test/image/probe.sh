@@ -30,6 +30,10 @@ p "kiosk-user $(id kiosk 2>&1)"
 p "kiosk-processes $(ps -u kiosk -o comm= | sort -u | tr '\n' ' ')"
 p "passwords $(awk -F: '$2 !~ /^[!*]/ {print $1}' /etc/shadow | tr '\n' ' ')"
 p "ssh $(systemctl is-active ssh.service)"
+p "ssh-keys $(grep -c . /root/.ssh/authorized_keys 2>/dev/null || echo 0)"
+# Wi-Fi profiles NetworkManager loaded (QEMU has no Wi-Fi card: a profile it refused is not listed).
+p "nm-connections $(nmcli -t -f NAME,TYPE connection show 2>&1 | tr '\n' ' ')"
+p "cmdline-nocloud $(grep -q 'ds=nocloud;i=' /proc/cmdline && echo yes || echo no)"
 p "hostname $(hostname)"
 p "timezone $(readlink /etc/localtime)"
 p "kiosk-env $(tr '\n' ' ' </run/thinkiosk/kiosk.env 2>/dev/null)"
@@ -44,7 +48,14 @@ p "resolv $(readlink /etc/resolv.conf) $(sed -n 's/^nameserver //p' /etc/resolv.
 t0=$(date +%s); answer=$(getent ahosts preset.example 2>&1 | head -1); p "dns-lookup $(( $(date +%s) - t0 )) ${answer:-no-answer}"
 p "chromium-policies $(cd /etc/chromium/policies/managed 2>/dev/null && sha256sum -- *.json 2>/dev/null | tr '\n' ' ')"
 while IFS= read -r line; do p "preset-problem $line"; done </run/thinkiosk/preset-problems.txt
-for u in $(systemctl list-unit-files --state=enabled --no-legend --type=service | awk '{print $1}'); do p "enabled $u"; done
+# Under a loaded TCG machine systemctl's call to PID 1 can time out (once, both arm64 boots came back
+# with no unit at all): asked again, and each failure is reported, so an empty list is never silent.
+units=
+for try in 1 2 3; do
+  units=$(systemctl list-unit-files --state=enabled --no-legend --type=service 2>/tmp/probe-systemctl.err) && [ -n "$units" ] && break
+  p "enabled-retry $try $(tr '\n' ' ' </tmp/probe-systemctl.err)"
+done
+for u in $(printf '%s\n' "$units" | awk '{print $1}'); do p "enabled $u"; done
 p "default-target $(systemctl get-default)"
 # The boot server's service runs on every box and waits, switched off, unless a preset turns it on.
 p "boot-server $(sed -n 's/^  "state": "\(.*\)",$/\1/p' /run/thinkiosk/boot-server/status.json 2>/dev/null | grep . || echo no-status) $(systemctl is-active thinkiosk-boot-server.service)"

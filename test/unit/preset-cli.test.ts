@@ -81,7 +81,7 @@ test('preset CLI: a Wi-Fi password in another encoding than UTF-8 reaches the sh
   writeFileSync(file, 'wifi_ssid = Lab\nwifi_password = correct horse\nwifi_password = short\n');
   const wrong = settingsInShell(file, dir);
   assert.equal(wrong.wifi_ssid!.toString(), '', 'no connection is written');
-  assert.equal(wrong.problems!.toString(), 'thinkiosk.conf line 3: wifi_password must be 8 to 63 characters (or empty for an open network)\n');
+  assert.equal(wrong.problems!.toString(), 'thinkiosk.conf line 3: wifi_password must be 8 to 63 characters, or the 64 hex digits of a WPA key (or empty for an open network)\n');
 });
 
 test('preset CLI: kiosk-lines keeps the kiosk\'s lines at their line numbers, a PIN only as a hash, the file\'s bytes unchanged', () => {
