@@ -17,7 +17,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO, Vm, WORK, putBootFile, scratchCopy } from '../test/image/appliance.js';
+import { REPO, Vm, WORK, putBootFile, readSlotFile, scratchCopy } from '../test/image/appliance.js';
 
 type Variant = 'kiosk' | 'minimal';
 const VARIANTS: readonly Variant[] = ['kiosk', 'minimal'];
@@ -159,10 +159,10 @@ async function boot(image: BuiltImage, round: number): Promise<Boot> {
   }
 }
 
-/** The size of initrd.img on the image's boot partition (mdir -b lists no sizes: mtype counts). */
+/** The size of slot A's initramfs (/boot/initrd.img in the root: image/ab-slots.md). */
 function initramfsBytes(img: string): number | null {
   try {
-    return execFileSync('mtype', ['-i', `${img}@@4M`, '::/initrd.img'], { maxBuffer: 256 * MIB }).length;
+    return readSlotFile(img, '/boot/initrd.img').length;
   } catch {
     return null;
   }

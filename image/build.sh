@@ -45,7 +45,7 @@ NAME="thinkiosk-$VERSION-$ARCH"; [ "$VARIANT" = minimal ] && NAME="thinkiosk-min
 check_host() {
   [ "$(id -u)" = 0 ] || die "run as root (the root file system holds root-owned files and device nodes): sudo make image"
   need_tool mmdebstrap mmdebstrap; need_tool mkfs.ext4 e2fsprogs; need_tool mkfs.vfat dosfstools
-  need_tool mcopy mtools; need_tool sfdisk fdisk; need_tool bmaptool bmap-tools; need_tool xz xz-utils; need_tool cpio cpio; need_tool zstd zstd; need_tool depmod kmod
+  need_tool mcopy mtools; need_tool sfdisk fdisk; need_tool bmaptool bmap-tools; need_tool xz xz-utils; need_tool cpio cpio; need_tool zstd zstd; need_tool depmod kmod; need_tool mkimage u-boot-tools
   need_tool node nodejs; need_tool npm npm; need_tool curl curl; need_tool systemd-sysusers systemd
   [ "$ARCH" = amd64 ] || need_tool qemu-aarch64-static qemu-user-static
   mkdir -p "$WORK_ROOT" "$OUT_DIR"

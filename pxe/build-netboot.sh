@@ -57,23 +57,7 @@ image_file() { echo "$IMAGE_DIR/thinkiosk-$VERSION-$1.img"; }
 
 # Debian packages the netboot files take programs from (not installed anywhere: extracted).
 # busybox-static runs the initramfs; ipxe is the first stage for every firmware.
-FIRMWARE_RECIPE=1
-extract_packages() { # extract_packages ARCH PACKAGES → prints the directory
-  local arch=$1 packages=$2 key dir
-  key=$(echo "$FIRMWARE_RECIPE $SUITE $MIRROR $arch $packages" | sha256sum | cut -c1-16)
-  dir="$WORK_ROOT/debs/$arch-$key"
-  if [ ! -f "$dir/complete" ]; then
-    rm -rf "$dir"; mkdir -p "$dir"
-    nice -n 10 mmdebstrap --mode=root --variant=extract --arch="$arch" --include="$packages" \
-      "$SUITE" "$dir/root" "deb $MIRROR $SUITE main" >"$dir/mmdebstrap.log" 2>&1 \
-      || { tail -15 "$dir/mmdebstrap.log" >&2; die "extracting $packages ($arch) from $MIRROR failed; log $dir/mmdebstrap.log"; }
-    touch "$dir/complete"
-  fi
-  echo "$dir/root"
-}
-package_version() { # package_version ROOT PACKAGE: from the package's Debian changelog
-  zcat "$1/usr/share/doc/$2/changelog.Debian.gz" 2>/dev/null | sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p'
-}
+EXTRACT_RECIPE=1  # extract_packages (scripts/build-steps.sh): bump to extract again
 
 # ---- per architecture -------------------------------------------------------------------------
 
@@ -101,14 +85,15 @@ mount_image_root() { # the image's root partition (2), read-only
 SQUASHFS_RECIPE="zstd-12"
 build_squashfs() { # build_squashfs FILE
   local file=$1
-  nice -n 10 mksquashfs "$MNT" "$file" -noappend -comp zstd -Xcompression-level 12 \
+  # Without the slot's kernel and initramfs: a netbooted client gets its own from the boot server.
+  nice -n 10 mksquashfs "$MNT" "$file" -noappend -comp zstd -Xcompression-level 12 -e boot/vmlinuz boot/initrd.img boot/bootargs.env \
     -quiet -no-progress 2>&1 | grep -v 'Unrecognised xattr prefix' || true
   [ -s "$file" ] || die "mksquashfs produced nothing"
   log "   root.squashfs: $(( $(stat -c %s "$file") / 1048576 )) MiB (from $(du -sm "$MNT" | cut -f1) MiB)"
 }
 
 copy_kernel() {
-  mcopy -n -o -i "$IMG@@4M" ::/vmlinuz "$STAGE/http/$ARCH/vmlinuz" || die "no vmlinuz on the boot partition of $IMG"
+  cp "$MNT/boot/vmlinuz" "$STAGE/http/$ARCH/vmlinuz" || die "no /boot/vmlinuz in slot A of $IMG (image/ab-slots.md)"
   KVER=$(ls "$MNT/usr/lib/modules" | head -1)
   [ -n "$KVER" ] || die "no kernel modules in the image's root"
   log "   kernel $KVER"
@@ -135,13 +120,18 @@ build_initramfs() {
   rm -rf "$tree"
 }
 
-# Raspberry Pi: the image's boot partition (firmware, device trees, config.txt) with the netboot
-# initramfs. cmdline.txt is written by the boot server (it names the server's address).
+# Raspberry Pi: the image's boot partition (firmware, device trees, config.txt) with the kernel and
+# the netboot initramfs. A netbooted Pi has no slots: its firmware starts the kernel itself, so
+# config.txt names the kernel instead of U-Boot. cmdline.txt is written by the boot server (it names
+# the server's address).
 build_pi_files() {
   local rpi="$STAGE/tftp/rpi"
   mkdir -p "$rpi"
   mcopy -s -n -i "$IMG@@4M" '::/*' "$rpi/" || die "cannot read the boot partition of $IMG"
-  rm -f "$rpi/cmdline.txt" "$rpi/thinkiosk.conf" "$rpi/thinkiosk.conf.example" "$rpi/initrd.img"
+  rm -f "$rpi/cmdline.txt" "$rpi/thinkiosk.conf" "$rpi/thinkiosk.conf.example" "$rpi/u-boot.bin" "$rpi/boot.scr" "$rpi/tk-slot.txt" "$rpi/tk-tried.txt"
+  grep -q '^kernel=u-boot.bin$' "$rpi/config.txt" || die "the arm64 image's config.txt does not start U-Boot (kernel=u-boot.bin): pxe/build-netboot.sh cannot make its netboot variant"
+  sed -i 's/^kernel=u-boot.bin$/kernel=vmlinuz\ninitramfs initrd.img followkernel/' "$rpi/config.txt"
+  cp "$STAGE/http/arm64/vmlinuz" "$rpi/vmlinuz"
   cp "$STAGE/http/arm64/initrd.img" "$rpi/initrd.img"
   [ -f "$rpi/start4.elf" ] || die "the arm64 image's boot partition has no start4.elf (Raspberry Pi firmware)"
   log "   Raspberry Pi boot files: $(ls "$rpi" | wc -l) files, $(du -sm "$rpi" | cut -f1) MiB"

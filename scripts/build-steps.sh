@@ -57,3 +57,24 @@ unmount_under() {
 
 # Free space (MiB) on the file system holding $1.
 free_mib() { df -Pm "$1" | awk 'NR==2 {print $4}'; }
+
+# extract_packages ARCH "PACKAGES" → prints a directory: Debian packages of $SUITE from $MIRROR
+# unpacked there (not installed: no maintainer scripts run), cached under $WORK_ROOT/debs by what
+# was asked. For programs and files a build takes from Debian without putting the package into a
+# root file system (the netboot's busybox and iPXE, the image's boot loaders).
+extract_packages() {
+  local arch=$1 packages=$2 key dir
+  key=$(echo "${EXTRACT_RECIPE:-1} ${SUITE:?} ${MIRROR:?} $arch $packages" | sha256sum | cut -c1-16)
+  dir="${WORK_ROOT:?}/debs/$arch-$key"
+  if [ ! -f "$dir/complete" ]; then
+    rm -rf "$dir"; mkdir -p "$dir"
+    nice -n 10 mmdebstrap --mode=root --variant=extract --arch="$arch" --include="$packages" \
+      "$SUITE" "$dir/root" "deb $MIRROR $SUITE main" >"$dir/mmdebstrap.log" 2>&1 \
+      || { tail -15 "$dir/mmdebstrap.log" >&2; die "extracting $packages ($arch) from $MIRROR failed; log $dir/mmdebstrap.log"; }
+    touch "$dir/complete"
+  fi
+  echo "$dir/root"
+}
+package_version() { # package_version ROOT PACKAGE: from the package's Debian changelog
+  zcat "$1/usr/share/doc/$2/changelog.Debian.gz" 2>/dev/null | sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p'
+}

@@ -21,7 +21,7 @@ KIOSK="tigervnc-standalone-server tigervnc-tools x11vnc xvfb x11-utils xdotool i
 # The appliance image (make image, test/image): mmdebstrap of Debian trixie for arm64 (run through
 # qemu-user) and amd64, filesystems without loop mounts (mtools, mkfs.ext4 -d), bmap + xz outputs,
 # node-pty cross-built for arm64, and QEMU (TCG) to boot what was built; tesseract reads the screen.
-IMAGE="mmdebstrap qemu-user-static binfmt-support arch-test eatmydata mtools dosfstools e2fsprogs fdisk
+IMAGE="mmdebstrap qemu-user-static binfmt-support arch-test eatmydata mtools dosfstools e2fsprogs fdisk u-boot-tools device-tree-compiler ovmf
  bmap-tools xz-utils zstd cpio kmod qemu-system-arm qemu-system-x86 g++-aarch64-linux-gnu tesseract-ocr tesseract-ocr-eng"
 # The boot server and its tests (make netboot, test/pxe; with the image's tools): dnsmasq (DHCP and
 # TFTP, the binary the image carries), squashfs roots read from the built image through fuse2fs (no

@@ -4,8 +4,9 @@
  * partition and read them back (mtools, no mounting), boot it in QEMU (image/qemu-boot.sh, TCG)
  * and watch its serial console, take a screendump through the QEMU monitor (screen.ts reads it).
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { connect } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -54,7 +55,8 @@ export function scratchCopy(img: string, name: string, extraMiB = 0): string {
   mkdirSync(dir, { recursive: true });
   const copy = join(dir, name);
   rmSync(copy, { force: true });
-  copyFileSync(img, copy);
+  // Sparse: slot B and the free space of the others are holes (a plain copy would write GiBs of zeros).
+  execFileSync('cp', ['--sparse=always', img, copy]);
   if (extraMiB) truncateSync(copy, statSync(copy).size + extraMiB * 1024 * 1024);
   return copy;
 }
@@ -71,6 +73,43 @@ export async function putBootFile(img: string, name: string, content: string): P
 export async function readBootFile(img: string, name: string): Promise<string> {
   const { stdout } = await run('mtype', ['-i', bootPartition(img), `::/${name}`], { maxBuffer: 1 << 20 });
   return stdout;
+}
+
+/** Where partition N (1-based) of a disk image starts, in bytes (sfdisk -J). */
+export function partitionOffset(img: string, n: number): number {
+  const table = JSON.parse(execFileSync('sfdisk', ['-J', img], { encoding: 'utf8' })) as { partitiontable: { partitions: { start: number }[] } };
+  const partition = table.partitiontable.partitions[n - 1];
+  if (!partition) throw new Error(`${img} has no partition ${n}`);
+  return partition.start * 512;
+}
+
+/** A file of a slot's root (partition 2 = slot A, 3 = B), read with debugfs (no mounting). */
+export function readSlotFile(img: string, path: string, slot: 'a' | 'b' = 'a'): Buffer {
+  const dir = mkdtempSync(join(tmpdir(), 'tk-slot-file-'));
+  try {
+    const out = join(dir, 'file');
+    execFileSync('debugfs', ['-R', `dump ${path} ${out}`, `${img}?offset=${partitionOffset(img, slot === 'a' ? 2 : 3)}`], { stdio: 'ignore' });
+    if (!existsSync(out)) throw new Error(`${path} is not in slot ${slot} of ${img}`);
+    return readFileSync(out);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Renames a slot's ext4 file system (debugfs, no mounting). */
+export function setSlotLabel(img: string, slot: 'a' | 'b', label: string): void {
+  execFileSync('debugfs', ['-w', '-R', `set_super_value volume_name ${label}`, `${img}?offset=${partitionOffset(img, slot === 'a' ? 2 : 3)}`], { stdio: 'ignore' });
+}
+
+/** name=value lines of a GRUB environment block (the slot files, bootargs.env; image/ab-slots.md). */
+export function envBlock(text: string): Map<string, string> {
+  const values = new Map<string, string>();
+  for (const line of text.split('\n')) {
+    const at = line.indexOf('=');
+    if (line.startsWith('#') || at < 1) continue;
+    values.set(line.slice(0, at), line.slice(at + 1).replace(/\0+$/, ''));
+  }
+  return values;
 }
 
 export async function bootFiles(img: string): Promise<string[]> {
@@ -92,6 +131,12 @@ export interface BootOptions {
   memoryMiB?: number;
 }
 
+/** The probe as a unit of its own (amd64): after the boot partition is mounted, once. */
+const PROBE_UNIT = [
+  '[Unit]', 'Description=thinkiosk image test probe (test/image/probe.sh)', 'RequiresMountsFor=/boot/firmware',
+  '[Service]', 'Type=oneshot', 'ExecStart=/bin/sh /boot/firmware/thinkiosk-probe.sh', '',
+].join('\n');
+
 export class Vm {
   readonly state: string;
   private readonly child: ChildProcess;
@@ -103,14 +148,22 @@ export class Vm {
     rmSync(this.state, { recursive: true, force: true });
     mkdirSync(this.state, { recursive: true });
     const extra = [...(options.cmdline ?? [])];
-    if (options.probe !== false) {
+    const credentials: string[] = [];
+    if (options.probe !== false && arch === 'arm64') {
       // The image's default target (in /etc) outranks the one systemd-run-generator makes, so the
       // probe's unit is pulled in explicitly; it waits for the boot partition (mounted "nofail").
       extra.push(`systemd.run="/bin/sh -c 'until [ -f /boot/firmware/thinkiosk-probe.sh ]; do sleep 1; done; exec /bin/sh /boot/firmware/thinkiosk-probe.sh'"`,
         'systemd.run_success_action=none', 'systemd.run_failure_action=none', 'systemd.wants=kernel-command-line.service');
+    } else if (options.probe !== false) {
+      // GRUB (the PC's boot loader) puts a backslash before every quote it passes to the kernel, so
+      // no command with spaces survives systemd.run=. The probe's unit comes as a systemd
+      // credential in the machine's SMBIOS tables instead (systemd.extra-unit.*, systemd ≥ 256).
+      credentials.push(`systemd.extra-unit.thinkiosk-probe.service=${PROBE_UNIT}`);
+      extra.push('systemd.wants=thinkiosk-probe.service');
     }
     const memory = options.memoryMiB ? ['--mem', String(options.memoryMiB)] : [];
-    this.child = spawn(join(REPO, 'image/qemu-boot.sh'), [disk, '--arch', arch, '--state', this.state, ...memory, '--cmdline-extra', extra.join(' ')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = spawn(join(REPO, 'image/qemu-boot.sh'), [disk, '--arch', arch, '--state', this.state, ...memory, '--cmdline-extra', extra.join(' '),
+      ...credentials.flatMap((credential) => ['--credential', credential])], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     this.child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     this.child.on('exit', (code) => {

@@ -6,12 +6,13 @@
  *
  * Also boots the same kiosk from a local disk image in the same QEMU, for the benchmark.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { NS } from './lan.js';
+import { envBlock, readSlotFile } from '../image/appliance.js';
 
 const run = promisify(execFile);
 
@@ -210,9 +211,13 @@ export async function localDiskClient(options: LocalDiskOptions): Promise<QemuMa
   const overlay = join(dir, `${name}.qcow2`);
   rmSync(overlay, { force: true });
   await run('qemu-img', ['create', '-q', '-f', 'qcow2', '-b', image, '-F', 'raw', overlay]);
-  const boot = `${image}@@4M`;
-  for (const file of ['vmlinuz', 'initrd.img', 'cmdline.txt']) await run('mcopy', ['-n', '-o', '-i', boot, `::/${file}`, join(dir, `${name}.${file}`)]);
-  const cmdline = readFileSync(join(dir, `${name}.cmdline.txt`), 'utf8').replace(/\s+/g, ' ').replace(/(^| )console=\S+/g, '').trim();
+  // Slot A's kernel and initramfs, started directly (as iPXE starts the netbooted one), with the
+  // command line the image's GRUB would give it: partition 1's cmdline.txt, the slot's bootargs.env.
+  writeFileSync(join(dir, `${name}.vmlinuz`), readSlotFile(image, '/boot/vmlinuz'));
+  writeFileSync(join(dir, `${name}.initrd.img`), readSlotFile(image, '/boot/initrd.img'));
+  const site = envBlock(execFileSync('mtype', ['-i', `${image}@@4M`, '::/cmdline.txt'], { encoding: 'latin1' })).get('tk_cmdline') ?? '';
+  const slot = envBlock(readSlotFile(image, '/boot/bootargs.env').toString('latin1')).get('tk_bootargs') ?? '';
+  const cmdline = `${site} ${slot} root=LABEL=TKROOT-A thinkiosk.slot=a`.replace(/\s+/g, ' ').replace(/(^| )console=\S+/g, '').trim();
   const vars = join(dir, `${name}.vars.fd`);
   copyFileSync(OVMF_VARS, vars);
   const args = ['-drive', `if=pflash,format=raw,readonly=on,file=${OVMF_CODE}`, '-drive', `if=pflash,format=raw,file=${vars}`,
