@@ -20,6 +20,7 @@
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
+import { VERSION_PATTERN } from './version.js';
 
 export const BUNDLE_FORMAT = 1;
 export const BUNDLE_PRODUCT = 'thinkiosk';
@@ -46,8 +47,6 @@ export type Compression = (typeof COMPRESSIONS)[number];
 export const ARCHITECTURES = ['arm64', 'amd64'] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
-/** MAJOR.MINOR.PATCH with an optional pre-release (`0.2.0-rc.1`), as package.json holds it. */
-const VERSION_PATTERN = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const KEY_ID = /^[0-9a-f]{16}$/;
 

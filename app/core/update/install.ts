@@ -140,6 +140,20 @@ export async function installBundle(
 
 // ── 1. the manifest ───────────────────────────────────────────────────────────────────────────────
 
+/**
+ * Only the signed manifest of a bundle (its first two entries), checked as an install checks it;
+ * the rest of the source is not read. For choosing among bundles (a USB stick holding several).
+ */
+export async function readBundleManifest(source: Readable, trustedKeys: TrustedKeys): Promise<BundleManifest> {
+  const reader = new TarEntryReader(source);
+  try {
+    return await readVerifiedManifest(reader, trustedKeys);
+  } finally {
+    reader.close();
+    source.destroy();
+  }
+}
+
 async function readVerifiedManifest(reader: TarEntryReader, trustedKeys: TrustedKeys): Promise<BundleManifest> {
   const first = await reader.next();
   if (!first || first.path !== MANIFEST_ENTRY || first.type !== 'File' || first.size > MANIFEST_MAX_BYTES) {
@@ -193,7 +207,7 @@ function checkInstallable(manifest: BundleManifest, target: SlotTarget, currentV
   }
   if (compareVersions(manifest.version, currentVersion) < 0 && !options.allowDowngrade) {
     throw new UpdateError('downgrade',
-      `This update is version ${manifest.version}, older than the running ${currentVersion}. Install it only if you mean to go back: choose "allow an older version".`,
+      `This update is version ${manifest.version}, older than the running ${currentVersion}. A kiosk goes back to an older version only when its settings allow it (update_allow_downgrade = yes in thinkiosk.conf, or from its fleet).`,
       `bundle ${manifest.version} (${manifest.build}) < running ${currentVersion}`);
   }
   for (const role of PAYLOAD_ROLES) {
