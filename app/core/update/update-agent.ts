@@ -103,7 +103,10 @@ export class UpdateAgent {
       return this.fail(view, { phase: 'failed', source: 'USB stick', message: `The USB stick could not be read (${(error as Error).message}).` });
     }
     try {
-      if (!sticks.dirs.length) return this.fail(view, { phase: 'failed', source: 'USB stick', message: 'No USB stick with a readable file system was found. Plug it in and try again.' });
+      if (!sticks.dirs.length) {
+        const why = sticks.failures.length ? ` (${sticks.failures.join('; ')})` : '';
+        return this.fail(view, { phase: 'failed', source: 'USB stick', message: `No USB stick with a readable file system was found${why}. Plug it in and try again.` });
+      }
       const choice = await this.deps.chooseBundle(sticks.dirs);
       if (!choice) return this.fail(view, { phase: 'failed', source: 'USB stick', message: `No update for this kiosk (a .tkupdate file of this kiosk's build machine, for ${this.deps.architecture}) is on the USB stick.` });
       const name = choice.file.split('/').at(-1)!;

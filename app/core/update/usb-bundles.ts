@@ -52,6 +52,8 @@ export interface MountedSticks {
   dirs: string[];
   /** The devices, for the admin ("USB stick /dev/sda1"). */
   devices: string[];
+  /** File systems that could not be mounted, with mount's words. */
+  failures: string[];
   release(): Promise<void>;
 }
 
@@ -60,6 +62,7 @@ export async function mountSticks(base: string, devices?: readonly LsblkDevice[]
   const candidates = stickFileSystems(devices ?? await listBlockDevices());
   await mkdir(base, { recursive: true, mode: 0o700 });
   const mounted: { dir: string; device: string; ours: boolean }[] = [];
+  const failures: string[] = [];
   const release = async (): Promise<void> => {
     for (const m of mounted.filter((x) => x.ours)) {
       await runTool('umount', [m.dir], { service: 'umount', missing: 'umount is not installed.' }).catch(() => undefined);
@@ -71,12 +74,16 @@ export async function mountSticks(base: string, devices?: readonly LsblkDevice[]
       if (device.mountpoint) { mounted.push({ dir: device.mountpoint, device: device.name, ours: false }); continue; }
       const dir = await mkdtemp(join(base, 'stick-'));
       const run = await runTool('mount', ['-o', 'ro,nosuid,nodev,noexec', device.name, dir], { service: 'mount', missing: 'mount is not installed.', timeoutMs: 30_000 });
-      if (run.code !== 0) { await rmdir(dir).catch(() => undefined); continue; }
+      if (run.code !== 0) {
+        failures.push(`${device.name}: ${run.stderr.trim().split('\n')[0] || `mount exit code ${run.code}`}`);
+        await rmdir(dir).catch(() => undefined);
+        continue;
+      }
       mounted.push({ dir, device: device.name, ours: true });
     }
   } catch (error) {
     await release();
     throw error;
   }
-  return { dirs: mounted.map((m) => m.dir), devices: mounted.map((m) => m.device), release };
+  return { dirs: mounted.map((m) => m.dir), devices: mounted.map((m) => m.device), failures, release };
 }
