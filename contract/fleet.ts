@@ -137,6 +137,7 @@ export type CommandAck = z.infer<typeof CommandAck>;
 export const FLEET_SETTING_KEYS = [
   'controller', 'language', 'admin_pin', 'idle_logout_minutes', 'auto_connect', 'usb_redirection',
   'hostname', 'timezone', 'keyboard', 'keyboard_variant', 'wifi_ssid', 'wifi_password', 'boot_server', 'ssh_key',
+  'update_version', 'update_url', 'update_allow_downgrade', 'update_trial_minutes',
 ] as const satisfies readonly PresetKeyName[];
 export type FleetSettingKey = (typeof FLEET_SETTING_KEYS)[number];
 

@@ -13,12 +13,14 @@
  * cover everything that follows. tar, because it streams, every tool can list it (`tar tvf`), and
  * a well-kept library reads it (npm's own `tar`).
  *
- * The payloads are in the order they are installed: the root file system first, the boot
- * partition last, so a slot's boot partition (what firmware and boot loader look at) is the last
- * thing to become whole.
+ * On the A/B layout (image/ab-slots.md) a slot is one partition: its root file system, which holds
+ * its own kernel and initramfs in /boot. The shared boot partition (firmware, boot loader, the
+ * admin's thinkiosk.conf) is never part of an update, so a bundle carries the root only. (The first
+ * bundles also carried a boot partition image; no kiosk ever installed one.)
  */
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
+import { VERSION_PATTERN } from './version.js';
 
 export const BUNDLE_FORMAT = 1;
 export const BUNDLE_PRODUCT = 'thinkiosk';
@@ -34,10 +36,10 @@ export const MANIFEST_MAX_BYTES = 64 * 1024;
 /** Where a kiosk keeps the public keys it trusts (one PEM file `<key id>.pub` each). */
 export const TRUSTED_KEYS_DIR = '/usr/share/thinkiosk/update-keys';
 
-export const PAYLOAD_ROLES = ['boot', 'root'] as const;
+export const PAYLOAD_ROLES = ['root'] as const;
 export type PayloadRole = (typeof PAYLOAD_ROLES)[number];
-/** The order payloads are written into a slot (and stored in a bundle): boot last, see above. */
-export const INSTALL_ORDER: readonly PayloadRole[] = ['root', 'boot'];
+/** The order payloads are written into a slot (and stored in a bundle). */
+export const INSTALL_ORDER: readonly PayloadRole[] = ['root'];
 
 export const COMPRESSIONS = ['gzip', 'brotli'] as const;
 export type Compression = (typeof COMPRESSIONS)[number];
@@ -45,8 +47,6 @@ export type Compression = (typeof COMPRESSIONS)[number];
 export const ARCHITECTURES = ['arm64', 'amd64'] as const;
 export type Architecture = (typeof ARCHITECTURES)[number];
 
-/** MAJOR.MINOR.PATCH with an optional pre-release (`0.2.0-rc.1`), as package.json holds it. */
-const VERSION_PATTERN = /^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z.-]+))?$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const KEY_ID = /^[0-9a-f]{16}$/;
 
@@ -55,9 +55,9 @@ export const BundlePayload = z.strictObject({
   role: z.enum(PAYLOAD_ROLES),
   /** The tar entry that holds it. */
   entry: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
-  /** What the partition holds once written (for people and for the slot tools: vfat, ext4). */
-  filesystem: z.enum(['vfat', 'ext4']),
-  /** The file system's own label, which the running system mounts by (TKBOOT, TKROOT). */
+  /** What the partition holds once written (for people and for the slot tools). */
+  filesystem: z.enum(['ext4']),
+  /** The file system's own label as the build made it (TKROOT; the slot's partition label says A or B). */
   fsLabel: z.string().min(1).max(16),
   /** Bytes written into the partition: the whole file system image. */
   size: z.number().int().positive(),
@@ -93,7 +93,7 @@ export const BundleManifest = z.strictObject({
 });
 export type BundleManifest = z.infer<typeof BundleManifest>;
 
-/** The tar entry name of a payload: `root.ext4.gz`, `boot.vfat.br`. */
+/** The tar entry name of a payload: `root.ext4.gz`, `root.ext4.br`. */
 export function payloadEntryName(role: PayloadRole, filesystem: BundlePayload['filesystem'], compression: Compression): string {
   return `${role}.${filesystem}.${compression === 'gzip' ? 'gz' : 'br'}`;
 }

@@ -74,9 +74,11 @@ export function readImageSettings(fileText: string, source: string, system: Pres
  * The image's keys a fleet may set for the next boot, in a file the kiosk writes on the settings
  * partition (app/core/fleet/fleet-settings.ts). Not ssh_key: the kiosk runs as an unprivileged user,
  * and a file it writes must not give anyone root's SSH. Not boot_server: the kiosk sets that through
- * its own switch at once.
+ * its own switch at once. The update keys travel in the same file: root's update service reads it
+ * whenever it acts (not only at boot), and apply-preset only checks them.
  */
-export const FLEET_IMAGE_KEYS = ['hostname', 'timezone', 'keyboard', 'keyboard_variant', 'wifi_ssid', 'wifi_password'] as const;
+export const FLEET_UPDATE_KEYS = ['update_version', 'update_url', 'update_allow_downgrade', 'update_trial_minutes'] as const;
+export const FLEET_IMAGE_KEYS = ['hostname', 'timezone', 'keyboard', 'keyboard_variant', 'wifi_ssid', 'wifi_password', ...FLEET_UPDATE_KEYS] as const;
 export type FleetImageKey = (typeof FLEET_IMAGE_KEYS)[number];
 
 /**

@@ -7,12 +7,16 @@
  * here, so a value one of them accepts is accepted by all.
  */
 import { z } from 'zod';
+import { VERSION_PATTERN } from '../version.js';
 
 /** Screen languages of the kiosk. */
 export const Language = z.enum(['en', 'zh-CN']);
 export type Language = z.infer<typeof Language>;
 
-/** kiosk: checked and applied by the kiosk itself. image: by apply-preset at every boot. */
+/**
+ * kiosk: checked and applied by the kiosk itself. image: root's, checked by apply-preset at every
+ * boot (the update keys are then read by root's update service, app/core/update/update-settings.ts).
+ */
 export type PresetOwner = 'kiosk' | 'image';
 
 /** What apply-preset looks up on the system it runs on to check a value. */
@@ -66,6 +70,8 @@ const HOSTNAME = /^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/;
 const TIME_ZONE_NAME = /^[A-Za-z0-9_+-]+(\/[A-Za-z0-9_+-]+)*$/;
 const KEYBOARD_LAYOUT_NAME = /^[a-z0-9_]+$/;
 const WPA_KEY_HEX = /^[0-9A-Fa-f]{64}$/;
+/** Where a bundle is downloaded from; `{version}` and `{arch}` are filled in (update-settings.ts). */
+const UPDATE_URL = /^https?:\/\/[^\s/]+\S*$/i;
 // eslint-disable-next-line no-control-regex
 const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+={0,3}( [^\x00-\x1f\x7f]*)?$/;
 
@@ -169,6 +175,35 @@ export const PRESET_KEYS = {
     owner: 'image', echoesValue: true,
     rule: 'must be on or off',
     check: (text) => onOff(text),
+  }),
+  /**
+   * The update keys (issue 12): the version this kiosk should run (a fleet's target per group, or
+   * the boot partition's), where its bundle is, whether going back to an older one is allowed, and
+   * how long a trial boot has to become healthy. Root's update service reads them (never a file the
+   * kiosk's page could write alone), so they are image keys.
+   */
+  update_version: key<string>({
+    owner: 'image', echoesValue: true,
+    rule: 'must be a version like 1.4.0 or 1.4.0-rc.1',
+    check: matching(VERSION_PATTERN),
+  }),
+  update_url: key<string>({
+    owner: 'image', echoesValue: true,
+    rule: 'must be an http:// or https:// address of a .tkupdate bundle ({version} and {arch} are filled in)',
+    check: matching(UPDATE_URL),
+  }),
+  update_allow_downgrade: key<boolean>({
+    owner: 'image', echoesValue: true,
+    rule: 'must be yes or no',
+    check: (text) => onOff(text),
+  }),
+  update_trial_minutes: key<number>({
+    owner: 'image', echoesValue: true,
+    rule: 'must be a whole number of minutes from 1 to 60',
+    check: (text) => {
+      const minutes = Number(text);
+      return /^\d+$/.test(text) && minutes >= 1 && minutes <= 60 ? minutes : undefined;
+    },
   }),
   /** The only key whose every line counts (image-settings.ts collects them); elsewhere the last good line wins. */
   ssh_key: key<string>({

@@ -154,7 +154,7 @@ test('[kiosk] a settings file with many problems on a 1280x800 screen: the setup
   writeFileSync(problems, [
     'thinkiosk.conf line 2: timezone must be a time zone like Europe/Berlin or Asia/Shanghai (got "Mars/Olympus_Mons")',
     'thinkiosk.conf line 3: hostname must be 1 to 63 letters, digits or hyphens, not starting or ending with a hyphen (got "bad_host!")',
-    'thinkiosk.conf line 4: unknown key "frobnicate" (known: controller, language, admin_pin, idle_logout_minutes, auto_connect, usb_redirection, fleet_token, hostname, timezone, keyboard, keyboard_variant, wifi_ssid, wifi_password, boot_server, ssh_key)',
+    'thinkiosk.conf line 4: unknown key "frobnicate" (known: controller, language, admin_pin, idle_logout_minutes, auto_connect, usb_redirection, fleet_token, hostname, timezone, keyboard, keyboard_variant, wifi_ssid, wifi_password, boot_server, update_version, update_url, update_allow_downgrade, update_trial_minutes, ssh_key)',
   ].join('\n'));
   const browser = await launchChromium();
   const kiosk = await startKiosk({ preset: 'language = fr\n', env: { THINKIOSK_PRESET_PROBLEMS: problems } });

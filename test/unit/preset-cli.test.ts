@@ -51,7 +51,7 @@ test('preset CLI: several SSH keys and problems come through as lines; a plain P
   const { dir, file } = presetFile([`ssh_key = ${key('a@one')}`, 'frobnicate = 1', `ssh_key = ${key('b@two')}`, 'admin_pin = 2468', 'boot_server = yes', ''].join('\r\n'));
   const values = settingsInShell(file, dir);
   assert.equal(values.ssh_keys!.toString(), `${key('a@one')}\n${key('b@two')}\n`);
-  assert.match(values.problems!.toString(), /^thinkiosk\.conf line 2: unknown key "frobnicate" \(known: controller, language, admin_pin, idle_logout_minutes, auto_connect, usb_redirection, fleet_token, hostname, timezone, keyboard, keyboard_variant, wifi_ssid, wifi_password, boot_server, ssh_key\)\n$/);
+  assert.match(values.problems!.toString(), /^thinkiosk\.conf line 2: unknown key "frobnicate" \(known: controller, language, admin_pin, idle_logout_minutes, auto_connect, usb_redirection, fleet_token, hostname, timezone, keyboard, keyboard_variant, wifi_ssid, wifi_password, boot_server, update_version, update_url, update_allow_downgrade, update_trial_minutes, ssh_key\)\n$/);
   assert.equal(values.pin_line!.toString(), '4');
   assert.equal(values.pin!.toString(), '2468');
   assert.equal(values.boot_server!.toString(), 'on');

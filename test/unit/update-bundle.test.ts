@@ -1,7 +1,7 @@
 /**
- * Update bundles end to end on real file systems: a bundle written from mkfs-made FAT and ext4
- * images is installed from a stream into slot B of a disk image file with an sfdisk partition
- * table; e2fsck, debugfs and mtools then read what was written. Every failure case checks the
+ * Update bundles end to end on real file systems: a bundle written from an mkfs-made ext4 image is
+ * installed from a stream into slot B of a disk image file with the A/B layout's sfdisk partition
+ * table; e2fsck and debugfs then read what was written. Every failure case checks the
  * error's kind and sentence, that slot A never changed, and whether slot B was marked as not
  * bootable (its partitions' first MiB zeroed) or not touched at all.
  */
@@ -52,12 +52,10 @@ function isUpdateError(kind: UpdateErrorKind, slotMarked: boolean, sentence: Reg
   };
 }
 
-/** Slot B's partitions start with a zeroed MiB: no file system for firmware, boot loader or kernel. */
+/** Slot B's partition starts with a zeroed MiB: no file system for the boot loader or kernel. */
 function assertSlotBMarked(disk: Disk): void {
-  for (const role of ['boot', 'root'] as const) {
-    const part = disk.target.partitions[role];
-    assert.ok(readRange(disk.file, part.offset, HEAD_BYTES).equals(Buffer.alloc(HEAD_BYTES)), `${role} of slot B starts with zeros`);
-  }
+  const part = disk.target.partitions.root;
+  assert.ok(readRange(disk.file, part.offset, HEAD_BYTES).equals(Buffer.alloc(HEAD_BYTES)), 'root of slot B starts with zeros');
   assert.throws(() => sh('e2fsck', ['-fn', `${disk.file}?offset=${disk.target.partitions.root.offset}`]));
 }
 
@@ -73,36 +71,34 @@ test('update bundle: a good bundle installs into slot B from a stream; the file 
   const progress: InstallProgress[] = [];
   const manifest = await install(bundle, disk, { onProgress: (p) => progress.push(p) });
   assert.equal(manifest.version, '0.2.0');
-  assert.deepEqual(manifest.payloads.map((p) => p.role), ['root', 'boot']);
-  const { boot, root } = disk.target.partitions;
-  assert.equal(sha256Of(disk.file, boot.offset, manifest.payloads[1]!.size), sha256Of(images.boot));
+  assert.deepEqual(manifest.payloads.map((p) => p.role), ['root']);
+  const { root } = disk.target.partitions;
   assert.equal(sha256Of(disk.file, root.offset, manifest.payloads[0]!.size), sha256Of(images.root));
   sh('e2fsck', ['-fn', `${disk.file}?offset=${root.offset}`]);
   const catted = sh('debugfs', ['-R', 'cat /etc/thinkiosk-release', `${disk.file}?offset=${root.offset}`]);
   assert.match(catted, /thinkiosk 0\.2\.0 test/);
-  assert.match(sh('mdir', ['-i', `${disk.file}@@${boot.offset}`, '::/']), /config\s+txt/i);
-  assert.equal(disk.slotASha(), slotA, 'slot A unchanged');
+  assert.equal(disk.slotASha(), slotA, 'boot, slot A and settings unchanged');
   // Progress: phases in order, bytes never go back, the end is the total (written + read back).
   const phases = [...new Set(progress.map((p) => p.phase))];
   assert.deepEqual(phases, ['checking', 'writing', 'verifying', 'finishing', 'done']);
   for (let i = 1; i < progress.length; i++) assert.ok(progress[i]!.bytesDone >= progress[i - 1]!.bytesDone);
   const last = progress.at(-1)!;
   assert.equal(last.bytesDone, last.bytesTotal);
-  assert.equal(last.bytesTotal, 2 * (manifest.payloads[0]!.size + manifest.payloads[1]!.size));
+  assert.equal(last.bytesTotal, 2 * manifest.payloads[0]!.size);
 });
 
 test('update bundle: a Brotli bundle installs the same bytes', async () => {
   const brotli = await makeBundle(images, 'brotli.tkupdate', { compression: 'brotli' });
   const disk = await freshDisk();
   const manifest = await install(brotli, disk);
-  assert.deepEqual(manifest.payloads.map((p) => p.compression), ['brotli', 'brotli']);
+  assert.deepEqual(manifest.payloads.map((p) => p.compression), ['brotli']);
   assert.equal(sha256Of(disk.file, disk.target.partitions.root.offset, manifest.payloads[0]!.size), sha256Of(images.root));
   sh('e2fsck', ['-fn', `${disk.file}?offset=${disk.target.partitions.root.offset}`]);
 });
 
-test('update bundle: the bundle is a tar with the manifest first, then its signature, root before boot', () => {
+test('update bundle: the bundle is a tar with the manifest first, then its signature, then the root', () => {
   const listing = sh('tar', ['tf', bundle]).trim().split('\n');
-  assert.deepEqual(listing, ['manifest.json', 'manifest.sig', 'root.ext4.gz', 'boot.vfat.gz']);
+  assert.deepEqual(listing, ['manifest.json', 'manifest.sig', 'root.ext4.gz']);
   const bytes = readFileSync(bundle);
   const m = entryDataOffset(bytes, MANIFEST_ENTRY);
   const manifest = JSON.parse(bytes.subarray(m.offset, m.offset + m.size).toString('utf8')) as BundleManifest;
@@ -237,7 +233,6 @@ test('update bundle: stopping mid-write (AbortSignal) leaves slot B marked not b
 test('update bundle: a device that is full (/dev/full: ENOSPC) is a write error, and says the slot could not be marked', async () => {
   const disk = await freshDisk();
   const full = { name: 'B', partitions: {
-    boot: { device: '/dev/full', offset: 0, size: 6 * 1024 * 1024, description: '/dev/full (boot)' },
     root: { device: '/dev/full', offset: 8 * 1024 * 1024, size: 10 * 1024 * 1024, description: '/dev/full (root)' },
   } };
   await assert.rejects(installBundle(createReadStream(bundle), full, trusted, '0.1.0', { architecture: 'amd64' }),

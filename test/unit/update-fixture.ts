@@ -1,8 +1,9 @@
 /**
- * Real file systems and disks for the update bundle tests: a FAT boot and an ext4 root image made
- * with mkfs (as the image build makes them), a bundle written from them, and a disk image file
- * with an A/B-like partition table made by sfdisk (slot A: partitions 1 and 2, filled with a
- * pattern that must never change; slot B: partitions 3 and 4, the install target).
+ * Real file systems and disks for the update bundle tests: an ext4 root image made with mkfs (as
+ * the image build makes it), a bundle written from it, and a disk image file with the A/B layout's
+ * partition table made by sfdisk (image/ab-slots.md: 1 the shared boot partition, 2 root A, 3 root
+ * B, 4 the settings; 1, 2 and 4 are filled with random bytes that must never change, 3 is the
+ * install target).
  */
 import { execFileSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
@@ -23,38 +24,30 @@ export function sh(command: string, args: string[]): string {
 
 export interface Images {
   dir: string;
-  boot: string;
   root: string;
   /** A file in the root file system, with its content. */
   rootFile: { path: string; content: Buffer };
   key: SigningKey;
 }
 
-/** A 4 MiB FAT (with config.txt) and an ext4 root of `rootMiB` holding `randomMiB` of random bytes. */
-export function makeImages(rootMiB = 8, randomMiB = 2): Images {
+/** An ext4 root of `rootMiB` holding `randomMiB` of random bytes and /etc/thinkiosk-release. */
+export function makeImages(rootMiB = 8, randomMiB = 2, releaseLine = 'thinkiosk 0.2.0 test'): Images {
   const dir = mkdtempSync(join(tmpdir(), 'tk-update-'));
   const files = join(dir, 'rootfs');
   mkdirSync(join(files, 'etc'), { recursive: true });
   const content = randomBytes(randomMiB * MiB);
   writeFileSync(join(files, 'etc', 'random.bin'), content);
-  writeFileSync(join(files, 'etc', 'thinkiosk-release'), 'thinkiosk 0.2.0 test\n');
-  const boot = join(dir, 'boot.vfat');
+  writeFileSync(join(files, 'etc', 'thinkiosk-release'), `${releaseLine}\n`);
   const root = join(dir, 'root.ext4');
-  writeFileSync(join(dir, 'config.txt'), 'kernel=vmlinuz\n');
-  sh('mkfs.vfat', ['-n', 'TKBOOT', '-C', boot, String(4 * 1024)]);
-  sh('mcopy', ['-i', boot, join(dir, 'config.txt'), '::/']);
   sh('mkfs.ext4', ['-q', '-F', '-L', 'TKROOT', '-O', '^has_journal', '-m', '0', '-d', files, root, `${rootMiB}M`]);
-  return { dir, boot, root, rootFile: { path: '/etc/random.bin', content }, key: loadOrCreateSigningKey(join(dir, 'keys', 'signing.pem')) };
+  return { dir, root, rootFile: { path: '/etc/random.bin', content }, key: loadOrCreateSigningKey(join(dir, 'keys', 'signing.pem')) };
 }
 
 export async function makeBundle(images: Images, name: string, options: { version?: string; architecture?: Architecture; compression?: Compression } = {}): Promise<string> {
   const out = join(images.dir, name);
   await writeBundle({
     key: images.key,
-    payloads: [
-      { role: 'boot', file: images.boot, filesystem: 'vfat', fsLabel: 'TKBOOT' },
-      { role: 'root', file: images.root, filesystem: 'ext4', fsLabel: 'TKROOT' },
-    ],
+    payloads: [{ role: 'root', file: images.root, filesystem: 'ext4', fsLabel: 'TKROOT' }],
     version: options.version ?? '0.2.0',
     build: 'test',
     architecture: options.architecture ?? 'amd64',
@@ -67,31 +60,35 @@ export async function makeBundle(images: Images, name: string, options: { versio
 export interface Disk {
   file: string;
   target: SlotTarget;
-  /** sha256 of slot A's two partitions: must never change. */
+  /** sha256 of everything but slot B's partition (boot, root A, settings): must never change. */
   slotASha: () => string;
 }
 
 /**
- * A disk image file: 1 boot A (6 MiB), 2 root A, 3 boot B (6 MiB), 4 root B, the roots
- * `rootMiB` each. Slot A holds random bytes, slot B a 0xAB pattern (an old, different install).
+ * A disk image file: 1 boot (6 MiB), 2 root A (`rootMiB`), 3 root B (`rootBMiB`), 4 settings
+ * (4 MiB). 1, 2 and 4 hold random bytes, root B a 0xAB pattern (an old, different install).
  */
 export async function makeDisk(dir: string, name: string, rootMiB = 10, rootBMiB = rootMiB): Promise<Disk> {
   const file = join(dir, name);
   const boot = 6;
-  const starts = [1, 1 + boot, 1 + boot + rootMiB, 1 + 2 * boot + rootMiB];
-  const sizes = [boot, rootMiB, boot, rootBMiB];
+  const data = 4;
+  const starts = [1, 1 + boot, 1 + boot + rootMiB, 1 + boot + rootMiB + rootBMiB];
+  const sizes = [boot, rootMiB, rootBMiB, data];
   const total = starts[3]! + sizes[3]! + 1;
   writeFileSync(file, '');
   sh('truncate', ['-s', `${total}M`, file]);
-  const table = ['label: dos', 'unit: sectors', ...starts.map((s, i) => `start=${s * 2048}, size=${sizes[i]! * 2048}, type=${i % 2 === 0 ? 'c' : '83'}`)].join('\n');
+  const table = ['label: dos', 'unit: sectors', ...starts.map((s, i) => `start=${s * 2048}, size=${sizes[i]! * 2048}, type=${i === 0 ? 'c' : '83'}`)].join('\n');
   execFileSync('sfdisk', ['-q', file], { input: `${table}\n`, env: { ...process.env, PATH: `/usr/sbin:/sbin:${process.env.PATH ?? ''}` } });
   const fd = openSync(file, 'r+');
   writeSync(fd, randomBytes((boot + rootMiB) * MiB), 0, undefined, starts[0]! * MiB);
-  writeSync(fd, Buffer.alloc((boot + rootBMiB) * MiB, 0xab), 0, undefined, starts[2]! * MiB);
+  writeSync(fd, Buffer.alloc(rootBMiB * MiB, 0xab), 0, undefined, starts[2]! * MiB);
+  writeSync(fd, randomBytes(data * MiB), 0, undefined, starts[3]! * MiB);
   closeSync(fd);
-  const target = await slotTargetOf(await readPartitionTable(file), 'B', { boot: 3, root: 4 });
-  const slotAEnd = starts[2]! * MiB;
-  return { file, target, slotASha: () => sha256Of(file, starts[0]! * MiB, slotAEnd - starts[0]! * MiB) };
+  const target = await slotTargetOf(await readPartitionTable(file), 'B', { root: 3 });
+  const untouched = (): string => createHash('sha256')
+    .update(readRange(file, starts[0]! * MiB, (boot + rootMiB) * MiB))
+    .update(readRange(file, starts[3]! * MiB, data * MiB)).digest('hex');
+  return { file, target, slotASha: untouched };
 }
 
 export function sha256Of(file: string, offset = 0, length?: number): string {

@@ -22,9 +22,9 @@ test('partitions: an MBR disk image by number; offsets and sizes in bytes from s
     const disk = await makeDisk(images.dir, 'mbr.img', 10);
     const table = await readPartitionTable(disk.file);
     assert.equal(table.label, 'dos');
-    assert.deepEqual(table.partitions.map((p) => [p.number, p.offset / MiB, p.size / MiB]), [[1, 1, 6], [2, 7, 10], [3, 17, 6], [4, 23, 10]]);
+    assert.deepEqual(table.partitions.map((p) => [p.number, p.offset / MiB, p.size / MiB]), [[1, 1, 6], [2, 7, 10], [3, 17, 10], [4, 27, 4]]);
     // A file: written at the partitions' offsets in the file itself.
-    assert.deepEqual(disk.target.partitions.root, { device: disk.file, offset: 23 * MiB, size: 10 * MiB, description: `partition 4 of ${disk.file}` });
+    assert.deepEqual(disk.target.partitions.root, { device: disk.file, offset: 17 * MiB, size: 10 * MiB, description: `partition 3 of ${disk.file}` });
     assert.throws(() => findPartition(table, 7), /has no partition 7 \(it has 1, 2, 3, 4\)/);
   } finally {
     removeImages(images);
@@ -37,13 +37,12 @@ test('partitions: a GPT disk image by partition name', async () => {
     const file = join(images.dir, 'gpt.img');
     writeFileSync(file, '');
     sh('truncate', ['-s', '40M', file]);
-    execFileSync('sfdisk', ['-q', file], { input: 'label: gpt\nstart=2048, size=8M, name=boot-a\nsize=8M, name=root-a\nsize=8M, name=boot-b\nsize=8M, name=root-b\n', stdio: ['pipe', 'pipe', 'pipe'] });
+    execFileSync('sfdisk', ['-q', file], { input: 'label: gpt\nstart=2048, size=8M, name=TKBOOT\nsize=8M, name=TKROOT-A\nsize=8M, name=TKROOT-B\nsize=8M, name=TKDATA\n', stdio: ['pipe', 'pipe', 'pipe'] });
     const table = await readPartitionTable(file);
     assert.equal(table.label, 'gpt');
-    const slot = await slotTargetOf(table, 'B', { boot: { name: 'boot-b' }, root: { name: 'root-b' } });
-    assert.equal(slot.partitions.boot.offset, 17 * MiB);
-    assert.equal(slot.partitions.root.offset, 25 * MiB);
-    assert.equal(slot.partitions.root.description, `partition 4 "root-b" of ${file}`);
+    const slot = await slotTargetOf(table, 'B', { root: { name: 'TKROOT-B' } });
+    assert.equal(slot.partitions.root.offset, 17 * MiB);
+    assert.equal(slot.partitions.root.description, `partition 3 "TKROOT-B" of ${file}`);
     assert.throws(() => findPartition(table, { name: 'root-c' }), /no a partition named "root-c"|has no a partition named "root-c"/);
   } finally {
     removeImages(images);
@@ -68,16 +67,15 @@ test('partitions: a mounted block device (the running slot) cannot be opened for
   try {
     const disk = await makeDisk(images.dir, 'loop.img', 10);
     const bundle = await makeBundle(images, 'b.tkupdate');
-    // Slot B's partitions as block devices of their own (loop devices over their byte ranges: this
-    // machine has no udev to make /dev/loopNpM nodes), as /dev/mmcblk0p3 and p4 are on a kiosk.
-    const device = (role: 'boot' | 'root'): string => {
+    // Slot B's partition as a block device of its own (a loop device over its byte range: this
+    // machine has no udev to make /dev/loopNpM nodes), as /dev/mmcblk0p3 is on a kiosk.
+    const device = (role: 'root'): string => {
       const part = disk.target.partitions[role];
       const loop = sh('losetup', ['--show', '-f', '--offset', String(part.offset), '--sizelimit', String(part.size), disk.file]).trim();
       loops.push(loop);
       return loop;
     };
     const slotB = { name: 'B', partitions: {
-      boot: { ...disk.target.partitions.boot, device: device('boot'), offset: 0 },
       root: { ...disk.target.partitions.root, device: device('root'), offset: 0 },
     } };
     const keys = new Map([[images.key.keyId, images.key.publicKey]]);

@@ -10,6 +10,8 @@
  *   fleet-image-preset.conf beside the settings, which apply-preset reads at the next boot after
  *   thinkiosk.conf. Reported `next-boot` until the kiosk runs on a boot that read them, then
  *   `applied` (or `rejected`, with apply-preset's sentence, when that boot found a problem);
+ * - the update keys (update_version, update_url, update_allow_downgrade, update_trial_minutes) go
+ *   into the same file, for root's update service, which reads it whenever it acts: `applied`;
  * - ssh_key is `rejected`: the file is the unprivileged kiosk user's, and must not give root's SSH.
  *
  * Precedence: the fleet wins, for every key it sets, over the boot partition's thinkiosk.conf and
@@ -22,7 +24,7 @@
  */
 import type { Identity } from '../../../contract/api.js';
 import type { AppliedSettings, FleetSettingKey, FleetSettings } from '../../../contract/fleet.js';
-import { FLEET_IMAGE_KEYS, type FleetImageKey } from '../../../contract/preset/image-settings.js';
+import { FLEET_IMAGE_KEYS, FLEET_UPDATE_KEYS, type FleetImageKey } from '../../../contract/preset/image-settings.js';
 import { checkPresetValue, presetProblem, type PresetSystem } from '../../../contract/preset/keys.js';
 import { normaliseControllerUrl } from '../controller-client.js';
 import type { KioskPreset } from '../preset.js';
@@ -233,7 +235,8 @@ function applyImageKeys(values: Partial<Record<FleetSettingKey, string>>, revisi
   for (const key of Object.keys(good) as FleetImageKey[]) {
     const problem = refusedAtBoot.get(key);
     if (problem) refuse(key, problem);
-    else keys[key] = boot.readThisBoot ? 'applied' : 'next-boot';
+    // The update keys are read by root's update service whenever it acts: in effect once written.
+    else keys[key] = boot.readThisBoot || (FLEET_UPDATE_KEYS as readonly string[]).includes(key) ? 'applied' : 'next-boot';
   }
 }
 

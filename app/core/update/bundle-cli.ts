@@ -5,11 +5,12 @@
  *   node dist/app/core/update/bundle-cli.js key --key FILE [--public-dir DIR]
  *       the signing key at FILE, made when missing (mode 0600); prints "<key id> created" or
  *       "<key id> existing"; --public-dir: writes its public key to DIR/<key id>.pub.
- *   node dist/app/core/update/bundle-cli.js write --key FILE --boot boot.vfat --root root.ext4
+ *   node dist/app/core/update/bundle-cli.js write --key FILE --root root.ext4
  *       --version 0.1.0 --build ID --arch arm64|amd64 --out NAME.tkupdate [--compression gzip|brotli]
- *   node dist/app/core/update/bundle-cli.js install --bundle FILE|URL|- --disk DISK --boot N|NAME
+ *   node dist/app/core/update/bundle-cli.js install --bundle FILE|URL|- --disk DISK
  *       --root N|NAME --keys DIR --current VERSION [--allow-downgrade] [--arch arm64|amd64]
- *       into the partitions of DISK chosen by number (MBR) or name (GPT).
+ *       into the partition of DISK chosen by number (MBR) or name (GPT).
+ * A bundle carries the slot's root only (contract/update-bundle.ts): --boot is refused.
  *
  * Progress goes to stdout, one line per step; a failure is one sentence on stderr (and the detail
  * for the log on the next line), exit status 2.
@@ -52,7 +53,7 @@ async function keyCommand(args: string[]): Promise<void> {
 
 async function writeCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: {
-    key: { type: 'string' }, boot: { type: 'string' }, root: { type: 'string' }, version: { type: 'string' }, build: { type: 'string' },
+    key: { type: 'string' }, root: { type: 'string' }, version: { type: 'string' }, build: { type: 'string' },
     arch: { type: 'string' }, out: { type: 'string' }, compression: { type: 'string', default: 'gzip' },
   } });
   const key = loadOrCreateSigningKey(required(values, 'key'));
@@ -64,7 +65,6 @@ async function writeCommand(args: string[]): Promise<void> {
   const manifest = await writeBundle({
     key,
     payloads: [
-      { role: 'boot', file: required(values, 'boot'), filesystem: 'vfat', fsLabel: 'TKBOOT' },
       { role: 'root', file: required(values, 'root'), filesystem: 'ext4', fsLabel: 'TKROOT' },
     ],
     version: required(values, 'version'),
@@ -98,13 +98,13 @@ async function openSource(bundle: string): Promise<Readable> {
 
 async function installCommand(args: string[]): Promise<void> {
   const { values } = parseArgs({ args, options: {
-    bundle: { type: 'string' }, disk: { type: 'string' }, boot: { type: 'string' }, root: { type: 'string' }, keys: { type: 'string' },
+    bundle: { type: 'string' }, disk: { type: 'string' }, root: { type: 'string' }, keys: { type: 'string' },
     current: { type: 'string' }, 'allow-downgrade': { type: 'boolean', default: false }, arch: { type: 'string' }, slot: { type: 'string', default: 'B' },
   } });
   const { installBundle } = await import('./install.js');
   const { readPartitionTable, slotTargetOf } = await import('./partitions.js');
   const disk = required(values, 'disk');
-  const select: Record<PayloadRole, PartitionSelector> = { boot: selector(required(values, 'boot')), root: selector(required(values, 'root')) };
+  const select: Record<PayloadRole, PartitionSelector> = { root: selector(required(values, 'root')) };
   const target = await slotTargetOf(await readPartitionTable(disk), values.slot ?? 'B', select);
   const keys = loadTrustedKeys(required(values, 'keys'));
   const started = Date.now();

@@ -7,13 +7,12 @@
  *      then the format, architecture, version (no downgrade unless allowed) and that every payload
  *      fits its partition. Nothing has been written yet if any of this fails.
  *   2. the slot is marked as not bootable: the first MiB of each of its partitions is zeroed
- *      (HEAD_BYTES: the FAT boot sector, the ext4 superblock; firmware, boot loader and kernel find
- *      no file system there).
+ *      (HEAD_BYTES: the ext4 superblock; boot loader and kernel find no file system there).
  *   3. each payload is decompressed into its partition as it arrives, hashed while written, except
  *      its first MiB, which is kept in memory; size and sha256 must be the signed manifest's.
  *   4. everything is flushed (fsync) and read back from the partitions (the device's cache dropped
  *      first for a block device) and hashed again.
- *   5. only then the first MiB of each partition is written, root first, boot last, flushed and
+ *   5. only then the first MiB of each partition is written, in install order, flushed and
  *      read back. Until this step the slot holds no file system that anything would boot.
  * On any failure after step 1 the heads are zeroed again: a half-written slot is never bootable.
  *
@@ -141,6 +140,20 @@ export async function installBundle(
 
 // ── 1. the manifest ───────────────────────────────────────────────────────────────────────────────
 
+/**
+ * Only the signed manifest of a bundle (its first two entries), checked as an install checks it;
+ * the rest of the source is not read. For choosing among bundles (a USB stick holding several).
+ */
+export async function readBundleManifest(source: Readable, trustedKeys: TrustedKeys): Promise<BundleManifest> {
+  const reader = new TarEntryReader(source);
+  try {
+    return await readVerifiedManifest(reader, trustedKeys);
+  } finally {
+    reader.close();
+    source.destroy();
+  }
+}
+
 async function readVerifiedManifest(reader: TarEntryReader, trustedKeys: TrustedKeys): Promise<BundleManifest> {
   const first = await reader.next();
   if (!first || first.path !== MANIFEST_ENTRY || first.type !== 'File' || first.size > MANIFEST_MAX_BYTES) {
@@ -194,24 +207,20 @@ function checkInstallable(manifest: BundleManifest, target: SlotTarget, currentV
   }
   if (compareVersions(manifest.version, currentVersion) < 0 && !options.allowDowngrade) {
     throw new UpdateError('downgrade',
-      `This update is version ${manifest.version}, older than the running ${currentVersion}. Install it only if you mean to go back: choose "allow an older version".`,
+      `This update is version ${manifest.version}, older than the running ${currentVersion}. A kiosk goes back to an older version only when its settings allow it (update_allow_downgrade = yes in thinkiosk.conf, or from its fleet).`,
       `bundle ${manifest.version} (${manifest.build}) < running ${currentVersion}`);
   }
   for (const role of PAYLOAD_ROLES) {
     const payload = manifest.payloads.find((p) => p.role === role);
     const partition = target.partitions[role];
     if (!payload) {
-      throw new UpdateError('not-a-bundle', `This update has no ${role} partition, and a slot needs both. Use a complete bundle from the image build.`, `payloads: ${manifest.payloads.map((p) => p.role).join(', ')}`);
+      throw new UpdateError('not-a-bundle', `This update has no ${role} partition, and a slot needs it. Use a complete bundle from the image build.`, `payloads: ${manifest.payloads.map((p) => p.role).join(', ')}`);
     }
     if (payload.size > partition.size) {
       throw new UpdateError('does-not-fit',
         `This update's ${role} partition (${mib(payload.size)}) is larger than the kiosk's (${mib(partition.size)}). Flash the new image onto the card instead.`,
         `${payload.entry}: ${payload.size} bytes > ${partition.description}: ${partition.size} bytes`);
     }
-  }
-  const [a, b] = PAYLOAD_ROLES.map((role) => target.partitions[role]);
-  if (a && b && a.device === b.device && a.offset < b.offset + b.size && b.offset < a.offset + a.size) {
-    throw new Error(`the slot's partitions overlap: ${a.description} and ${b.description}`);
   }
 }
 
@@ -327,7 +336,7 @@ class SlotWriter {
     if (sha !== payload.sha256) throw new UpdateError('verify-failed', VERIFY_MESSAGE, `${part.target.description}: read back sha256 ${sha}, manifest ${payload.sha256}`);
   }
 
-  /** Step 5: the heads, in install order (boot last), each flushed and read back. */
+  /** Step 5: the heads, in install order, each flushed and read back. */
   async commitHeads(payloads: readonly BundlePayload[]): Promise<void> {
     for (const payload of payloads) {
       const part = this.part(payload.role);

@@ -1,0 +1,20 @@
+/**
+ * What the kiosk (user kiosk) may ask root's update service to do: a file in the request directory
+ * (as for the fleet's reboot, app/core/fleet/system-actions.ts) that thinkiosk-update.path starts
+ * the service on. It names a source only: which keys are trusted, whether an older version may be
+ * installed and how long a trial may take are root's own settings (update-settings.ts), never the
+ * request's.
+ */
+import { z } from 'zod';
+
+export const UPDATE_REQUEST_FILE = 'update';
+
+export const UpdateRequest = z.discriminatedUnion('source', [
+  /** A bundle's address, typed on the admin screen. */
+  z.object({ source: z.literal('url'), url: z.string().max(2048).regex(/^https?:\/\/\S+$/i, 'must be an http:// or https:// address') }),
+  /** The newest good bundle on a USB stick. */
+  z.object({ source: z.literal('usb') }),
+  /** The version the settings name (update_version), if it differs from the running one. */
+  z.object({ source: z.literal('target') }),
+]);
+export type UpdateRequest = z.infer<typeof UpdateRequest>;
