@@ -57,7 +57,7 @@ export const BundlePayload = z.strictObject({
   entry: z.string().regex(/^[a-z0-9][a-z0-9.-]*$/),
   /** What the partition holds once written (for people and for the slot tools). */
   filesystem: z.enum(['ext4']),
-  /** The file system's own label as the build made it (TKROOT; the slot's partition label says A or B). */
+  /** The file system's own label as the build made it (TKROOT-A: the build's root is slot A's; the installer renames it for the slot it writes). */
   fsLabel: z.string().min(1).max(16),
   /** Bytes written into the partition: the whole file system image. */
   size: z.number().int().positive(),

@@ -2,7 +2,7 @@
 # file the image adds), the kiosk app in /opt/thinkiosk, the kiosk user and the enabled units. All
 # of it runs on the build machine (systemd-sysusers and systemctl with --root), not under qemu-user.
 
-ENABLED_UNITS="thinkiosk-kiosk.service thinkiosk-reboot.path thinkiosk-preset.service thinkiosk-grow-data.service thinkiosk-boot-server.service seatd.service NetworkManager.service ssh.service systemd-timesyncd.service"
+ENABLED_UNITS="thinkiosk-kiosk.service thinkiosk-reboot.path thinkiosk-health-gate.service thinkiosk-update.path thinkiosk-update-target.path thinkiosk-update-target.timer thinkiosk-preset.service thinkiosk-grow-data.service thinkiosk-boot-server.service seatd.service NetworkManager.service ssh.service systemd-timesyncd.service"
 # Nothing waits for the network at boot, nothing updates a root that is read-only anyway, and SSH
 # host keys are made by apply-preset on the settings partition (not in RAM at every boot).
 DISABLED_UNITS="NetworkManager-wait-online.service sshd-keygen.service apt-daily.timer apt-daily-upgrade.timer dpkg-db-backup.timer"

@@ -70,7 +70,7 @@ EOT
   dd if="$parts/data.ext4" of="$DISK_IMAGE" bs=1M seek="$data_start" conv=notrunc,sparse status=none
   # root.ext4 stays for the step "update bundle" (which removes it); the boot partition and the
   # settings are never part of an update.
-  rm -f "$parts/data.ext4"; rm -rf "$parts/data-empty"
+  rm -f "$parts/data.ext4" "$parts/boot.vfat"; rm -rf "$parts/data-empty"
   PARTS_DIR=$parts
   ROOT_MIB=$root_mib
   log "   disk image: ${total} MiB (boot ${BOOT_MIB}, slots A and B ${SLOT_MIB} each with a ${root_mib} MiB root in A, settings ${DATA_MIB} MiB; $(du -m "$DISK_IMAGE" | cut -f1) MiB written)"

@@ -1,6 +1,7 @@
 # Step "update bundle": the signed update (contract/update-bundle.ts) a running kiosk installs into
-# its other slot, written next to the .img.xz from the same partition images (boot.vfat, root.ext4
-# of the step "disk image"): NAME.tkupdate and NAME.tkupdate.sha256.
+# its other slot, written next to the .img.xz from the root partition image of the step "disk image"
+# (root.ext4, with its kernel and initramfs in /boot: image/ab-slots.md): NAME.tkupdate and
+# NAME.tkupdate.sha256.
 #
 # The signing key (Ed25519) is the build machine's: THINKIOSK_UPDATE_KEY, by default
 # $WORK_ROOT/keys/update-signing.pem, made at the first build. Only its public key goes into the
@@ -42,10 +43,10 @@ write_update_bundle() {
   # --fast: gzip (a root file system in ~35 s on one core); otherwise Brotli (~15% smaller, ~5x slower).
   [ "$FAST" = 1 ] && compression=gzip
   build="$(date -u +%Y%m%dT%H%M%SZ)-$KEY"
-  [ -f "$PARTS_DIR/boot.vfat" ] && [ -f "$PARTS_DIR/root.ext4" ] || die "the partition images of the step 'disk image' are gone ($PARTS_DIR)"
-  log "   $compression of boot $(( $(stat -c %s "$PARTS_DIR/boot.vfat") / 1048576 )) MiB and root $(( $(stat -c %s "$PARTS_DIR/root.ext4") / 1048576 )) MiB"
+  [ -f "$PARTS_DIR/root.ext4" ] || die "the root partition image of the step 'disk image' is gone ($PARTS_DIR)"
+  log "   $compression of the root, $(( $(stat -c %s "$PARTS_DIR/root.ext4") / 1048576 )) MiB"
   # Its progress lines go into the build log like every step's (pipefail keeps node's exit status).
-  nice -n 10 node "$BUNDLE_CLI" write --key "$UPDATE_KEY" --boot "$PARTS_DIR/boot.vfat" --root "$PARTS_DIR/root.ext4" \
+  nice -n 10 node "$BUNDLE_CLI" write --key "$UPDATE_KEY" --root "$PARTS_DIR/root.ext4" \
     --version "$VERSION" --build "$build" --arch "$ARCH" --compression "$compression" --out "$dir/$name.tkupdate" \
     | while IFS= read -r line; do log "$line"; done || die "writing the update bundle failed (see above)"
   (cd "$dir" && sha256sum "$name.tkupdate" >"$name.tkupdate.sha256")

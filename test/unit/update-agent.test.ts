@@ -20,7 +20,6 @@ import { stickFileSystems, parseLsblk } from '../../app/core/update/block-device
 import { BootSlots, formatEnvBlock, formatSlotFile, parseSlotFile } from '../../app/core/update/boot-slots.js';
 import { classifyBoot, readHealth, runHealthGate } from '../../app/core/update/health-gate.js';
 import type { TrustedKeys } from '../../app/core/update/signing-keys.js';
-import { relabelRoot } from '../../app/core/update/slot-label.js';
 import { UpdateAgent } from '../../app/core/update/update-agent.js';
 import { bundleUrlFor, readUpdateSettings, type UpdateSettings } from '../../app/core/update/update-settings.js';
 import { UpdateState } from '../../app/core/update/update-state.js';
@@ -97,7 +96,6 @@ async function agentFor(b: Box, running: string, disk?: Awaited<ReturnType<typeo
     openFile: (file) => createReadStream(file),
     mountSticks: async () => ({ dirs: [], devices: [], failures: [], release: async () => undefined }),
     chooseBundle: (dirs) => chooseBundleIn(dirs, trusted, 'amd64'),
-    relabel: relabelRoot,
     reboot: async () => { b.reboots++; },
   });
 }
@@ -341,7 +339,7 @@ test('USB stick: a stick is mounted read-only, nosuid, nodev, noexec, its newest
         return sticks;
       },
       chooseBundle: (dirs) => chooseBundleIn(dirs, trusted, 'amd64'),
-      relabel: relabelRoot, reboot: async () => { b.reboots++; },
+      reboot: async () => { b.reboots++; },
     });
     const result = await agent.handle({ source: 'usb' });
     assert.equal(result, 'rebooting', b.state.status()?.message ?? '');

@@ -39,7 +39,7 @@ export function makeImages(rootMiB = 8, randomMiB = 2, releaseLine = 'thinkiosk 
   writeFileSync(join(files, 'etc', 'random.bin'), content);
   writeFileSync(join(files, 'etc', 'thinkiosk-release'), `${releaseLine}\n`);
   const root = join(dir, 'root.ext4');
-  sh('mkfs.ext4', ['-q', '-F', '-L', 'TKROOT', '-O', '^has_journal', '-m', '0', '-d', files, root, `${rootMiB}M`]);
+  sh('mkfs.ext4', ['-q', '-F', '-L', 'TKROOT-A', '-O', '^has_journal', '-m', '0', '-d', files, root, `${rootMiB}M`]);
   return { dir, root, rootFile: { path: '/etc/random.bin', content }, key: loadOrCreateSigningKey(join(dir, 'keys', 'signing.pem')) };
 }
 
@@ -47,7 +47,7 @@ export async function makeBundle(images: Images, name: string, options: { versio
   const out = join(images.dir, name);
   await writeBundle({
     key: images.key,
-    payloads: [{ role: 'root', file: images.root, filesystem: 'ext4', fsLabel: 'TKROOT' }],
+    payloads: [{ role: 'root', file: images.root, filesystem: 'ext4', fsLabel: 'TKROOT-A' }],
     version: options.version ?? '0.2.0',
     build: 'test',
     architecture: options.architecture ?? 'amd64',

@@ -65,7 +65,7 @@ async function writeCommand(args: string[]): Promise<void> {
   const manifest = await writeBundle({
     key,
     payloads: [
-      { role: 'root', file: required(values, 'root'), filesystem: 'ext4', fsLabel: 'TKROOT' },
+      { role: 'root', file: required(values, 'root'), filesystem: 'ext4', fsLabel: 'TKROOT-A' },
     ],
     version: required(values, 'version'),
     build: required(values, 'build'),

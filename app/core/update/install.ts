@@ -39,6 +39,7 @@ import type { TrustedKeys } from './signing-keys.js';
 import type { PartitionTarget, SlotTarget } from './slot-target.js';
 import { NOT_A_BUNDLE_MESSAGE, TarEntryReader, type TarEntry } from './tar-entries.js';
 import { UpdateError } from './update-error.js';
+import { setExt4Label } from './ext4-label.js';
 
 /** Held back while a payload is written, zeroed to mark a slot as not bootable. */
 export const HEAD_BYTES = 1024 * 1024;
@@ -341,6 +342,8 @@ class SlotWriter {
     for (const payload of payloads) {
       const part = this.part(payload.role);
       const head = part.head!;
+      // The slot's own name, in the verified head just before it is written (ext4-label.ts).
+      if (part.target.fsLabel && payload.filesystem === 'ext4') setExt4Label(head, part.target.fsLabel);
       await writeFully(part.file, head, part.target.offset);
       await part.file.sync();
       if (part.isBlockDevice) await dropDeviceCache(part.target.device);

@@ -14,6 +14,11 @@ export interface PartitionTarget {
   size: number;
   /** How the admin screen and the log name it, e.g. "partition 5 of /dev/mmcblk0". */
   description: string;
+  /**
+   * The label an ext4 payload must carry in this partition (TKROOT-B): set in the held-back first
+   * MiB before it is written, so the slot never holds a complete root under another slot's name.
+   */
+  fsLabel?: string;
 }
 
 export interface SlotTarget {

@@ -14,6 +14,7 @@ import type { BootSlots, SlotView } from './boot-slots.js';
 import { installBundle, type InstallProgress } from './install.js';
 import type { TrustedKeys } from './signing-keys.js';
 import type { SlotTarget } from './slot-target.js';
+import { withSlotLabel } from './slot-label.js';
 import type { BundleChoice, MountedSticks } from './usb-bundles.js';
 import { UpdateError } from './update-error.js';
 import type { UpdateRequest } from './update-request.js';
@@ -38,7 +39,6 @@ export interface UpdateAgentDeps {
   mountSticks: () => Promise<MountedSticks>;
   chooseBundle: (dirs: readonly string[]) => Promise<BundleChoice | null>;
   /** Gives the written root its slot's file system label (TKROOT-A/B), which the initramfs mounts by. */
-  relabel: (target: SlotTarget, slot: Slot) => Promise<void>;
   reboot: () => Promise<void>;
   now?: () => Date;
   log?: (message: string) => void;
@@ -133,7 +133,7 @@ export class UpdateAgent {
     try {
       // A trial of the slot about to be overwritten must not be started by the boot loader.
       if (view.file.trial === inactive) await this.deps.slots.cancelTrial();
-      const target = await this.deps.slotTarget(inactive);
+      const target = withSlotLabel(await this.deps.slotTarget(inactive), inactive);
       this.report(view, { phase: 'downloading', targetVersion: expectedVersion, source, percent: 0, message: `Getting the update from ${source}…` });
       let lastPercent = -1;
       const manifest = await installBundle(open(), target, this.deps.trustedKeys(), this.deps.runningVersion, {
@@ -151,7 +151,6 @@ export class UpdateAgent {
         // The slot holds a good bundle, but not the one asked for: not tried.
         throw new UpdateError('not-a-bundle', `The bundle at ${source} is version ${manifest.version}, not the ${expectedVersion} the settings ask for. Check update_url.`, 'version mismatch');
       }
-      await this.deps.relabel(target, inactive);
       const trialId = await this.deps.slots.requestTrial(inactive);
       this.deps.state.setPendingTrial({ version: manifest.version, slot: inactive, trialId, source, requestedAt: this.now().toISOString() });
       this.report(await this.deps.slots.read(), { phase: 'rebooting', targetVersion: manifest.version, source, percent: 100, message: `Version ${manifest.version} is written to slot ${inactive.toUpperCase()}: restarting to try it.` });

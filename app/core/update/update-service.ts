@@ -30,7 +30,6 @@ import { UPDATE_REQUEST_FILE, UpdateRequest } from './update-request.js';
 import { loadUpdateSettings } from './update-settings.js';
 import { UpdateState } from './update-state.js';
 import { releaseVersion, StatusReporter } from './update-status-report.js';
-import { relabelRoot } from './slot-label.js';
 import { chooseBundleIn, mountSticks } from './usb-bundles.js';
 
 /** Partition numbers of the root slots in the A/B layout (image/ab-slots.md). */
@@ -60,7 +59,7 @@ async function main(command: string | undefined): Promise<number> {
     slots, state, status, runningVersion, architecture,
     settings: () => loadUpdateSettings(),
     trustedKeys: () => loadTrustedKeys(TRUSTED_KEYS_DIR),
-    slotTarget, relabel: relabelRoot, reboot, log,
+    slotTarget, reboot, log,
     download: (url) => {
       // Loaded only for a download (memory: see bundle-cli.ts).
       const stream = import('got').then(({ default: got }) => got.stream(url, { timeout: { connect: 15_000, response: 30_000 }, retry: { limit: 0 } }));
