@@ -13,13 +13,14 @@
 #
 #   image/qemu-boot.sh DISK.img [--arch arm64|amd64] [--state DIR] [--cmdline-extra "..."] [--mem MiB] [--window]
 #                      [--credential NAME=VALUE]...   (amd64: a systemd credential in the SMBIOS tables)
+#                      [--serve PORT]...   (the guest reaches 127.0.0.1:PORT of this machine at 10.0.2.100:PORT)
 #
 # The disk is used as it is and written to (amd64: its cmdline.txt gets QEMU's serial console and
 # the extra words): boot a copy to keep the built image pristine.
 set -euo pipefail
 DISK=${1:?usage: qemu-boot.sh DISK.img [--arch arm64|amd64] [--state DIR] [--cmdline-extra ...]}; shift
 ARCH=arm64 STATE= EXTRA= MEM=2048 DISPLAY_OPT=none
-CREDENTIALS=()
+CREDENTIALS=() NETDEV=user,id=n0,restrict=on
 while [ $# -gt 0 ]; do
   case "$1" in
     --arch) ARCH=$2; shift 2 ;;
@@ -28,6 +29,7 @@ while [ $# -gt 0 ]; do
     --mem) MEM=$2; shift 2 ;;
     --window) DISPLAY_OPT=gtk; shift ;;
     --credential) CREDENTIALS+=("$2"); shift 2 ;;
+    --serve) NETDEV="$NETDEV,guestfwd=tcp:10.0.2.100:$2-tcp:127.0.0.1:$2"; shift 2 ;;
     *) echo "qemu-boot: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -47,7 +49,7 @@ site_cmdline() { # site_cmdline TEXT CONSOLE
 common=(-smp 2 -m "$MEM" -accel tcg,thread=multi
   -drive if=none,file="$DISK",format=raw,id=hd0,cache=writeback -device virtio-blk-pci,drive=hd0,bootindex=0
   -device virtio-gpu-pci,xres=1280,yres=800 -display "$DISPLAY_OPT"
-  -netdev user,id=n0,restrict=on -device virtio-net-pci,netdev=n0
+  -netdev "$NETDEV" -device virtio-net-pci,netdev=n0
   -device virtio-rng-pci -no-reboot)
 case "$ARCH" in
   arm64)
@@ -86,5 +88,6 @@ case "$ARCH" in
 esac
 rm -f "$STATE/console.log" "$STATE/monitor.sock"
 echo "qemu-boot: $ARCH, state $STATE, site cmdline: $cmdline"
-# restrict=on: the guest reaches no network beyond QEMU's own DHCP (tests stay on this machine).
+# restrict=on: the guest reaches no network beyond QEMU's own DHCP and the ports named by --serve
+# (tests stay on this machine).
 exec "${qemu[@]}" -monitor unix:"$STATE/monitor.sock",server,nowait -serial file:"$STATE/console.log"

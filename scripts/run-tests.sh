@@ -22,7 +22,7 @@ if [ "${1:-}" != unit ]; then
   # The appliance images are built and booted in QEMU last, after the cloud is stopped: its libvirt
   # guest runs under TCG and would take CPU from the image's own emulated boots. Then diskless
   # clients netboot the amd64 image's kiosk (its build is reused from the image test).
-  late=(dist/test/image/image.test.js dist/test/pxe/netboot.test.js)
+  late=(dist/test/image/image.test.js dist/test/image/ab-update.test.js dist/test/pxe/netboot.test.js)
 fi
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT

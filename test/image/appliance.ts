@@ -129,6 +129,8 @@ export interface BootOptions {
   probe?: boolean;
   /** The machine's memory in MiB (qemu-boot.sh's default, 2048, when not given). */
   memoryMiB?: number;
+  /** Ports of 127.0.0.1 here the guest reaches at 10.0.2.100 (qemu-boot.sh --serve). */
+  serve?: number[];
 }
 
 /** The probe as a unit of its own (amd64): after the boot partition is mounted, once. */
@@ -163,7 +165,8 @@ export class Vm {
     }
     const memory = options.memoryMiB ? ['--mem', String(options.memoryMiB)] : [];
     this.child = spawn(join(REPO, 'image/qemu-boot.sh'), [disk, '--arch', arch, '--state', this.state, ...memory, '--cmdline-extra', extra.join(' '),
-      ...credentials.flatMap((credential) => ['--credential', credential])], { stdio: ['ignore', 'ignore', 'pipe'] });
+      ...credentials.flatMap((credential) => ['--credential', credential]),
+      ...(options.serve ?? []).flatMap((port) => ['--serve', String(port)])], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     this.child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     this.child.on('exit', (code) => {
@@ -244,6 +247,15 @@ export class Vm {
     const deadline = Date.now() + 120_000;
     while (!this.exited && Date.now() < deadline) await new Promise((done) => setTimeout(done, 1000));
     await this.kill();
+  }
+
+  /** Waits for QEMU to end by itself (the guest rebooted or powered off: qemu-boot.sh runs -no-reboot). */
+  async waitExit(timeoutSeconds: number): Promise<void> {
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    while (!this.exited) {
+      if (Date.now() > deadline) throw new Error(`the machine did not restart within ${timeoutSeconds} s:\n${this.tail()}`);
+      await new Promise((done) => setTimeout(done, 1000));
+    }
   }
 
   secondsSinceStart(): number {

@@ -136,6 +136,7 @@ export class UpdateAgent {
       const target = withSlotLabel(await this.deps.slotTarget(inactive), inactive);
       this.report(view, { phase: 'downloading', targetVersion: expectedVersion, source, percent: 0, message: `Getting the update from ${source}…` });
       let lastPercent = -1;
+      let loggedTenth = -1;
       const manifest = await installBundle(open(), target, this.deps.trustedKeys(), this.deps.runningVersion, {
         allowDowngrade: settings.allowDowngrade,
         architecture: this.deps.architecture,
@@ -144,6 +145,12 @@ export class UpdateAgent {
           if (activity.percent !== lastPercent || p.phase === 'checking') {
             lastPercent = activity.percent ?? -1;
             this.report(view, { ...activity, targetVersion: expectedVersion, source });
+          }
+          // The journal (and a box's serial console) gets a line every tenth of the way.
+          const tenth = Math.floor((activity.percent ?? 0) / 10);
+          if (tenth !== loggedTenth) {
+            loggedTenth = tenth;
+            this.log(`${activity.phase} ${tenth * 10}% (${source})`);
           }
         },
       });
