@@ -47,6 +47,8 @@ export interface KioskTable {
   crashes_total: number;
   /** JSON: the UpdateStatus of the last check-in, or null when it told none (migration 0002). */
   update_status: string | null;
+  /** Its runningVersion ("0.2.0", what update_version names), or null without an update status. */
+  running_version: string | null;
 }
 
 export interface GroupTable { name: string; settings: string; created_at: string }

@@ -28,6 +28,8 @@ export interface KioskReading {
   crashes: number;
   /** The protocol of the seat's open desktop ("none" when logged in without one), or null when nobody is. */
   seat: string | null;
+  /** The version its update status says it runs ("0.2.0": what update_version names); null without one. */
+  runningVersion: string | null;
   /** What its update agent was doing at the last check-in; null when it reports no update status. */
   updatePhase: UpdatePhase | null;
   /** How its last trial boot ended; null when it reports none. */
@@ -93,7 +95,20 @@ export class FleetMetrics {
         for (const [protocol, n] of counts) this.set({ protocol }, n);
       },
     });
-    // Kiosks per running image version: thinkiosk_fleet_kiosks above (sum by (version)).
+    // thinkiosk_fleet_kiosks's version is the image's whole release line; this one is the version an
+    // update_version names, so a rollout's progress reads straight off it.
+    new Gauge({
+      name: 'thinkiosk_fleet_running_versions', help: 'Enrolled kiosks by the image version their update status says they run, as update_version names it (unknown: no update status reported).', labelNames: ['version'], registers,
+      async collect() {
+        const counts = new Map<string, number>();
+        for (const kiosk of (await reading()).kiosks) {
+          const version = kiosk.runningVersion ?? 'unknown';
+          counts.set(version, (counts.get(version) ?? 0) + 1);
+        }
+        this.reset();
+        for (const [version, n] of counts) this.set({ version }, n);
+      },
+    });
     new Gauge({
       name: 'thinkiosk_fleet_updates', help: 'Kiosks that are not offline, by what their update agent is doing (idle, downloading, writing, verifying, rebooting, trial, failed; none: no update status reported).', labelNames: ['phase'], registers,
       async collect() {

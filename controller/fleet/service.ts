@@ -416,6 +416,7 @@ export class FleetService {
           restarts: row.restarts_total,
           crashes: row.crashes_total,
           seat: seat ? (seat.protocol ?? 'none') : null,
+          runningVersion: row.running_version,
           updatePhase: update?.phase ?? null,
           lastTrial: update?.lastTrial?.outcome ?? null,
         };

@@ -492,19 +492,24 @@ export const FLEET_SCENARIOS: FleetScenario[] = [
     },
   },
   {
-    name: 'a group says which image versions its kiosks run, most kiosks first (not checked in yet: unknown)',
+    name: 'a group says which versions its kiosks run, most kiosks first: the update status\'s running version, else the image\'s release line (not checked in yet: unknown)',
     async run({ open }) {
       const service = await open();
       const boxes = await Promise.all([1, 2, 3, 4].map((n) => enrolByToken(service, n)));
       const other = await enrolByToken(service, 5);
       for (const { kiosk } of [...boxes, other]) await service.updateKiosk(ADMIN, kiosk.id, { group: kiosk === other.kiosk ? 'office' : 'lab3' });
-      await service.checkIn(boxes[0]!.kiosk, checkInBody((b) => { b.inventory.imageVersion = '1.3.2'; }));
-      await service.checkIn(boxes[1]!.kiosk, checkInBody((b) => { b.inventory.imageVersion = '1.4.0'; }));
-      await service.checkIn(boxes[2]!.kiosk, checkInBody((b) => { b.inventory.imageVersion = '1.4.0'; }));
-      await service.checkIn(other.kiosk, checkInBody((b) => { b.inventory.imageVersion = '1.4.0'; }));
+      const onA = (version: string) => (b: CheckIn) => {
+        b.inventory.imageVersion = `thinkiosk ${version} arm64 (3f2a9c0d1e4b5a6c)`;
+        b.update = updateStatus((u) => { u.runningVersion = version; });
+      };
+      // An image of before A/B updates: no status, its release line is all there is.
+      await service.checkIn(boxes[0]!.kiosk, checkInBody((b) => { b.inventory.imageVersion = 'thinkiosk 1.3.2 arm64 (0a1b2c3d4e5f6a7b)'; }));
+      await service.checkIn(boxes[1]!.kiosk, checkInBody(onA('1.4.0')));
+      await service.checkIn(boxes[2]!.kiosk, checkInBody(onA('1.4.0')));
+      await service.checkIn(other.kiosk, checkInBody(onA('1.4.0')));
       const groups = Layers.parse(await service.layers()).groups;
       assert.deepEqual(groups.map((g) => [g.name, g.kiosks, g.versions]), [
-        ['lab3', 4, [{ version: '1.4.0', kiosks: 2 }, { version: '1.3.2', kiosks: 1 }, { version: 'unknown', kiosks: 1 }]],
+        ['lab3', 4, [{ version: '1.4.0', kiosks: 2 }, { version: 'thinkiosk 1.3.2 arm64 (0a1b2c3d4e5f6a7b)', kiosks: 1 }, { version: 'unknown', kiosks: 1 }]],
         ['office', 1, [{ version: '1.4.0', kiosks: 1 }]],
       ]);
     },
@@ -603,6 +608,7 @@ export const FLEET_SCENARIOS: FleetScenario[] = [
       assert.equal(sample(text, 'thinkiosk_fleet_updates', { phase: 'writing' }), 0);
       assert.equal(sample(text, 'thinkiosk_fleet_last_trials', { outcome: 'rolled-back' }), 0);
       assert.equal(sample(text, 'thinkiosk_fleet_kiosk_trial_failed', { kiosk: 'lab3-pc01' }), undefined, 'no trial, no series');
+      assert.equal(sample(text, 'thinkiosk_fleet_running_versions', { version: 'unknown' }), 3);
 
       // Within the cache's few seconds a scrape reads nothing new; after them it does.
       await service.checkIn(b, checkInBody());
@@ -649,7 +655,11 @@ export const FLEET_SCENARIOS: FleetScenario[] = [
       assert.equal(sample(text, 'thinkiosk_fleet_kiosk_trial_failed', { kiosk: 'lab3-pc02' }), 0);
       assert.equal(sample(text, 'thinkiosk_fleet_kiosk_trial_failed', { kiosk: 'lab3-pc03' }), 1);
       assert.equal(sample(text, 'thinkiosk_fleet_kiosk_trial_failed', { kiosk: 'lab3-pc04' }), 1);
-      // Kiosks per running image version: the fleet's kiosks series.
+      // Kiosks per running version, as update_version names it (all enrolled kiosks, offline ones too).
+      assert.equal(sample(text, 'thinkiosk_fleet_running_versions', { version: '2026.04' }), 1);
+      assert.equal(sample(text, 'thinkiosk_fleet_running_versions', { version: '2026.03' }), 3);
+      assert.equal(sample(text, 'thinkiosk_fleet_running_versions', { version: 'unknown' }), undefined);
+      // The image's release line, by state: the fleet's kiosks series.
       assert.equal(sample(text, 'thinkiosk_fleet_kiosks', { state: 'online', version: '2026.04' }), 1);
       assert.equal(sample(text, 'thinkiosk_fleet_kiosks', { state: 'online', version: '2026.03' }), 2);
       assert.equal(sample(text, 'thinkiosk_fleet_kiosks', { state: 'offline', version: '2026.03' }), 1);
