@@ -121,6 +121,12 @@ function checkInBody(i: number): CheckIn {
     health: { restarts: 0, crashes: 0, lastCrash: null, repairs: [] },
     applied: null,
     acks: [],
+    // A kiosk on an A/B image reports its update state at every check-in: the bench carries one, idle after a committed trial.
+    update: {
+      runningVersion: 'thinkiosk 0.1.0 arm64', bootedSlot: i % 2 ? 'b' : 'a', committedSlot: i % 2 ? 'b' : 'a', phase: 'idle', targetVersion: null, source: null, percent: null, message: null,
+      lastTrial: { version: 'thinkiosk 0.1.0 arm64', slot: i % 2 ? 'b' : 'a', outcome: 'committed', detail: 'the kiosk was ready and reached its controller 48 s after boot', at: '2026-03-01T07:00:00.000Z' },
+      updatedAt: '2026-03-01T07:01:00.000Z',
+    },
   };
 }
 

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { AppliedSettings, Command, CommandKind, Health, Inventory, type KioskState, Repair, SeatSession, SettingSource, SettingValues } from './fleet.js';
+import { TrialOutcome, UpdateStatus } from './update-status.js';
 
 export const ADMIN_PREFIX = '/v1/admin';
 
@@ -13,6 +14,16 @@ const GroupName = z.string().min(1).max(64).regex(/^[A-Za-z0-9][A-Za-z0-9_-]*$/,
 export const KioskName = z.string().min(1).max(64).regex(/^[A-Za-z0-9][A-Za-z0-9 ._-]*$/, 'must be letters, digits, spaces, dots, - or _');
 
 export const KioskStateSchema = z.enum(['online', 'late', 'offline']) satisfies z.ZodType<KioskState>;
+
+/**
+ * What the fleet table shows of a kiosk's update state: the version it runs, what its update agent
+ * is doing, and how its last trial ended. Taken from the kiosk's last UpdateStatus; null for a
+ * kiosk that sent none (an image without A/B updates, or one that has not checked in).
+ */
+export const UpdateSummary = UpdateStatus.pick({ runningVersion: true, phase: true, percent: true, targetVersion: true }).extend({
+  lastTrial: TrialOutcome.pick({ version: true, outcome: true, at: true }).nullable(),
+});
+export type UpdateSummary = z.infer<typeof UpdateSummary>;
 
 /** One row of the fleet table. */
 export const KioskSummary = z.object({
@@ -32,6 +43,7 @@ export const KioskSummary = z.object({
   lastCrash: z.object({ at: z.string().datetime(), reason: z.string() }).nullable(),
   /** Whether the kiosk runs the settings it was last given. */
   settingsApplied: z.boolean(),
+  update: UpdateSummary.nullable(),
 });
 export type KioskSummary = z.infer<typeof KioskSummary>;
 
@@ -58,6 +70,8 @@ export const KioskDetail = z.object({
   repairs: z.array(Repair),
   /** When the last screenshot was taken; GET .../screenshot has the picture. */
   screenshotAt: z.string().datetime().nullable(),
+  /** The kiosk's update state as its last check-in told it (slot, phase, progress, last trial); null when it told none. */
+  update: UpdateStatus.nullable(),
 });
 export type KioskDetail = z.infer<typeof KioskDetail>;
 
@@ -73,7 +87,16 @@ export const KioskUpdate = z.object({
 });
 export type KioskUpdate = z.infer<typeof KioskUpdate>;
 
-export const Group = z.object({ name: GroupName, settings: SettingValues, kiosks: z.number().int().nonnegative() });
+export const Group = z.object({
+  name: GroupName,
+  settings: SettingValues,
+  kiosks: z.number().int().nonnegative(),
+  /**
+   * The image versions its kiosks run, most kiosks first ("unknown": not checked in yet): with the
+   * group's update_version, the page says how many are on it ("3 of 5 on 1.4.0").
+   */
+  versions: z.array(z.object({ version: z.string(), kiosks: z.number().int().positive() })),
+});
 export type Group = z.infer<typeof Group>;
 
 export const Layers = z.object({ site: SettingValues, groups: z.array(Group) });

@@ -10,6 +10,7 @@
  */
 import { z } from 'zod';
 import { isPresetKeyName, PRESET_KEYS, type PresetKeyName, presetProblem, presetValueText } from './preset/keys.js';
+import { UpdateStatus } from './update-status.js';
 
 export const FLEET_PREFIX = '/v1/fleet';
 
@@ -64,7 +65,11 @@ export const Inventory = z.object({
   board: ShortText,
   /** The image's version (/etc/thinkiosk-release), or "development" outside an image. */
   imageVersion: ShortText,
-  /** The update slot the box booted from, once A/B updates exist; null before. */
+  /**
+   * The update slot the box booted from ("a"/"b"), null outside an A/B image. Kept as free text for
+   * kiosks of before the A/B layout; the fleet agent fills it from its update status
+   * (UpdateStatus.bootedSlot), which is the one the controller reads.
+   */
   slot: z.string().max(8).nullable(),
   uptimeSeconds: z.number().nonnegative(),
   /** Kernel start to kiosk ready, this boot; null when unknown. */
@@ -213,6 +218,12 @@ export const CheckIn = z.object({
   applied: AppliedSettings.nullable(),
   /** Outcomes of commands received earlier; each is answered once. */
   acks: z.array(CommandAck).max(64),
+  /**
+   * Where the kiosk stands with its updates (contract/update-status.ts); null outside an A/B image
+   * or before its update agent has said anything. Kiosks of before updates send no such field:
+   * missing reads as null.
+   */
+  update: UpdateStatus.nullable().default(null),
 });
 export type CheckIn = z.infer<typeof CheckIn>;
 

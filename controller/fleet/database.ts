@@ -45,6 +45,10 @@ export interface KioskTable {
   settings: string;
   restarts_total: number;
   crashes_total: number;
+  /** JSON: the UpdateStatus of the last check-in, or null when it told none (migration 0002). */
+  update_status: string | null;
+  /** Its runningVersion ("0.2.0", what update_version names), or null without an update status. */
+  running_version: string | null;
 }
 
 export interface GroupTable { name: string; settings: string; created_at: string }
@@ -103,16 +107,21 @@ export interface OpenDatabase {
  * take turns (kysely's migrator holds an advisory lock); an SQLite file belongs to one instance.
  */
 export async function openFleetDatabase(where: FleetDatabase, poolSize = 10): Promise<OpenDatabase> {
-  const db = where.dialect === 'sqlite' ? openSqlite(where.file) : new Kysely<FleetTables>({
-    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: where.url, max: poolSize }) }),
-  });
+  const db = connectFleetDatabase(where, poolSize);
   try {
-    await migrate(db, where.dialect);
+    await migrateFleetDatabase(db, where.dialect);
   } catch (error) {
     await db.destroy();
     throw error;
   }
   return { db, dialect: where.dialect };
+}
+
+/** A connection (pool) to the database, its tables as they are: openFleetDatabase also migrates. */
+export function connectFleetDatabase(where: FleetDatabase, poolSize = 10): FleetDb {
+  return where.dialect === 'sqlite' ? openSqlite(where.file) : new Kysely<FleetTables>({
+    dialect: new PostgresDialect({ pool: new pg.Pool({ connectionString: where.url, max: poolSize }) }),
+  });
 }
 
 function openSqlite(file: string): FleetDb {
@@ -125,14 +134,15 @@ function openSqlite(file: string): FleetDb {
   return new Kysely<FleetTables>({ dialect: new SqliteDialect({ database }) });
 }
 
-async function migrate(db: FleetDb, dialect: Dialect): Promise<void> {
+/** Runs the migrations up to the newest, or up to (and including) `to` (a migration's name: tests of an upgrade). */
+export async function migrateFleetDatabase(db: FleetDb, dialect: Dialect, to?: string): Promise<void> {
   const migrator = new Migrator({
     db,
     provider: { getMigrations: async () => fleetMigrations(dialect) },
     migrationTableName: 'fleet_migrations',
     migrationLockTableName: 'fleet_migrations_lock',
   });
-  const { error, results } = await migrator.migrateToLatest();
+  const { error, results } = await (to === undefined ? migrator.migrateToLatest() : migrator.migrateTo(to));
   if (error) {
     const failed = results?.find((result) => result.status === 'Error')?.migrationName;
     throw new Error(`fleet database migration${failed ? ` ${failed}` : ''} failed: ${error instanceof Error ? error.message : String(error)}`, { cause: error });

@@ -10,6 +10,10 @@
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { KioskState } from '../../contract/fleet.js';
+import { TrialOutcome, UpdatePhase } from '../../contract/update-status.js';
+
+type TrialResult = TrialOutcome['outcome'];
+const TRIAL_RESULTS: readonly TrialResult[] = TrialOutcome.shape.outcome.options;
 
 /** One kiosk as the series need it. */
 export interface KioskReading {
@@ -24,6 +28,12 @@ export interface KioskReading {
   crashes: number;
   /** The protocol of the seat's open desktop ("none" when logged in without one), or null when nobody is. */
   seat: string | null;
+  /** The version its update status says it runs ("0.2.0": what update_version names); null without one. */
+  runningVersion: string | null;
+  /** What its update agent was doing at the last check-in; null when it reports no update status. */
+  updatePhase: UpdatePhase | null;
+  /** How its last trial boot ended; null when it reports none. */
+  lastTrial: TrialResult | null;
 }
 
 export interface FleetReading {
@@ -85,6 +95,48 @@ export class FleetMetrics {
         for (const [protocol, n] of counts) this.set({ protocol }, n);
       },
     });
+    // thinkiosk_fleet_kiosks's version is the image's whole release line; this one is the version an
+    // update_version names, so a rollout's progress reads straight off it.
+    new Gauge({
+      name: 'thinkiosk_fleet_running_versions', help: 'Enrolled kiosks by the image version their update status says they run, as update_version names it (unknown: no update status reported).', labelNames: ['version'], registers,
+      async collect() {
+        const counts = new Map<string, number>();
+        for (const kiosk of (await reading()).kiosks) {
+          const version = kiosk.runningVersion ?? 'unknown';
+          counts.set(version, (counts.get(version) ?? 0) + 1);
+        }
+        this.reset();
+        for (const [version, n] of counts) this.set({ version }, n);
+      },
+    });
+    new Gauge({
+      name: 'thinkiosk_fleet_updates', help: 'Kiosks that are not offline, by what their update agent is doing (idle, downloading, writing, verifying, rebooting, trial, failed; none: no update status reported).', labelNames: ['phase'], registers,
+      async collect() {
+        const counts = new Map<string, number>([...UpdatePhase.options, 'none'].map((phase) => [phase, 0]));
+        for (const kiosk of (await reading()).kiosks) {
+          if (kiosk.state === 'offline') continue;
+          const phase = kiosk.updatePhase ?? 'none';
+          counts.set(phase, (counts.get(phase) ?? 0) + 1);
+        }
+        this.reset();
+        for (const [phase, n] of counts) this.set({ phase }, n);
+      },
+    });
+    // A trial's outcome is a past event, still true of a kiosk gone offline since: every kiosk counts.
+    new Gauge({
+      name: 'thinkiosk_fleet_last_trials', help: 'Kiosks by how their last trial boot of a new image ended (committed, rolled-back by the health gate, did-not-finish: the box came back on its old slot by itself).', labelNames: ['outcome'], registers,
+      async collect() {
+        const counts = new Map<string, number>(TRIAL_RESULTS.map((outcome) => [outcome, 0]));
+        for (const kiosk of (await reading()).kiosks) {
+          if (kiosk.lastTrial) counts.set(kiosk.lastTrial, (counts.get(kiosk.lastTrial) ?? 0) + 1);
+        }
+        this.reset();
+        for (const [outcome, n] of counts) this.set({ outcome }, n);
+      },
+    });
+    perKiosk('thinkiosk_fleet_kiosk_trial_failed', '1 when a kiosk\'s last trial boot of a new image rolled back or did not finish, 0 when it was committed (no series before its first trial).', Gauge, registers, reading,
+      (kiosk) => (kiosk.lastTrial === null ? null : kiosk.lastTrial === 'committed' ? 0 : 1));
+
     new Counter({
       name: 'thinkiosk_fleet_repairs_total', help: 'Faults kiosks found and reported, by fault and whether the kiosk\'s own repair worked.', labelNames: ['fault', 'repaired'], registers,
       async collect() {

@@ -12,8 +12,9 @@ import {
   type Health, type Inventory, type ScreenshotUpload, type SeatSession,
 } from '../../contract/fleet.js';
 import type {
-  AuditLog, CommandRecord, Enrolments, Group, KioskDetail, KioskList, KioskSummary, KioskUpdate, Layers, RegisteredMac,
+  AuditLog, CommandRecord, Enrolments, Group, KioskDetail, KioskList, KioskSummary, KioskUpdate, Layers, RegisteredMac, UpdateSummary,
 } from '../../contract/fleet-admin.js';
+import type { UpdateStatus } from '../../contract/update-status.js';
 import { ApiError } from '../core/api-error.js';
 import { silentLogger, type Logger } from '../core/log.js';
 import { fleetDatabase, type FleetConfig } from './config.js';
@@ -207,6 +208,7 @@ export class FleetService {
       commands: commands.map(commandRecord),
       repairs: repairs.map((r) => ({ fault: r.fault as Fault, at: r.at, detail: r.detail, action: r.action, repaired: r.repaired === 1 })),
       screenshotAt,
+      update: updateStatusOf(kiosk),
     };
   }
 
@@ -261,8 +263,16 @@ export class FleetService {
   }
 
   async layers(): Promise<Layers> {
-    const [site, groups, counts] = await Promise.all([this.store.siteSettings(), this.store.groups(), this.store.kioskCountsByGroup()]);
-    return { site: readLayer(site), groups: groups.map((g) => ({ name: g.name, settings: readLayer(g.settings), kiosks: counts.get(g.name) ?? 0 })) };
+    const [site, groups, versions] = await Promise.all([this.store.siteSettings(), this.store.groups(), this.store.versionsByGroup()]);
+    return {
+      site: readLayer(site),
+      groups: groups.map((g) => {
+        const running = versions.filter((v) => v.group === g.name)
+          .map((v) => ({ version: v.version ?? 'unknown', kiosks: v.kiosks }))
+          .sort((a, b) => b.kiosks - a.kiosks || a.version.localeCompare(b.version, undefined, { numeric: true }));
+        return { name: g.name, settings: readLayer(g.settings), kiosks: running.reduce((sum, v) => sum + v.kiosks, 0), versions: running };
+      }),
+    };
   }
 
   async changeSiteSettings(admin: AdminIdentity, update: Record<string, string>): Promise<Layers> {
@@ -383,6 +393,7 @@ export class FleetService {
       throttled: row.throttled === 1,
       lastCrash: row.last_crash ? (JSON.parse(row.last_crash) as KioskSummary['lastCrash']) : null,
       settingsApplied: row.applied_revision !== null && row.applied_revision === effectiveSettings(layersOf(row, site, group)).revision,
+      update: updateSummary(updateStatusOf(row)),
     };
   }
 
@@ -394,6 +405,7 @@ export class FleetService {
       kiosks: rows.map((row) => {
         const seat = JSON.parse(row.seat) as SeatSession;
         const lastCheckIn = row.last_check_in ? new Date(row.last_check_in) : null;
+        const update = updateStatusOf(row);
         return {
           name: row.name,
           state: kioskState(lastCheckIn, this.config.checkInSeconds, now),
@@ -404,6 +416,9 @@ export class FleetService {
           restarts: row.restarts_total,
           crashes: row.crashes_total,
           seat: seat ? (seat.protocol ?? 'none') : null,
+          runningVersion: row.running_version,
+          updatePhase: update?.phase ?? null,
+          lastTrial: update?.lastTrial?.outcome ?? null,
         };
       }),
       repairs: repairs.map((r) => ({ fault: r.fault, repaired: r.repaired === 1, total: r.total })),
@@ -419,6 +434,17 @@ function sha256(text: string): string {
 export function kioskNameOf(hostname: string): string {
   const name = hostname.replace(/[^A-Za-z0-9 ._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 64).trim();
   return name || 'kiosk';
+}
+
+/** The update status the kiosk's last check-in carried (checked by the contract when it came in). */
+function updateStatusOf(row: Pick<KioskRow, 'update_status'>): UpdateStatus | null {
+  return row.update_status ? (JSON.parse(row.update_status) as UpdateStatus) : null;
+}
+
+function updateSummary(status: UpdateStatus | null): UpdateSummary | null {
+  if (!status) return null;
+  const { runningVersion, phase, percent, targetVersion, lastTrial } = status;
+  return { runningVersion, phase, percent, targetVersion, lastTrial: lastTrial ? { version: lastTrial.version, outcome: lastTrial.outcome, at: lastTrial.at } : null };
 }
 
 function isThrottled(inventory: Inventory): boolean {

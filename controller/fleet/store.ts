@@ -18,7 +18,7 @@ export type GroupRow = Selectable<FleetTables['groups']>;
 /** The columns the fleet table, its metrics and kiosk state need: never the check-in's JSON or the secret. */
 const SUMMARY_COLUMNS = [
   'id', 'name', 'group_name', 'last_check_in', 'kiosk_version', 'image_version', 'hostname', 'addresses',
-  'temperature_c', 'throttled', 'seat', 'applied_revision', 'last_crash', 'settings', 'restarts_total', 'crashes_total',
+  'temperature_c', 'throttled', 'seat', 'applied_revision', 'last_crash', 'settings', 'restarts_total', 'crashes_total', 'update_status', 'running_version',
 ] as const satisfies ReadonlyArray<keyof KioskTable>;
 export type KioskSummaryRow = Pick<KioskRow, (typeof SUMMARY_COLUMNS)[number]>;
 
@@ -101,7 +101,7 @@ export class FleetStore {
             id: kiosk.id, name, group_name: kiosk.group, secret_hash: kiosk.secretHash, enrolled_at: kiosk.at, enrolled_by: kiosk.enrolledBy,
             macs: JSON.stringify(kiosk.macs), last_check_in: null, check_in: null, kiosk_version: null, image_version: null, hostname: null,
             addresses: '[]', temperature_c: null, throttled: 0, seat: 'null', applied_revision: null, last_crash: null, settings: '{}',
-            restarts_total: 0, crashes_total: 0,
+            restarts_total: 0, crashes_total: 0, update_status: null, running_version: null,
           }).execute();
           await claimMacs(trx, kiosk.id, kiosk.macs);
           return { kiosk: await trx.selectFrom('kiosks').selectAll().where('id', '=', kiosk.id).executeTakeFirstOrThrow(), reEnrolled: false };
@@ -159,6 +159,9 @@ export class FleetStore {
         temperature_c: body.inventory.temperatureC,
         throttled: record.throttled ? 1 : 0,
         seat: JSON.stringify(body.session),
+        // What this check-in says, also null: a status kept from an earlier image would be stale.
+        update_status: body.update ? JSON.stringify(body.update) : null,
+        running_version: body.update?.runningVersion ?? null,
         applied_revision: body.applied?.revision ?? null,
         restarts_total: eb('restarts_total', '+', body.health.restarts),
         crashes_total: eb('crashes_total', '+', body.health.crashes),
@@ -255,6 +258,25 @@ export class FleetStore {
 
   group(name: string): Promise<GroupRow | undefined> {
     return this.db.selectFrom('groups').selectAll().where('name', '=', name).executeTakeFirst();
+  }
+
+  /**
+   * Per group, how many of its kiosks run each version: the update status's running version, else
+   * (a kiosk without one) its image's release line; null: not checked in yet.
+   */
+  async versionsByGroup(): Promise<Array<{ group: string; version: string | null; kiosks: number }>> {
+    const rows = await this.db.selectFrom('kiosks')
+      .select(['group_name', 'running_version', 'image_version', (eb) => eb.fn.countAll<number | string>().as('count')])
+      .where('group_name', 'is not', null).groupBy(['group_name', 'running_version', 'image_version']).execute();
+    const counts = new Map<string, { group: string; version: string | null; kiosks: number }>();
+    for (const row of rows) {
+      const version = row.running_version ?? row.image_version;
+      const key = JSON.stringify([row.group_name, version]);
+      const entry = counts.get(key) ?? { group: row.group_name!, version, kiosks: 0 };
+      entry.kiosks += Number(row.count);
+      counts.set(key, entry);
+    }
+    return [...counts.values()];
   }
 
   async kioskCountsByGroup(): Promise<Map<string, number>> {

@@ -4,7 +4,8 @@
  * sign-in (and a refused non-administrator), the fleet table and a kiosk going quiet, a kiosk's
  * page, its own settings (a refused value keeps what was typed), a group's settings changing where
  * a value comes from, commands answered by the kiosk with its screenshot, a site token a new kiosk
- * enrols with, the audit log, and a session that ends (logged out elsewhere).
+ * enrols with, the audit log, a session that ends (logged out elsewhere), and updates: what each
+ * kiosk's update agent does, a trial that rolled back, and which versions a group's kiosks run.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,6 +22,8 @@ import type { SimulatedKiosk } from '../support/simulated-kiosk.js';
 const PORT = 16340;
 /** The fleet table as the admin sees it, for a person to look at (THINKIOSK_ADMIN_PAGE_SCREENSHOT to keep it elsewhere). */
 const SCREENSHOT = process.env.THINKIOSK_ADMIN_PAGE_SCREENSHOT ?? path.join(tmpdir(), 'thinkiosk-admin-page-table.png');
+/** A kiosk's page with a rolled-back trial, for a person to look at (next to SCREENSHOT). */
+const UPDATE_SCREENSHOT = path.join(path.dirname(SCREENSHOT), 'thinkiosk-admin-page-update.png');
 /** The table rereads every 10 s; a kiosk's page every 3 s while a command waits. */
 const REFRESH_WAIT = 15_000;
 
@@ -222,6 +225,61 @@ test('[admin page] settings layers: the site\'s default, then a new group\'s val
   await page.getByTestId('manage-status').filter({ hasText: 'Moved to lab-3.' }).waitFor();
   assert.equal(await effectiveRow('language').getByTestId('setting-source').textContent(), 'group:lab-3');
   assert.match(await effectiveRow('language').innerText(), /zh-CN/);
+});
+
+test('[admin page] updates: the fleet table says what each kiosk\'s update agent does and whose trial rolled back; the kiosk\'s page has slot, version, progress and the trial\'s detail and time; a group lists its kiosks\' versions', async () => {
+  const trialAt = new Date(Date.now() - 7 * 60_000).toISOString();
+  pi01.update = {
+    runningVersion: '2025.06.1', bootedSlot: 'a', committedSlot: 'a', phase: 'idle', targetVersion: null, source: null, percent: null, message: null,
+    lastTrial: { version: '2025.07.0', slot: 'b', outcome: 'rolled-back', detail: 'the kiosk was not ready after 300 s: the health gate returned it to slot a', at: trialAt },
+    updatedAt: new Date().toISOString(),
+  };
+  pi02.update = {
+    runningVersion: '2025.06.1', bootedSlot: 'b', committedSlot: 'b', phase: 'writing', targetVersion: '2025.07.0', source: 'fleet (update_url)', percent: 42.7,
+    message: 'writing slot a: 1.2 of 2.9 GiB', lastTrial: null, updatedAt: new Date().toISOString(),
+  };
+  await pi01.checkIn();
+  await pi02.checkIn();
+  assert.equal((await fleet.asAdmin(ADMIN_ROUTES.updateKiosk, { params: { id: pi02.id }, body: { group: 'lab-3' } })).status, 200);
+
+  await page.getByTestId('nav-fleet').click();
+  const pi01Update = row('lab3-pi01').getByTestId('kiosk-update');
+  await page.locator('[data-testid="kiosk-update"][data-last-trial="rolled-back"]').waitFor({ timeout: REFRESH_WAIT });
+  assert.match(await pi01Update.innerText(), /^idle\s+⚠ 2025\.07\.0 rolled back, 7 min ago$/);
+  assert.equal(await row('lab3-pi01').getByTestId('update-last-trial').getAttribute('class'), 'warning');
+  assert.match(await row('lab3-pi02').getByTestId('kiosk-update').innerText(), /^writing 42 % \(2025\.07\.0\)$/);
+  assert.equal(await row('lab3-pc03').getByTestId('kiosk-update').innerText(), '—', 'a kiosk without A/B updates');
+  await page.getByTestId('fleet-filter').fill('rolled back');
+  assert.equal(await page.locator('[data-testid="kiosk-row"]:visible').count(), 1);
+  assert.equal(await page.locator('[data-testid="kiosk-row"]:visible').getAttribute('data-kiosk-id'), pi01.id);
+  await page.getByTestId('fleet-filter').fill('');
+
+  await openKiosk('lab3-pi01');
+  const state = page.getByTestId('kiosk-update-state');
+  await state.getByTestId('update-running').filter({ hasText: '2025.06.1' }).waitFor();
+  assert.equal(await state.getByTestId('update-slot').innerText(), 'booted from A (partition 2); committed: A (partition 2)');
+  assert.equal(await state.getByTestId('update-now').innerText(), 'idle');
+  const trial = state.getByTestId('update-last-trial');
+  assert.equal(await trial.getAttribute('data-outcome'), 'rolled-back');
+  assert.equal(await trial.getAttribute('class'), 'error', 'a rolled-back trial stands out');
+  const trialText = await trial.innerText();
+  assert.match(trialText, /^Last trial: 2025\.07\.0 on slot B rolled back — .+ \(7 min ago\)\nthe kiosk was not ready after 300 s: the health gate returned it to slot a$/);
+  const shownAt = await page.evaluate((at) => new Date(at).toLocaleString(), trialAt);
+  assert.ok(trialText.includes(shownAt), `the trial's time as the admin's browser writes it (${shownAt}):\n${trialText}`);
+  await page.screenshot({ path: UPDATE_SCREENSHOT, fullPage: true });
+
+  await openKiosk('lab3-pi02');
+  await state.getByTestId('update-now').filter({ hasText: 'writing 42 % (2025.07.0)' }).waitFor();
+  assert.equal(await state.getByTestId('update-progress').getAttribute('value'), '42.7');
+  const pi02Text = await state.innerText();
+  for (const expected of [/booted from B \(partition 3\); committed: B \(partition 3\)/, /Installing\s+2025\.07\.0/, /From\s+fleet \(update_url\)/, /Message\s+writing slot a: 1\.2 of 2\.9 GiB/, /No trial boot of a new version yet\./]) {
+    assert.match(pi02Text, expected);
+  }
+
+  // lab-3 now holds lab3-pi01 and lab3-pi02, both on 2025.06.1 (no update_version set: the versions only).
+  await page.getByTestId('nav-settings').click();
+  const versions = page.locator('[data-testid="group-form"][data-group="lab-3"]').getByTestId('group-versions');
+  await versions.filter({ hasText: 'Running 2025.06.1: 2' }).waitFor();
 });
 
 test('[admin page] commands: identify and screenshot wait for the kiosk, then show done and the picture', async () => {

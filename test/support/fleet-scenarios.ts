@@ -4,6 +4,7 @@
  * scenario gets an empty database of its own and a stand-in clock; every reply is checked against
  * the contract's schema, so a reply the kiosk or the admin page would refuse fails here.
  */
+import { createHash } from 'node:crypto';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry } from 'prom-client';
@@ -11,7 +12,9 @@ import { CheckIn, CheckInReply, Enrolment, type EnrolRequest } from '../../contr
 import { AuditLog, CommandRecord, Enrolments, Group, KioskDetail, KioskList, Layers } from '../../contract/fleet-admin.js';
 import { parseScryptHash, verifyScryptHash } from '../../contract/scrypt-hash.js';
 import { ApiError } from '../../controller/core/api-error.js';
-import { FleetConfig } from '../../controller/fleet/config.js';
+import { FleetConfig, fleetDatabase } from '../../controller/fleet/config.js';
+import { connectFleetDatabase, migrateFleetDatabase } from '../../controller/fleet/database.js';
+import { UpdateStatus } from '../../contract/update-status.js';
 import type { Logger } from '../../controller/core/log.js';
 import { FleetService, type KioskIdentity } from '../../controller/fleet/service.js';
 
@@ -60,9 +63,20 @@ export function checkInBody(change: (body: CheckIn) => void = () => {}): CheckIn
     health: { restarts: 0, crashes: 0, lastCrash: null, repairs: [] },
     applied: null,
     acks: [],
+    update: null,
   };
   change(body);
   return CheckIn.parse(body);
+}
+
+/** An update agent's status as a kiosk on an A/B image reports it; `change` edits a copy. */
+export function updateStatus(change: (status: UpdateStatus) => void = () => {}): UpdateStatus {
+  const status: UpdateStatus = {
+    runningVersion: '2026.03', bootedSlot: 'a', committedSlot: 'a', phase: 'idle', targetVersion: null, source: null, percent: null,
+    message: null, lastTrial: null, updatedAt: '2026-03-02T07:59:00.000Z',
+  };
+  change(status);
+  return UpdateStatus.parse(status);
 }
 
 /** The ApiError `promise` rejects with (failing when it resolves). */
@@ -133,7 +147,7 @@ export const FLEET_SCENARIOS: FleetScenario[] = [
       assert.equal(enrolment.name, 'Front desk');
       const detail = KioskDetail.parse(await service.kioskDetail(enrolment.kioskId));
       assert.equal(detail.summary.group, 'reception');
-      assert.deepEqual(Layers.parse(await service.layers()).groups, [{ name: 'reception', settings: {}, kiosks: 1 }]);
+      assert.deepEqual(Layers.parse(await service.layers()).groups, [{ name: 'reception', settings: {}, kiosks: 1, versions: [{ version: 'unknown', kiosks: 1 }] }]);
     },
   },
   {
@@ -224,7 +238,7 @@ export const FLEET_SCENARIOS: FleetScenario[] = [
       assert.deepEqual({ ...row!, id: undefined }, {
         id: undefined, name: 'kiosk-1', group: null, state: 'online', lastCheckIn: clock().toISOString(), kioskVersion: '0.1.0', imageVersion: '2026.03',
         hostname: 'kiosk-1', addresses: ['10.0.3.21'], session: null, temperatureC: 48.5, throttled: false,
-        lastCrash: { at: '2026-03-02T07:50:00.000Z', reason: 'renderer gone' }, settingsApplied: false,
+        lastCrash: { at: '2026-03-02T07:50:00.000Z', reason: 'renderer gone' }, settingsApplied: false, update: null,
       });
       const detail = KioskDetail.parse(await service.kioskDetail(kiosk.id));
       assert.equal(detail.inventory?.displays[0]?.width, 1920);
@@ -274,7 +288,7 @@ export const FLEET_SCENARIOS: FleetScenario[] = [
       await service.changeGroupSettings(ADMIN, 'lab3', { language: 'zh-CN', usb_redirection: 'off' });
       await service.updateKiosk(ADMIN, kiosk.id, { group: 'lab3' });
       const group = Group.parse(await service.changeGroupSettings(ADMIN, 'lab3', { language: '' }));
-      assert.deepEqual(group, { name: 'lab3', settings: { usb_redirection: 'off' }, kiosks: 1 });
+      assert.deepEqual(group, { name: 'lab3', settings: { usb_redirection: 'off' }, kiosks: 1, versions: [{ version: 'unknown', kiosks: 1 }] });
       let settings = (await service.checkIn(kiosk, checkInBody())).settings;
       assert.deepEqual([settings.values.language, settings.sources.language], ['en', 'site']);
 
@@ -442,6 +456,92 @@ export const FLEET_SCENARIOS: FleetScenario[] = [
     },
   },
   {
+    name: 'a check-in carries the kiosk\'s update status: the fleet table shows version, phase and progress, the kiosk\'s page all of it; a kiosk that sends none has none',
+    async run({ open, clock }) {
+      const service = await open();
+      const { kiosk } = await enrolByToken(service, 1);
+      const writing = updateStatus((u) => {
+        u.phase = 'writing'; u.targetVersion = '2026.04'; u.source = 'fleet'; u.percent = 42; u.message = 'writing slot b: 1.2 of 2.9 GiB';
+      });
+      await service.checkIn(kiosk, checkInBody((b) => { b.update = writing; }));
+      let [row] = KioskList.parse(await service.listKiosks()).kiosks;
+      assert.deepEqual(row!.update, { runningVersion: '2026.03', phase: 'writing', percent: 42, targetVersion: '2026.04', lastTrial: null });
+      assert.deepEqual(KioskDetail.parse(await service.kioskDetail(kiosk.id)).update, writing);
+
+      // Back on the old slot after a trial that never reached the health gate.
+      clock.advance(600);
+      const back = updateStatus((u) => {
+        u.bootedSlot = 'a';
+        u.lastTrial = { version: '2026.04', slot: 'b', outcome: 'did-not-finish', detail: 'the box came back on slot a: the trial boot of slot b did not reach the health gate', at: '2026-03-02T08:09:00.000Z' };
+        u.updatedAt = '2026-03-02T08:09:30.000Z';
+      });
+      await service.checkIn(kiosk, checkInBody((b) => { b.update = back; b.inventory.slot = 'a'; }));
+      [row] = KioskList.parse(await service.listKiosks()).kiosks;
+      assert.deepEqual(row!.update, { runningVersion: '2026.03', phase: 'idle', percent: null, targetVersion: null, lastTrial: { version: '2026.04', outcome: 'did-not-finish', at: '2026-03-02T08:09:00.000Z' } });
+      const detail = KioskDetail.parse(await service.kioskDetail(kiosk.id));
+      assert.equal(detail.update?.lastTrial?.detail, 'the box came back on slot a: the trial boot of slot b did not reach the health gate');
+      assert.equal(detail.inventory?.slot, 'a');
+
+      // A kiosk of before updates sends no update field at all: read as none, and no stale status stays.
+      const older: Record<string, unknown> = { ...checkInBody() };
+      delete older.update;
+      await service.checkIn(kiosk, CheckIn.parse(older));
+      [row] = KioskList.parse(await service.listKiosks()).kiosks;
+      assert.equal(row!.update, null);
+      assert.equal(KioskDetail.parse(await service.kioskDetail(kiosk.id)).update, null);
+    },
+  },
+  {
+    name: 'a group says which versions its kiosks run, most kiosks first: the update status\'s running version, else the image\'s release line (not checked in yet: unknown)',
+    async run({ open }) {
+      const service = await open();
+      const boxes = await Promise.all([1, 2, 3, 4].map((n) => enrolByToken(service, n)));
+      const other = await enrolByToken(service, 5);
+      for (const { kiosk } of [...boxes, other]) await service.updateKiosk(ADMIN, kiosk.id, { group: kiosk === other.kiosk ? 'office' : 'lab3' });
+      const onA = (version: string) => (b: CheckIn) => {
+        b.inventory.imageVersion = `thinkiosk ${version} arm64 (3f2a9c0d1e4b5a6c)`;
+        b.update = updateStatus((u) => { u.runningVersion = version; });
+      };
+      // An image of before A/B updates: no status, its release line is all there is.
+      await service.checkIn(boxes[0]!.kiosk, checkInBody((b) => { b.inventory.imageVersion = 'thinkiosk 1.3.2 arm64 (0a1b2c3d4e5f6a7b)'; }));
+      await service.checkIn(boxes[1]!.kiosk, checkInBody(onA('1.4.0')));
+      await service.checkIn(boxes[2]!.kiosk, checkInBody(onA('1.4.0')));
+      await service.checkIn(other.kiosk, checkInBody(onA('1.4.0')));
+      const groups = Layers.parse(await service.layers()).groups;
+      assert.deepEqual(groups.map((g) => [g.name, g.kiosks, g.versions]), [
+        ['lab3', 4, [{ version: '1.4.0', kiosks: 2 }, { version: 'thinkiosk 1.3.2 arm64 (0a1b2c3d4e5f6a7b)', kiosks: 1 }, { version: 'unknown', kiosks: 1 }]],
+        ['office', 1, [{ version: '1.4.0', kiosks: 1 }]],
+      ]);
+    },
+  },
+  {
+    name: 'a database of before update statuses (migration 0001 only) is brought up to date; its kiosks keep everything and report updates from then on',
+    async run({ database, open }) {
+      const where = fleetDatabase({ database }, undefined);
+      const old = connectFleetDatabase(where);
+      try {
+        await migrateFleetDatabase(old, where.dialect, '0001-initial');
+        // A kiosk as the controller of before stored it (no update_status column yet).
+        // eslint-disable-next-line @typescript-eslint/no-explicit-any
+        await (old as any).insertInto('kiosks').values({
+          id: '6f1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d', name: 'lab3-pc09', group_name: null, secret_hash: createHash('sha256').update('old-secret-old-secret-old-secret-12').digest('hex'),
+          enrolled_at: '2026-01-05T08:00:00.000Z', enrolled_by: 'site token "lab 3"', macs: '["52:54:00:00:00:09"]', last_check_in: '2026-03-02T07:59:30.000Z', check_in: null,
+          kiosk_version: '0.1.0', image_version: '2026.01', hostname: 'lab3-pc09', addresses: '["10.0.3.9"]', temperature_c: 45, throttled: 0, seat: 'null',
+          applied_revision: null, last_crash: null, settings: '{"language":"zh-CN"}', restarts_total: 7, crashes_total: 2,
+        }).execute();
+      } finally {
+        await old.destroy();
+      }
+      const service = await open();
+      const [row] = KioskList.parse(await service.listKiosks()).kiosks;
+      assert.deepEqual([row!.name, row!.imageVersion, row!.update], ['lab3-pc09', '2026.01', null]);
+      assert.deepEqual(KioskDetail.parse(await service.kioskDetail(row!.id)).ownSettings, { language: 'zh-CN' });
+      const kiosk = await service.authenticateKiosk(`${row!.id}.old-secret-old-secret-old-secret-12`);
+      await service.checkIn(kiosk, checkInBody((b) => { b.update = updateStatus(); }));
+      assert.equal(KioskDetail.parse(await service.kioskDetail(kiosk.id)).update?.committedSlot, 'a');
+    },
+  },
+  {
     name: 'migrations run once: reopening the database keeps everything and changes nothing',
     async run({ open }) {
       const first = await open();
@@ -503,6 +603,12 @@ export const FLEET_SCENARIOS: FleetScenario[] = [
       assert.equal(sample(text, 'thinkiosk_fleet_check_ins_total', { result: 'refused' }), 1);
       assert.equal(sample(text, 'thinkiosk_fleet_repairs_total', { fault: 'settings-full', repaired: 'true' }), 1);
       assert.match(text, /# TYPE thinkiosk_fleet_kiosk_restarts_total counter/);
+      // Neither reports an update status (yet): every phase is there, at 0 but none.
+      assert.equal(sample(text, 'thinkiosk_fleet_updates', { phase: 'none' }), 2);
+      assert.equal(sample(text, 'thinkiosk_fleet_updates', { phase: 'writing' }), 0);
+      assert.equal(sample(text, 'thinkiosk_fleet_last_trials', { outcome: 'rolled-back' }), 0);
+      assert.equal(sample(text, 'thinkiosk_fleet_kiosk_trial_failed', { kiosk: 'lab3-pc01' }), undefined, 'no trial, no series');
+      assert.equal(sample(text, 'thinkiosk_fleet_running_versions', { version: 'unknown' }), 3);
 
       // Within the cache's few seconds a scrape reads nothing new; after them it does.
       await service.checkIn(b, checkInBody());
@@ -520,6 +626,43 @@ export const FLEET_SCENARIOS: FleetScenario[] = [
       assert.equal(sample(text, 'thinkiosk_fleet_kiosk_temperature_celsius', { kiosk: 'lab3-pc02' }), undefined);
       assert.equal(sample(text, 'thinkiosk_fleet_kiosk_last_check_in_timestamp_seconds', { kiosk: 'lab3-pc01' }), checkInAt);
       assert.equal(sample(text, 'thinkiosk_fleet_sessions', { protocol: 'rdp' }), undefined, 'an offline kiosk\'s last seat is nobody now');
+    },
+  },
+  {
+    name: 'the update series: kiosks by update phase (offline ones left out) and by their last trial\'s outcome; per kiosk whether its last trial failed',
+    async run({ open, clock }) {
+      const registry = new Registry();
+      const service = await open({ registry, config: { metricsCacheSeconds: 0 } });
+      const [a, b, c, d] = await Promise.all(['lab3-pc01', 'lab3-pc02', 'lab3-pc03', 'lab3-pc04'].map((name, i) => enrolByToken(service, i + 1, name)));
+      const trial = (outcome: 'committed' | 'rolled-back' | 'did-not-finish') => ({ version: '2026.04', slot: 'b' as const, outcome, detail: `trial ${outcome}`, at: '2026-03-02T07:30:00.000Z' });
+      // d went quiet an hour ago, after a rolled-back trial: left out of the phases, still counted by its trial.
+      await service.checkIn(d!.kiosk, checkInBody((body) => { body.update = updateStatus((u) => { u.lastTrial = trial('rolled-back'); }); }));
+      clock.advance(3600);
+      await service.checkIn(a!.kiosk, checkInBody((body) => { body.update = updateStatus((u) => { u.phase = 'writing'; u.percent = 42; u.targetVersion = '2026.04'; }); }));
+      await service.checkIn(b!.kiosk, checkInBody((body) => {
+        body.inventory.imageVersion = '2026.04';
+        body.update = updateStatus((u) => { u.runningVersion = '2026.04'; u.bootedSlot = 'b'; u.committedSlot = 'b'; u.lastTrial = trial('committed'); });
+      }));
+      await service.checkIn(c!.kiosk, checkInBody((body) => { body.update = updateStatus((u) => { u.phase = 'failed'; u.message = 'the bundle\'s signature is not the image\'s key'; u.lastTrial = trial('did-not-finish'); }); }));
+
+      const text = await registry.metrics();
+      assert.deepEqual(Object.fromEntries(['idle', 'downloading', 'writing', 'verifying', 'rebooting', 'trial', 'failed', 'none'].map((phase) => [phase, sample(text, 'thinkiosk_fleet_updates', { phase })])),
+        { idle: 1, downloading: 0, writing: 1, verifying: 0, rebooting: 0, trial: 0, failed: 1, none: 0 });
+      assert.equal(sample(text, 'thinkiosk_fleet_last_trials', { outcome: 'committed' }), 1);
+      assert.equal(sample(text, 'thinkiosk_fleet_last_trials', { outcome: 'rolled-back' }), 1);
+      assert.equal(sample(text, 'thinkiosk_fleet_last_trials', { outcome: 'did-not-finish' }), 1);
+      assert.equal(sample(text, 'thinkiosk_fleet_kiosk_trial_failed', { kiosk: 'lab3-pc01' }), undefined);
+      assert.equal(sample(text, 'thinkiosk_fleet_kiosk_trial_failed', { kiosk: 'lab3-pc02' }), 0);
+      assert.equal(sample(text, 'thinkiosk_fleet_kiosk_trial_failed', { kiosk: 'lab3-pc03' }), 1);
+      assert.equal(sample(text, 'thinkiosk_fleet_kiosk_trial_failed', { kiosk: 'lab3-pc04' }), 1);
+      // Kiosks per running version, as update_version names it (all enrolled kiosks, offline ones too).
+      assert.equal(sample(text, 'thinkiosk_fleet_running_versions', { version: '2026.04' }), 1);
+      assert.equal(sample(text, 'thinkiosk_fleet_running_versions', { version: '2026.03' }), 3);
+      assert.equal(sample(text, 'thinkiosk_fleet_running_versions', { version: 'unknown' }), undefined);
+      // The image's release line, by state: the fleet's kiosks series.
+      assert.equal(sample(text, 'thinkiosk_fleet_kiosks', { state: 'online', version: '2026.04' }), 1);
+      assert.equal(sample(text, 'thinkiosk_fleet_kiosks', { state: 'online', version: '2026.03' }), 2);
+      assert.equal(sample(text, 'thinkiosk_fleet_kiosks', { state: 'offline', version: '2026.03' }), 1);
     },
   },
 ];

@@ -2,7 +2,7 @@
  * A kiosk as the fleet sees it, without the kiosk: it enrols and checks in over real HTTP through
  * FLEET_ROUTES with a realistic inventory (a Raspberry Pi 4 or a small PC: MACs, addresses,
  * displays, USB devices, temperature and throttling), a person sitting at it or not, its health and
- * repairs, and it answers the administrators' commands (a screenshot is a real PNG). Every body it
+ * repairs, its update state, and it answers the administrators' commands (a screenshot is a real PNG). Every body it
  * sends is checked against the contract first, so a simulated kiosk cannot send what a real one
  * could not.
  */
@@ -10,6 +10,7 @@ import { PNG } from 'pngjs';
 import type { AppliedSettings, CheckIn, CheckInReply, Command, CommandAck, Enrolment, Health, Inventory, SeatSession } from '../../contract/fleet.js';
 import { CheckIn as CheckInSchema, CheckInReply as CheckInReplySchema, Enrolment as EnrolmentSchema, EnrolRequest } from '../../contract/fleet.js';
 import { FLEET_ROUTES } from '../../contract/routes.js';
+import type { UpdateStatus } from '../../contract/update-status.js';
 import { routeCaller, type RouteCaller } from './controller-call.js';
 
 export type Hardware = 'pi4' | 'pc';
@@ -32,6 +33,8 @@ export class SimulatedKiosk {
   session: SeatSession = null;
   health: Health = { restarts: 0, crashes: 0, lastCrash: null, repairs: [] };
   applied: AppliedSettings | null = null;
+  /** What its update agent says (slot, phase, last trial); null: an image without A/B updates. */
+  update: UpdateStatus | null = null;
   /** What the last check-in answered. */
   lastReply: CheckInReply | null = null;
   private readonly call: RouteCaller;
@@ -90,7 +93,7 @@ export class SimulatedKiosk {
   async checkIn(): Promise<CheckInReply> {
     const body: CheckIn = CheckInSchema.parse({
       kioskVersion: this.options.kioskVersion ?? '0.1.0', inventory: this.inventory(), session: this.session,
-      health: this.health, applied: this.applied, acks: this.acks,
+      health: this.health, applied: this.applied, acks: this.acks, update: this.update,
     });
     const answer = await this.call(FLEET_ROUTES.checkIn, { token: this.credential(), body });
     if (answer.status !== 200) throw new Error(`${this.options.hostname}: check-in answered ${answer.status} ${JSON.stringify(answer.body)}`);

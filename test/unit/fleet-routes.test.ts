@@ -26,7 +26,7 @@ import { FleetConfig } from '../../controller/fleet/config.js';
 import { fleetKioskRoutes } from '../../controller/fleet/kiosk-routes.js';
 import { FleetService } from '../../controller/fleet/service.js';
 import { routeCaller, type Answer, type RouteCaller } from '../support/controller-call.js';
-import { checkInBody, hardware, sample } from '../support/fleet-scenarios.js';
+import { checkInBody, hardware, sample, updateStatus } from '../support/fleet-scenarios.js';
 
 /** Stands in for the controller's session check: the real one opens a sealed session and reads Session.admin. */
 async function standInAuthenticateAdmin(request: FastifyRequest): Promise<{ user: string }> {
@@ -180,4 +180,44 @@ test('fleet routes: path parameters follow the contract\'s rule; a registered MA
   refused(await call(ADMIN_ROUTES.forgetMac, { params: { mac: macPathParam('52:54:00:aa:bb:cc') }, token: ADMIN }), 404, 'not-found');
   assert.equal((await call(ADMIN_ROUTES.deleteGroup, { params: { name: 'lab3' }, token: ADMIN })).status, 204, 'the group its registration made');
   assert.ok(FLEET_ROUTES.enrol.path.startsWith(FLEET_PREFIX));
+});
+
+test('fleet routes: a check-in with the kiosk\'s update status, and one without the field (a kiosk of before updates), are both taken; the admin API shows it', async () => {
+  const { enrolment, credential } = await enrolled(6);
+  const rolledBack = updateStatus((u) => {
+    u.lastTrial = { version: '2026.04', slot: 'b', outcome: 'rolled-back', detail: 'the kiosk was not ready after 300 s', at: '2026-03-02T07:40:00.000Z' };
+  });
+  assert.equal((await call(FLEET_ROUTES.checkIn, { token: credential, body: checkInBody((b) => { b.update = rolledBack; }) })).status, 200);
+  const detail = KioskDetail.parse((await call(ADMIN_ROUTES.kiosk, { params: { id: enrolment.kioskId }, token: ADMIN })).body);
+  assert.deepEqual(detail.update, rolledBack);
+  let summary = KioskList.parse((await call(ADMIN_ROUTES.kiosks, { token: ADMIN })).body).kiosks.find((k) => k.id === enrolment.kioskId);
+  assert.deepEqual(summary?.update?.lastTrial, { version: '2026.04', outcome: 'rolled-back', at: '2026-03-02T07:40:00.000Z' });
+
+  // The JSON an older kiosk sends: no "update" key at all.
+  const older: Record<string, unknown> = { ...checkInBody() };
+  delete older.update;
+  assert.equal((await call(FLEET_ROUTES.checkIn, { token: credential, body: older })).status, 200);
+  summary = KioskList.parse((await call(ADMIN_ROUTES.kiosks, { token: ADMIN })).body).kiosks.find((k) => k.id === enrolment.kioskId);
+  assert.equal(summary?.update, null);
+});
+
+test('fleet routes: an update status that breaks the contract is 400 with a sentence naming the field, and the kiosk\'s last status stays', async () => {
+  const { enrolment, credential } = await enrolled(7);
+  const good = updateStatus((u) => { u.phase = 'writing'; u.percent = 10; u.targetVersion = '2026.04'; });
+  assert.equal((await call(FLEET_ROUTES.checkIn, { token: credential, body: checkInBody((b) => { b.update = good; }) })).status, 200);
+  const invalidBefore = sample(await registry.metrics(), 'thinkiosk_fleet_check_ins_total', { result: 'invalid' }) ?? 0;
+  const cases: Array<[Record<string, unknown>, RegExp]> = [
+    [{ ...good, percent: 142 }, /^The request is incomplete or wrong: update\.percent /],
+    [{ ...good, phase: 'flashing' }, /^The request is incomplete or wrong: update\.phase /],
+    [{ ...good, bootedSlot: 'c' }, /^The request is incomplete or wrong: update\.bootedSlot /],
+    [{ ...good, lastTrial: { ...good, outcome: 'maybe' } }, /^The request is incomplete or wrong: update\.lastTrial\./],
+    [{ ...good, message: 'line one\u001b[31m' }, /^The request is incomplete or wrong: update\.message must not hold control characters/],
+  ];
+  for (const [update, expected] of cases) {
+    const message = refused(await call(FLEET_ROUTES.checkIn, { token: credential, body: { ...checkInBody(), update } }), 400, 'bad-request');
+    assert.match(message, expected, JSON.stringify(update));
+  }
+  assert.equal(sample(await registry.metrics(), 'thinkiosk_fleet_check_ins_total', { result: 'invalid' }), invalidBefore + cases.length);
+  const detail = KioskDetail.parse((await call(ADMIN_ROUTES.kiosk, { params: { id: enrolment.kioskId }, token: ADMIN })).body);
+  assert.deepEqual(detail.update, good, 'a refused check-in changes nothing');
 });

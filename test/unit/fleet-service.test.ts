@@ -28,7 +28,7 @@ test('[sqlite] without fleet.database the fleet lives in stateDir/fleet.sqlite, 
   try {
     assert.equal(file.pragma('journal_mode', { simple: true }), 'wal');
     const migrations = file.prepare('select name from fleet_migrations order by name').all();
-    assert.deepEqual(migrations, [{ name: '0001-initial' }]);
+    assert.deepEqual(migrations, [{ name: '0001-initial' }, { name: '0002-update-status' }]);
   } finally {
     file.close();
   }

@@ -9,7 +9,8 @@
  *   A 403 (not registered) is asked again every few minutes and shown on the admin screen; it never
  *   holds up the kiosk. A 401 at check-in (secret rotated, kiosk forgotten): enrol again.
  * - Each check-in carries the kiosk's version, its inventory (inventory.ts), who sits at it, its
- *   health (healing.ts), what it did with the last settings, and the outcomes of commands.
+ *   health (healing.ts), what it did with the last settings, the outcomes of commands, and where it
+ *   stands with its updates (the update agent's status, contract/update-status.ts).
  * - The answer's settings are applied when their revision is new (fleet-settings.ts) and kept as the
  *   last good copy, which is applied again at every start before the first check-in; its commands
  *   run once each (commands.ts).
@@ -24,6 +25,7 @@ import { randomUUID } from 'node:crypto';
 import type { Identity } from '../../../contract/api.js';
 import type { CheckIn, CheckInReply, Command, EnrolRequest, Enrolment, FleetSettings, SeatSession, ScreenshotUpload } from '../../../contract/fleet.js';
 import type { PresetSystem } from '../../../contract/preset/keys.js';
+import { UpdateStatus } from '../../../contract/update-status.js';
 import { ControllerError, normaliseControllerUrl } from '../controller-client.js';
 import type { FleetView, KioskEvent } from '../kiosk-api.js';
 import type { Seat } from '../kiosk-service.js';
@@ -75,6 +77,12 @@ export interface FleetAgentOptions {
   reboot: () => Promise<void>;
   /** A PNG of the real screen (screen-capture.ts). */
   captureScreen: () => Promise<Buffer>;
+  /**
+   * The update agent's status for each check-in (slot, phase, progress, last trial); absent or null
+   * outside an A/B image. A status that throws or breaks the contract goes as null (and is logged):
+   * it must not cost the kiosk its check-in.
+   */
+  updateStatus?: () => UpdateStatus | null | Promise<UpdateStatus | null>;
   /** A crash loop was found at this start: the stored fleet settings wait for the controller. */
   safeStart?: boolean;
   now?: () => Date;
@@ -107,6 +115,8 @@ export class FleetAgent {
   private started = false;
   private safeStart: boolean;
   private uptimeAtReady: number | null = null;
+  /** The last problem with the update status, logged once until it changes. */
+  private updateStatusProblem: string | null = null;
   /** The address the kiosk just left for the last one that worked, told at the next check-in. */
   private fellBackFrom: string | null = null;
   private view: FleetView = { state: 'starting', name: null, controller: null, lastCheckIn: null, problem: null, revision: null };
@@ -272,16 +282,39 @@ export class FleetAgent {
 
   private async checkInBody(): Promise<CheckIn> {
     const bootSeconds = this.options.healing.bootSeconds(this.uptimeAtReady);
-    const inventory = await readInventory(this.options.inventory, bootSeconds);
+    const [inventory, update] = await Promise.all([readInventory(this.options.inventory, bootSeconds), this.updateStatus()]);
     this.options.healing.observeInventory(inventory);
     return {
       kioskVersion: shortText(this.options.kioskVersion),
-      inventory,
+      // The slot as the update agent knows it (from the kernel command line): one reading of it.
+      inventory: update?.bootedSlot ? { ...inventory, slot: update.bootedSlot } : inventory,
       session: seatSession(this.options.seat.seat()),
       health: this.options.healing.health(),
       applied: this.files.readState().applied,
       acks: this.commands.pending(),
+      update,
     };
+  }
+
+  /** The update agent's status, checked against the contract; null when there is none or it is unusable. */
+  private async updateStatus(): Promise<UpdateStatus | null> {
+    const provider = this.options.updateStatus;
+    if (!provider) return null;
+    let problem: string | null = null;
+    let status: UpdateStatus | null = null;
+    try {
+      const parsed = UpdateStatus.nullable().safeParse(await provider());
+      if (parsed.success) status = parsed.data;
+      else problem = `the update status breaks the contract (${parsed.error.issues.map((i) => `${i.path.join('.') || 'status'} ${i.message}`).join('; ')})`;
+    } catch (error) {
+      problem = `the update status could not be read: ${error instanceof Error ? error.message : String(error)}`;
+    }
+    if (problem !== this.updateStatusProblem) {
+      if (problem) this.options.log('warn', `fleet: ${problem}; the check-in goes without it`);
+      else this.options.log('info', 'fleet: the update status is readable again');
+      this.updateStatusProblem = problem;
+    }
+    return status;
   }
 
   private failed(address: string, error: unknown): RoundOutcome {

@@ -18,6 +18,9 @@ export interface Inherited {
   source: SettingSource;
 }
 
+/** Keys whose values are long (a key, an address); by name, so keys a controller does not know yet cost nothing. */
+const WIDE_KEYS: ReadonlySet<string> = new Set(['ssh_key', 'controller', 'update_url']);
+
 interface Row {
   rule: SettingRule;
   input: HTMLInputElement;
@@ -119,7 +122,7 @@ export class SettingsEditor {
       id, name: rule.key, 'data-testid': `setting-${rule.key}`, autocomplete: 'off', spellcheck: 'false',
       type: rule.secret ? 'password' : 'text',
       inputmode: rule.key === 'admin_pin' ? 'numeric' : undefined,
-      class: rule.key === 'ssh_key' || rule.key === 'controller' ? 'wide' : undefined,
+      class: WIDE_KEYS.has(rule.key) ? 'wide' : undefined,
     });
     input.addEventListener('input', () => (this.touched = true));
     const remove = rule.secret ? h('input', { type: 'checkbox', 'data-testid': `remove-${rule.key}` }) : null;

@@ -1,6 +1,6 @@
 /**
- * The fleet table: every kiosk with its state, versions, addresses, who sits at it, its health and
- * when it last checked in; filtered by text and state. It rereads the list every 10 s while shown
+ * The fleet table: every kiosk with its state, versions, where its update stands, addresses, who
+ * sits at it, its health and when it last checked in; filtered by text and state. It rereads the list every 10 s while shown
  * and changes only the cells whose text changed, so the admin's scroll position, text selection,
  * chosen row and filter all stay.
  */
@@ -8,6 +8,7 @@ import type { KioskSummary } from '../../../contract/fleet-admin.js';
 import { h } from './dom.js';
 import { ago, when } from './format.js';
 import { AdminError } from './api.js';
+import { outcomeFailed, outcomeText, phaseFailed, phaseText } from './update-words.js';
 import { type AdminContext, type View } from './ui.js';
 
 const REFRESH_MS = 10_000;
@@ -21,7 +22,7 @@ export function fleetView(ctx: AdminContext, first: KioskSummary[]): View {
   const body = h('tbody', {});
   const empty = h('p', { class: 'empty', 'data-testid': 'fleet-empty', hidden: true });
   const table = h('table', { class: 'fleet', 'data-testid': 'fleet-table' },
-    h('thead', {}, h('tr', {}, ['State', 'Name', 'Group', 'Versions', 'Host and addresses', 'Person', 'Temperature', 'Last crash', 'Last check-in', 'Settings'].map((title) => h('th', { scope: 'col' }, title)))),
+    h('thead', {}, h('tr', {}, ['State', 'Name', 'Group', 'Versions', 'Update', 'Host and addresses', 'Person', 'Temperature', 'Last crash', 'Last check-in', 'Settings'].map((title) => h('th', { scope: 'col' }, title)))),
     body);
   const element = h('section', { class: 'view fleet-view', 'data-testid': 'fleet-view' },
     h('div', { class: 'toolbar' }, h('h2', {}, 'Kiosks'), text, state, h('span', { class: 'spacer' }), counts),
@@ -127,8 +128,21 @@ export function fleetView(ctx: AdminContext, first: KioskSummary[]): View {
 }
 
 function searchText(kiosk: KioskSummary): string {
-  return [kiosk.name, kiosk.group, kiosk.hostname, ...kiosk.addresses, kiosk.kioskVersion, kiosk.imageVersion, kiosk.session?.user, kiosk.session?.desktop, kiosk.state]
+  const update = kiosk.update;
+  return [kiosk.name, kiosk.group, kiosk.hostname, ...kiosk.addresses, kiosk.kioskVersion, kiosk.imageVersion, kiosk.session?.user, kiosk.session?.desktop, kiosk.state,
+    update && phaseText(update), update?.lastTrial && outcomeText(update.lastTrial.outcome)]
     .filter(Boolean).join(' ').toLowerCase();
+}
+
+/** What the update agent is doing, and under it how the last trial ended (a failed one stands out). */
+function updateCell(kiosk: KioskSummary): HTMLTableCellElement {
+  const update = kiosk.update;
+  if (!update) return h('td', { class: 'small', 'data-testid': 'kiosk-update' }, h('span', { class: 'subtle', title: 'This kiosk reports no update state (an image without A/B updates, or not checked in yet).' }, '—'));
+  const trial = update.lastTrial;
+  return h('td', { class: 'small', 'data-testid': 'kiosk-update', 'data-phase': update.phase, 'data-last-trial': trial?.outcome },
+    h('div', { class: phaseFailed(update.phase) ? 'warning' : update.phase === 'idle' ? 'subtle' : undefined, 'data-testid': 'update-phase' }, phaseText(update)),
+    trial ? h('div', { class: outcomeFailed(trial.outcome) ? 'warning' : 'subtle', title: when(trial.at), 'data-testid': 'update-last-trial' },
+      `${outcomeFailed(trial.outcome) ? '⚠ ' : ''}${trial.version} ${outcomeText(trial.outcome)}, ${ago(trial.at)}`) : null);
 }
 
 function row(kiosk: KioskSummary): HTMLTableRowElement {
@@ -139,6 +153,7 @@ function row(kiosk: KioskSummary): HTMLTableRowElement {
     h('td', { class: 'nowrap' }, h('a', { href: `#/kiosks/${encodeURIComponent(kiosk.id)}`, 'data-testid': 'kiosk-name' }, kiosk.name)),
     h('td', {}, kiosk.group ?? h('span', { class: 'subtle' }, '—')),
     h('td', { class: 'small nowrap' }, h('div', {}, `app ${kiosk.kioskVersion ?? '—'}`), h('div', { class: 'subtle' }, `image ${kiosk.imageVersion ?? '—'}`)),
+    updateCell(kiosk),
     h('td', { class: 'small' }, h('div', { class: 'mono' }, kiosk.hostname ?? '—'), kiosk.addresses.map((address) => h('div', { class: 'mono subtle' }, address))),
     h('td', { class: 'small', 'data-testid': 'kiosk-person' }, person
       ? [h('div', {}, person.user), h('div', { class: 'subtle' }, [person.desktop ?? 'choosing a desktop', person.protocol ? ` · ${person.protocol.toUpperCase()}` : ''].join(''))]

@@ -1,5 +1,6 @@
 /**
- * One kiosk: what it is (inventory), how it fares (health, repairs), what it runs with (effective
+ * One kiosk: what it is (inventory), where its updates stand (slot, version, what the update agent
+ * does, the last trial boot), how it fares (health, repairs), what it runs with (effective
  * settings, where each value comes from, whether the kiosk applied it), its own settings, its name
  * and group, and the commands an administrator sends it with their history and its last
  * screenshot. Rereads every 10 s (every 3 s while a command waits for the kiosk); a section is
@@ -7,11 +8,13 @@
  */
 import type { CommandKind, Inventory, Repair, SettingSource, Throttling } from '../../../contract/fleet.js';
 import type { CommandRecord, Group, KioskDetail } from '../../../contract/fleet-admin.js';
+import type { UpdateStatus } from '../../../contract/update-status.js';
 import { AdminError } from './api.js';
 import { drawIfChanged, h, mount } from './dom.js';
 import { ago, duration, seconds, when } from './format.js';
 import { SettingsEditor, type Inherited } from './settings-editor.js';
 import { act, confirmDialog, errorBox, fact, noticeBox, type AdminContext, type View } from './ui.js';
+import { outcomeFailed, outcomeText, phaseFailed, phaseText } from './update-words.js';
 
 const REFRESH_MS = 10_000;
 const WAITING_REFRESH_MS = 3_000;
@@ -46,6 +49,7 @@ export function kioskView(ctx: AdminContext, kioskId: string): View {
   const status = h('div', { class: 'page-part' });
   const summary = h('dl', { class: 'facts', 'data-testid': 'kiosk-summary' });
   const inventory = h('div', { 'data-testid': 'kiosk-inventory' });
+  const update = h('div', { 'data-testid': 'kiosk-update-state' });
   const health = h('div', { 'data-testid': 'kiosk-health' });
   const effective = h('div', { 'data-testid': 'kiosk-effective' });
   const commandHistory = h('div', { 'data-testid': 'command-history' });
@@ -137,6 +141,7 @@ export function kioskView(ctx: AdminContext, kioskId: string): View {
     h('div', { class: 'columns' },
       h('div', { class: 'column' },
         panel('Overview', summary),
+        panel('Update', update),
         panel('Commands', commandButtons, commandStatus, commandHistory),
         panel('Screenshot', picture),
         panel('Name and group', rename, move, h('div', { class: 'row' }, forget), manageStatus)),
@@ -157,6 +162,7 @@ export function kioskView(ctx: AdminContext, kioskId: string): View {
     drawGroupChoice(k.group);
     drawIfChanged(summary, { k, now: ago(k.lastCheckIn) }, () => mount(summary, overview(next)));
     drawIfChanged(inventory, next.inventory, (inv) => mount(inventory, inventoryPart(inv)));
+    drawIfChanged(update, { u: next.update, now: next.update?.lastTrial ? ago(next.update.lastTrial.at) : null }, () => mount(update, updatePart(next.update)));
     drawIfChanged(health, { health: next.health, repairs: next.repairs }, () => mount(health, healthPart(next)));
     drawIfChanged(effective, { e: next.effective, a: next.applied }, () => mount(effective, effectivePart(next, secret)));
     drawIfChanged(commandHistory, next.commands, (commands) => mount(commandHistory, commandsPart(commands)));
@@ -255,6 +261,34 @@ function overview(detail: KioskDetail): Node[] {
     ...fact('Temperature', k.temperatureC === null ? null : `${k.temperatureC.toFixed(1)} °C`, k.throttled ? h('span', { class: 'warning' }, ' ⚠ throttled or under-voltage') : null),
     ...fact('Last crash', k.lastCrash ? `${ago(k.lastCrash.at)}: ${k.lastCrash.reason}` : 'none'),
     ...fact('Settings', k.settingsApplied ? h('span', { class: 'ok' }, '✓ applied') : h('span', { class: 'warning' }, 'not yet applied')),
+  ];
+}
+
+const SLOT_NAMES = { a: 'A (partition 2)', b: 'B (partition 3)' } as const;
+
+function updatePart(status: UpdateStatus | null): Node[] {
+  if (!status) return [h('p', { class: 'subtle' }, 'This kiosk reports no update state: its image has no A/B updates, or it has not checked in since it got them.')];
+  const busy = status.phase === 'downloading' || status.phase === 'writing' || status.phase === 'verifying';
+  const pending = status.bootedSlot !== null && status.committedSlot !== null && status.bootedSlot !== status.committedSlot;
+  const trial = status.lastTrial;
+  return [
+    h('dl', { class: 'facts' },
+      ...fact('Running', h('span', { 'data-testid': 'update-running' }, status.runningVersion)),
+      ...fact('Slot', h('span', { 'data-testid': 'update-slot' },
+        status.bootedSlot ? `booted from ${SLOT_NAMES[status.bootedSlot]}` : 'not an A/B image',
+        status.committedSlot ? `; ${pending ? 'on trial — the committed slot is' : 'committed:'} ${SLOT_NAMES[status.committedSlot]}` : '')),
+      ...fact('Now', h('span', { class: phaseFailed(status.phase) ? 'warning' : undefined, 'data-testid': 'update-now' }, phaseText(status))),
+      ...(busy && status.percent !== null ? fact('Progress', h('progress', { max: 100, value: status.percent, 'data-testid': 'update-progress' }), ` ${Math.floor(status.percent)} %`) : []),
+      ...(status.targetVersion ? fact('Installing', status.targetVersion) : []),
+      ...(status.source ? fact('From', h('span', { class: 'mono' }, status.source)) : []),
+      ...(status.message ? fact('Message', h('span', { class: phaseFailed(status.phase) ? 'warning' : undefined, 'data-testid': 'update-message' }, status.message)) : []),
+      ...fact('Reported', h('span', { title: when(status.updatedAt) }, ago(status.updatedAt)))),
+    trial
+      ? h('div', { class: outcomeFailed(trial.outcome) ? 'error' : 'notice', 'data-testid': 'update-last-trial', 'data-outcome': trial.outcome },
+        h('strong', {}, `Last trial: ${trial.version} on slot ${trial.slot.toUpperCase()} ${outcomeText(trial.outcome)}`),
+        h('span', { title: when(trial.at) }, ` — ${when(trial.at)} (${ago(trial.at)})`),
+        h('div', {}, trial.detail))
+      : h('p', { class: 'subtle', 'data-testid': 'update-last-trial' }, 'No trial boot of a new version yet.'),
   ];
 }
 

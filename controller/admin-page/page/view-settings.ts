@@ -3,18 +3,21 @@
  * saving settings under a new name, and deleted here (its kiosks then take the site's values). A
  * value the controller refuses (400, with the key's rule) is shown next to its form with the key
  * marked, and nothing the admin typed is lost; forms the admin has not touched follow the
- * controller when the view is shown again.
+ * controller when the view is shown again. Each group says which image versions its kiosks run, and
+ * how many are on its update_version (its own, or the site's) when one is set.
  */
 import type { Group, Layers } from '../../../contract/fleet-admin.js';
 import { AdminError } from './api.js';
 import { h, mount } from './dom.js';
 import { SettingsEditor, type Inherited } from './settings-editor.js';
 import { confirmDialog, errorBox, noticeBox, reloadingView, type AdminContext, type View } from './ui.js';
+import { versionsLine } from './update-words.js';
 
 interface GroupCard {
   element: HTMLElement;
   editor: SettingsEditor;
   count: HTMLElement;
+  versions: HTMLElement;
 }
 
 export function settingsView(ctx: AdminContext): View {
@@ -85,6 +88,7 @@ export function settingsView(ctx: AdminContext): View {
     const editor = new SettingsEditor(ctx.rules, `group-${group.name}-settings`);
     const cardStatus = h('div', { class: 'status', 'data-testid': 'group-status' });
     const count = h('span', { class: 'subtle', 'data-testid': 'group-kiosks' });
+    const versions = h('p', { class: 'subtle versions', 'data-testid': 'group-versions' });
     const remove = h('button', {
       type: 'button', class: 'danger-outline', 'data-testid': 'group-delete',
       onclick: () => void (async () => {
@@ -101,6 +105,7 @@ export function settingsView(ctx: AdminContext): View {
     }, 'Delete group');
     const form = h('form', { class: 'panel layer', 'data-testid': 'group-form', 'data-group': group.name },
       h('div', { class: 'row' }, h('h3', {}, `Group ${group.name}`), count, h('span', { class: 'spacer' }), remove),
+      versions,
       editor.element,
       h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary', 'data-testid': 'group-save' }, `Save ${group.name}`)),
       cardStatus);
@@ -113,7 +118,7 @@ export function settingsView(ctx: AdminContext): View {
         draw(layers);
       });
     });
-    return { element: form, editor, count };
+    return { element: form, editor, count, versions };
   };
 
   const draw = (next: Layers): void => {
@@ -133,6 +138,7 @@ export function settingsView(ctx: AdminContext): View {
         cards.set(group.name, c);
       }
       c.count.textContent = `${group.kiosks} kiosk${group.kiosks === 1 ? '' : 's'}`;
+      c.versions.textContent = versionsLine(group, next.site);
       c.editor.show(group.settings, inherited);
       if (groupList.children[index] !== c.element) groupList.insertBefore(c.element, groupList.children[index] ?? null);
     });

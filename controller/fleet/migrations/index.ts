@@ -6,6 +6,7 @@
 import type { Kysely, Migration } from 'kysely';
 import type { Dialect } from '../database.js';
 import * as initial from './0001-initial.js';
+import * as updateStatus from './0002-update-status.js';
 
 /** What a migration module exports: its steps, told which database they run on. */
 export interface FleetMigration {
@@ -17,6 +18,7 @@ export interface FleetMigration {
 
 const MIGRATIONS: ReadonlyArray<[name: string, migration: FleetMigration]> = [
   ['0001-initial', initial],
+  ['0002-update-status', updateStatus],
 ];
 
 export function fleetMigrations(dialect: Dialect): Record<string, Migration> {
