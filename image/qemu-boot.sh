@@ -12,7 +12,6 @@
 # (-no-reboot): boot the same disk again with the same STATE to continue (UEFI variables persist).
 #
 #   image/qemu-boot.sh DISK.img [--arch arm64|amd64] [--state DIR] [--cmdline-extra "..."] [--mem MiB] [--window]
-#                      [--credential NAME=VALUE]...   (amd64: a systemd credential in the SMBIOS tables)
 #                      [--serve PORT]...   (the guest reaches 127.0.0.1:PORT of this machine at 10.0.2.100:PORT)
 #
 # The disk is used as it is and written to (amd64: its cmdline.txt gets QEMU's serial console and
@@ -20,7 +19,7 @@
 set -euo pipefail
 DISK=${1:?usage: qemu-boot.sh DISK.img [--arch arm64|amd64] [--state DIR] [--cmdline-extra ...]}; shift
 ARCH=arm64 STATE= EXTRA= MEM=2048 DISPLAY_OPT=none
-CREDENTIALS=() NETDEV=user,id=n0,restrict=on
+NETDEV=user,id=n0,restrict=on
 while [ $# -gt 0 ]; do
   case "$1" in
     --arch) ARCH=$2; shift 2 ;;
@@ -28,7 +27,6 @@ while [ $# -gt 0 ]; do
     --cmdline-extra) EXTRA=$2; shift 2 ;;
     --mem) MEM=$2; shift 2 ;;
     --window) DISPLAY_OPT=gtk; shift ;;
-    --credential) CREDENTIALS+=("$2"); shift 2 ;;
     --serve) NETDEV="$NETDEV,guestfwd=tcp:10.0.2.100:$2-tcp:127.0.0.1:$2"; shift 2 ;;
     *) echo "qemu-boot: unknown argument $1" >&2; exit 2 ;;
   esac
@@ -80,9 +78,6 @@ case "$ARCH" in
     qemu=(qemu-system-x86_64 -M q35 -cpu max -vga none
       -drive if=pflash,format=raw,readonly=on,file="$ovmf/OVMF_CODE_4M.fd" -drive if=pflash,format=raw,file="$STATE/OVMF_VARS.fd"
       "${common[@]}")
-    for credential in ${CREDENTIALS[@]+"${CREDENTIALS[@]}"}; do
-      qemu+=(-smbios "type=11,value=io.systemd.credential.binary:${credential%%=*}=$(printf '%s' "${credential#*=}" | base64 -w0)")
-    done
     ;;
   *) echo "qemu-boot: --arch must be arm64 or amd64" >&2; exit 2 ;;
 esac

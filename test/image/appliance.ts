@@ -133,10 +133,10 @@ export interface BootOptions {
   serve?: number[];
 }
 
-/** The probe as a unit of its own (amd64): after the boot partition is mounted, once. */
+/** The probe as a unit of its own: once the boot partition is mounted; its lines go to the console. */
 const PROBE_UNIT = [
   '[Unit]', 'Description=thinkiosk image test probe (test/image/probe.sh)', 'RequiresMountsFor=/boot/firmware',
-  '[Service]', 'Type=oneshot', 'ExecStart=/bin/sh /boot/firmware/thinkiosk-probe.sh', '',
+  '[Service]', 'Type=oneshot', 'ExecStart=/bin/sh /boot/firmware/thinkiosk-probe.sh', 'StandardOutput=journal+console', '',
 ].join('\n');
 
 export class Vm {
@@ -150,22 +150,16 @@ export class Vm {
     rmSync(this.state, { recursive: true, force: true });
     mkdirSync(this.state, { recursive: true });
     const extra = [...(options.cmdline ?? [])];
-    const credentials: string[] = [];
-    if (options.probe !== false && arch === 'arm64') {
-      // The image's default target (in /etc) outranks the one systemd-run-generator makes, so the
-      // probe's unit is pulled in explicitly; it waits for the boot partition (mounted "nofail").
-      extra.push(`systemd.run="/bin/sh -c 'until [ -f /boot/firmware/thinkiosk-probe.sh ]; do sleep 1; done; exec /bin/sh /boot/firmware/thinkiosk-probe.sh'"`,
-        'systemd.run_success_action=none', 'systemd.run_failure_action=none', 'systemd.wants=kernel-command-line.service');
-    } else if (options.probe !== false) {
-      // GRUB (the PC's boot loader) puts a backslash before every quote it passes to the kernel, so
-      // no command with spaces survives systemd.run=. The probe's unit comes as a systemd
-      // credential in the machine's SMBIOS tables instead (systemd.extra-unit.*, systemd ≥ 256).
-      credentials.push(`systemd.extra-unit.thinkiosk-probe.service=${PROBE_UNIT}`);
-      extra.push('systemd.wants=thinkiosk-probe.service');
+    if (options.probe !== false) {
+      // The probe's unit comes as a systemd credential on the kernel command line (base64: no
+      // spaces, no quotes), which systemd's debug generator turns into a unit (systemd ≥ 256).
+      // Quotes cannot be used: GRUB puts a backslash before every quote it hands the kernel, and
+      // U-Boot's shell drops them when it builds the command line.
+      extra.push(`systemd.set_credential_binary=systemd.extra-unit.thinkiosk-probe.service:${Buffer.from(PROBE_UNIT).toString('base64')}`,
+        'systemd.wants=thinkiosk-probe.service');
     }
     const memory = options.memoryMiB ? ['--mem', String(options.memoryMiB)] : [];
     this.child = spawn(join(REPO, 'image/qemu-boot.sh'), [disk, '--arch', arch, '--state', this.state, ...memory, '--cmdline-extra', extra.join(' '),
-      ...credentials.flatMap((credential) => ['--credential', credential]),
       ...(options.serve ?? []).flatMap((port) => ['--serve', String(port)])], { stdio: ['ignore', 'ignore', 'pipe'] });
     let stderr = '';
     this.child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
