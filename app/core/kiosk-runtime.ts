@@ -16,6 +16,7 @@ import { currentBootId, Healing } from './fleet/healing.js';
 import { systemInventorySources } from './fleet/inventory.js';
 import { ScreenCapture } from './fleet/screen-capture.js';
 import { requestReboot, restartBySignal } from './fleet/system-actions.js';
+import { ControllerProbe, HealthMarkers } from './health-markers.js';
 import { KioskConsoleRelay } from './kiosk-console-relay.js';
 import type { KioskBackend, Language } from './kiosk-api.js';
 import { KioskService, type AdminTools, type NativeViewers } from './kiosk-service.js';
@@ -58,6 +59,11 @@ export interface KioskRuntimeOptions {
   restartApp?: () => void;
   /** How the box is rebooted for the fleet's reboot command (default: the image's request to root). */
   reboot?: () => Promise<void>;
+  /**
+   * Where the kiosk leaves its health markers for root's update gate (default /run/thinkiosk/health,
+   * or THINKIOSK_HEALTH_DIR).
+   */
+  healthDir?: string;
 }
 
 /** dist/app/core → repository (or installed app) root. */
@@ -110,6 +116,17 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
   if (imageProblems) presetProblem = presetProblem ? `${presetProblem}\n${imageProblems}` : imageProblems;
 
   const bootSource = process.env.THINKIOSK_BOOT_SOURCE || null;
+  // The update gate's markers (health-markers.ts): this start's, so an earlier run's are removed.
+  const markers = new HealthMarkers(options.healthDir ?? (process.env.THINKIOSK_HEALTH_DIR || undefined), log);
+  markers.clear();
+  const controllerProbe = new ControllerProbe({
+    markers, log,
+    controller: () => settings.read().controllerUrl,
+    identify: (url) => {
+      const { caFile } = settings.read();
+      return new ControllerClient(url, { ...(caFile ? { caFile } : {}), bootSource: bootSource ?? 'local disk', retries: 0 }).identity();
+    },
+  });
   const bootServer = new BootServerSwitch({ settingsDir, stateDir: process.env.THINKIOSK_BOOT_SERVER_STATE || DEFAULT_STATE_DIR, netbootedFrom: bootSource });
   let fleet: FleetAgent | null = null;
   const relay = new KioskConsoleRelay({ caFile: settings.read().caFile, onLog: (message) => log('warn', message) });
@@ -133,6 +150,8 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
     fullscreenViewers: options.fullscreenViewers ?? true,
     onPageLoaded: () => {
       void fleet?.markReady();
+      markers.ready(settings.read().controllerUrl);
+      void controllerProbe.start();
       options.onPageLoaded?.();
     },
   });
@@ -175,6 +194,7 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
     backend: service,
     launchKeys,
     close: async () => {
+      controllerProbe.stop();
       await fleet?.close();
       await service.close();
       await server.close();
