@@ -28,6 +28,7 @@ import { createSystemAdminTools } from './system/admin-tools.js';
 import { BootServerSwitch } from './system/boot-server-switch.js';
 import { Displays } from './system/display.js';
 import { LogBuffer } from './system/log-buffer.js';
+import { KioskUpdates } from './update/kiosk-updates.js';
 
 export interface KioskRuntime {
   /** The page, with no secret in it: the browser shell adds a launch's one-time token (`#boot=`). */
@@ -64,6 +65,12 @@ export interface KioskRuntimeOptions {
    * or THINKIOSK_HEALTH_DIR).
    */
   healthDir?: string;
+  /**
+   * Root's update service as the admin screen reaches it: its status file (default
+   * /run/thinkiosk/update/status.json, or THINKIOSK_UPDATE_STATUS) and the request directory it
+   * watches (default /run/thinkiosk/requests, or THINKIOSK_REQUEST_DIR).
+   */
+  updates?: KioskUpdates;
 }
 
 /** dist/app/core → repository (or installed app) root. */
@@ -148,6 +155,7 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
     adminIdleSeconds: positiveNumber(process.env.THINKIOSK_ADMIN_IDLE_SECONDS) ?? 180,
     autoConnect: reading?.preset.autoConnect ?? null,
     fullscreenViewers: options.fullscreenViewers ?? true,
+    updates: options.updates ?? new KioskUpdates(process.env.THINKIOSK_UPDATE_STATUS || undefined, process.env.THINKIOSK_REQUEST_DIR || undefined),
     onPageLoaded: () => {
       void fleet?.markReady();
       markers.ready(settings.read().controllerUrl);

@@ -9,12 +9,19 @@ import { z } from 'zod';
 
 export const UPDATE_REQUEST_FILE = 'update';
 
+/** A bundle's address, typed on the admin screen. */
+const FromUrl = z.object({ source: z.literal('url'), url: z.string().trim().max(2048).regex(/^https?:\/\/\S+$/i, 'must be an http:// or https:// address') });
+/** The newest good bundle on a USB stick. */
+const FromUsb = z.object({ source: z.literal('usb') });
+
 export const UpdateRequest = z.discriminatedUnion('source', [
-  /** A bundle's address, typed on the admin screen. */
-  z.object({ source: z.literal('url'), url: z.string().max(2048).regex(/^https?:\/\/\S+$/i, 'must be an http:// or https:// address') }),
-  /** The newest good bundle on a USB stick. */
-  z.object({ source: z.literal('usb') }),
+  FromUrl,
+  FromUsb,
   /** The version the settings name (update_version), if it differs from the running one. */
   z.object({ source: z.literal('target') }),
 ]);
 export type UpdateRequest = z.infer<typeof UpdateRequest>;
+
+/** What the admin screen may ask for (the settings' target is root's own timer's and the fleet's). */
+export const AdminUpdateRequest = z.discriminatedUnion('source', [FromUrl, FromUsb]);
+export type AdminUpdateRequest = z.infer<typeof AdminUpdateRequest>;
