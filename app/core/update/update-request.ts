@@ -3,7 +3,8 @@
  * (as for the fleet's reboot, app/core/fleet/system-actions.ts) that thinkiosk-update.path starts
  * the service on. It names a source only: which keys are trusted, whether an older version may be
  * installed and how long a trial may take are root's own settings (update-settings.ts), never the
- * request's.
+ * request's. No Node module here: the kiosk page's API (kiosk-api.ts) uses these schemas. Root takes
+ * the file with take-request.ts.
  */
 import { z } from 'zod';
 
