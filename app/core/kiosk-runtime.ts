@@ -136,6 +136,8 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
   });
   const bootServer = new BootServerSwitch({ settingsDir, stateDir: process.env.THINKIOSK_BOOT_SERVER_STATE || DEFAULT_STATE_DIR, netbootedFrom: bootSource });
   let fleet: FleetAgent | null = null;
+  // Root's update service as the admin screen (and the fleet's check-in) sees it.
+  const updates = options.updates ?? new KioskUpdates(process.env.THINKIOSK_UPDATE_STATUS || undefined, process.env.THINKIOSK_REQUEST_DIR || undefined);
   const relay = new KioskConsoleRelay({ caFile: settings.read().caFile, onLog: (message) => log('warn', message) });
   const service = new KioskService({
     settings, relay, log, presetProblem,
@@ -155,7 +157,7 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
     adminIdleSeconds: positiveNumber(process.env.THINKIOSK_ADMIN_IDLE_SECONDS) ?? 180,
     autoConnect: reading?.preset.autoConnect ?? null,
     fullscreenViewers: options.fullscreenViewers ?? true,
-    updates: options.updates ?? new KioskUpdates(process.env.THINKIOSK_UPDATE_STATUS || undefined, process.env.THINKIOSK_REQUEST_DIR || undefined),
+    updates,
     onPageLoaded: () => {
       void fleet?.markReady();
       markers.ready(settings.read().controllerUrl);
