@@ -9,6 +9,8 @@ import { z } from 'zod';
 import { Desktop, ErrorKind as ControllerErrorKind, Identity, PowerAction, Protocol } from '../../contract/api.js';
 import { BootEvent } from '../../contract/boot-server-schemas.js';
 import { Language } from '../../contract/preset/keys.js';
+import { UpdateStatus } from '../../contract/update-status.js';
+import { AdminUpdateRequest } from './update/update-request.js';
 
 /** Kinds the kiosk itself adds to the controller's (see contract/api.ts). */
 export const KioskErrorKind = z.union([
@@ -175,6 +177,15 @@ export const BootServerView = z.object({
 });
 export type BootServerView = z.infer<typeof BootServerView>;
 
+/** Updates as the admin screen shows them (app/core/update/kiosk-updates.ts). */
+export const UpdateView = z.object({
+  /** What root's update service last wrote; null when it never has (or not on the image). */
+  status: UpdateStatus.nullable(),
+  /** A request from this screen that the service has not taken yet. */
+  requestWaiting: z.boolean(),
+});
+export type UpdateView = z.infer<typeof UpdateView>;
+
 /**
  * Every method the page may call: name → [argument schema, result schema]. Admin methods need the
  * page to have unlocked with the PIN in this run (checked on the Node side, not in the page).
@@ -220,6 +231,9 @@ export const KIOSK_METHODS = {
   terminalClose: [z.object({ terminalId: z.string().max(64) }), z.object({})],
   bootServerStatus: [z.object({}), BootServerView],
   setBootServer: [z.object({ enabled: z.boolean() }), BootServerView],
+  updateStatus: [z.object({}), UpdateView],
+  /** Asks root's update service to install a bundle from an address or a USB stick into the other slot. */
+  updateInstall: [AdminUpdateRequest, UpdateView],
 } as const;
 
 export type KioskMethod = keyof typeof KIOSK_METHODS;
@@ -229,6 +243,7 @@ export type KioskValue<M extends KioskMethod> = z.infer<(typeof KIOSK_METHODS)[M
 export const ADMIN_METHODS: ReadonlySet<KioskMethod> = new Set<KioskMethod>([
   'checkController', 'saveController', 'adminSetPin', 'adminSetLanguage', 'adminSetIdleLogout', 'networkStatus', 'wifiScan', 'wifiConnect', 'audioOutputs', 'setAudioOutput',
   'displayOutputs', 'setDisplayMode', 'diagnostics', 'logs', 'terminalOpen', 'terminalInput', 'terminalResize', 'terminalClose', 'bootServerStatus', 'setBootServer',
+  'updateStatus', 'updateInstall',
 ]);
 
 export function isKioskMethod(name: string): name is KioskMethod {

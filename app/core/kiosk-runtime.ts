@@ -16,6 +16,7 @@ import { currentBootId, Healing } from './fleet/healing.js';
 import { systemInventorySources } from './fleet/inventory.js';
 import { ScreenCapture } from './fleet/screen-capture.js';
 import { requestReboot, restartBySignal } from './fleet/system-actions.js';
+import { ControllerProbe, HealthMarkers } from './health-markers.js';
 import { KioskConsoleRelay } from './kiosk-console-relay.js';
 import type { KioskBackend, Language } from './kiosk-api.js';
 import { KioskService, type AdminTools, type NativeViewers } from './kiosk-service.js';
@@ -27,6 +28,7 @@ import { createSystemAdminTools } from './system/admin-tools.js';
 import { BootServerSwitch } from './system/boot-server-switch.js';
 import { Displays } from './system/display.js';
 import { LogBuffer } from './system/log-buffer.js';
+import { KioskUpdates } from './update/kiosk-updates.js';
 
 export interface KioskRuntime {
   /** The page, with no secret in it: the browser shell adds a launch's one-time token (`#boot=`). */
@@ -58,6 +60,17 @@ export interface KioskRuntimeOptions {
   restartApp?: () => void;
   /** How the box is rebooted for the fleet's reboot command (default: the image's request to root). */
   reboot?: () => Promise<void>;
+  /**
+   * Where the kiosk leaves its health markers for root's update gate (default /run/thinkiosk/health,
+   * or THINKIOSK_HEALTH_DIR).
+   */
+  healthDir?: string;
+  /**
+   * Root's update service as the admin screen reaches it: its status file (default
+   * /run/thinkiosk/update/status.json, or THINKIOSK_UPDATE_STATUS) and the request directory it
+   * watches (default /run/thinkiosk/requests, or THINKIOSK_REQUEST_DIR).
+   */
+  updates?: KioskUpdates;
 }
 
 /** dist/app/core → repository (or installed app) root. */
@@ -110,8 +123,21 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
   if (imageProblems) presetProblem = presetProblem ? `${presetProblem}\n${imageProblems}` : imageProblems;
 
   const bootSource = process.env.THINKIOSK_BOOT_SOURCE || null;
+  // The update gate's markers (health-markers.ts): this start's, so an earlier run's are removed.
+  const markers = new HealthMarkers(options.healthDir ?? (process.env.THINKIOSK_HEALTH_DIR || undefined), log);
+  markers.clear();
+  const controllerProbe = new ControllerProbe({
+    markers, log,
+    controller: () => settings.read().controllerUrl,
+    identify: (url) => {
+      const { caFile } = settings.read();
+      return new ControllerClient(url, { ...(caFile ? { caFile } : {}), bootSource: bootSource ?? 'local disk', retries: 0 }).identity();
+    },
+  });
   const bootServer = new BootServerSwitch({ settingsDir, stateDir: process.env.THINKIOSK_BOOT_SERVER_STATE || DEFAULT_STATE_DIR, netbootedFrom: bootSource });
   let fleet: FleetAgent | null = null;
+  // Root's update service as the admin screen (and the fleet's check-in) sees it.
+  const updates = options.updates ?? new KioskUpdates(process.env.THINKIOSK_UPDATE_STATUS || undefined, process.env.THINKIOSK_REQUEST_DIR || undefined);
   const relay = new KioskConsoleRelay({ caFile: settings.read().caFile, onLog: (message) => log('warn', message) });
   const service = new KioskService({
     settings, relay, log, presetProblem,
@@ -131,8 +157,11 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
     adminIdleSeconds: positiveNumber(process.env.THINKIOSK_ADMIN_IDLE_SECONDS) ?? 180,
     autoConnect: reading?.preset.autoConnect ?? null,
     fullscreenViewers: options.fullscreenViewers ?? true,
+    updates,
     onPageLoaded: () => {
       void fleet?.markReady();
+      markers.ready(settings.read().controllerUrl);
+      void controllerProbe.start();
       options.onPageLoaded?.();
     },
   });
@@ -175,6 +204,7 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
     backend: service,
     launchKeys,
     close: async () => {
+      controllerProbe.stop();
       await fleet?.close();
       await service.close();
       await server.close();

@@ -18,6 +18,7 @@ import {
   type FleetView, type KioskEvent, type KioskMethod, type KioskState, type KioskValue, type Language, type NativeCause, type NativeOutcome, type Result,
 } from './kiosk-api.js';
 import type { Settings } from './settings.js';
+import type { KioskUpdates } from './update/kiosk-updates.js';
 
 /** Who sits at the kiosk, for the fleet (never a password or a token). */
 export interface Seat {
@@ -72,6 +73,8 @@ export interface KioskServiceOptions {
   onPageLoaded?: () => void;
   /** Viewers full screen (the appliance) or windowed (development, tests). */
   fullscreenViewers?: boolean;
+  /** Root's update service as the admin screen reaches it; without it the Update tab says updates are not available. */
+  updates?: KioskUpdates;
 }
 
 interface LoginSession {
@@ -92,7 +95,7 @@ interface LoginSession {
 /** What a PIN may be (kiosk-api's adminSetPin and the preset's admin_pin say the same). */
 const PIN = /^\d{4,12}$/;
 /** Admin calls that are only the page polling: they do not keep the admin screen unlocked. */
-const ADMIN_POLLS: ReadonlySet<KioskMethod> = new Set<KioskMethod>(['bootServerStatus']);
+const ADMIN_POLLS: ReadonlySet<KioskMethod> = new Set<KioskMethod>(['bootServerStatus', 'updateStatus']);
 const DEFAULT_ADMIN_IDLE_SECONDS = 180;
 /** How long the login screen says why the kiosk ended the last session: for the person coming back to it. */
 const SESSION_END_NOTICE_MS = 5 * 60_000;
@@ -355,7 +358,18 @@ export class KioskService implements KioskBackend {
     terminalClose: (a) => this.options.admin.terminalClose(a),
     bootServerStatus: (a) => this.options.admin.bootServerStatus(a),
     setBootServer: (a) => this.options.admin.setBootServer(a),
+    updateStatus: async () => this.updates().view(),
+    updateInstall: async (request) => {
+      const view = this.updates().request(request);
+      this.options.log('info', `update: asked the update service to install ${request.source === 'url' ? `from ${request.url}` : 'from a USB stick'}`);
+      return view;
+    },
   };
+
+  private updates(): KioskUpdates {
+    if (!this.options.updates) throw new KioskFailure('system', 'Updates are not available in this kiosk.');
+    return this.options.updates;
+  }
 
   state(): KioskState {
     const settings = this.options.settings.read();

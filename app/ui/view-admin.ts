@@ -1,14 +1,15 @@
 /**
  * Administrator settings behind the admin PIN: controller, network, display and audio, language,
- * idle logout, diagnostics, logs, a technician terminal and the boot server's switch. A kiosk with a
- * controller but no PIN yet asks a site administrator of that controller to sign in, then to set
- * the PIN before anything else. Locking (or leaving) closes terminals; the kiosk locks by itself
+ * idle logout, diagnostics, logs, a technician terminal, the boot server's switch and updates
+ * (view-update.ts). A kiosk with a controller but no PIN yet asks a site administrator of that
+ * controller to sign in, then to set the PIN before anything else. Locking (or leaving) closes terminals; the kiosk locks by itself
  * after a few minutes without use, and the page then returns to the login screen.
  */
 import type { BootServerView, KioskError, KioskState } from '../core/kiosk-api.js';
 import { errorBox, noticeBox, type Context, type Route } from './context.js';
 import { h, mount } from './dom.js';
 import { setLanguage, t, type MessageKey } from './i18n.js';
+import { updateTab } from './view-update.js';
 
 let leaveHook: (() => void) | null = null;
 export function leaveAdmin(): void {
@@ -119,7 +120,7 @@ function home(ctx: Context): Route {
   return !ctx.state.controller ? { view: 'setup' } : ctx.state.session ? { view: 'desktops' } : { view: 'login' };
 }
 
-const TABS = ['controller', 'network', 'display', 'language', 'diagnostics', 'logs', 'terminal', 'boot-server'] as const;
+const TABS = ['controller', 'network', 'display', 'language', 'diagnostics', 'logs', 'terminal', 'boot-server', 'update'] as const;
 type Tab = (typeof TABS)[number];
 
 /** The admin tab on screen: a panel redrawn (e.g. in the newly chosen language) stays on it. */
@@ -376,4 +377,5 @@ const TAB_VIEWS: Record<Tab, (ctx: Context, body: HTMLElement) => Promise<void> 
     mount(body, section, status);
     await refresh();
   },
+  update: updateTab,
 };

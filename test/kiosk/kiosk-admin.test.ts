@@ -3,12 +3,12 @@
  * without one, a site administrator's sign-in sets it), the technician terminal, diagnostics, screen
  * modes on a real X server, the log view (no password in it), the languages (from the system
  * locale, from the preset, switchable for the person at the kiosk), idle logout, the admin screen
- * locking itself, and the boot server's switch — all through the real page in Chromium, against a
- * real controller (static backend).
+ * locking itself, the boot server's switch and the Update tab — all through the real page in
+ * Chromium, against a real controller (static backend).
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -17,6 +17,18 @@ import { hashPin } from '../../app/core/system/admin-pin.js';
 import { startStaticController, type StaticController } from '../support/static-harness.js';
 import { exists, startDaemon, waitFor, type Daemon } from '../support/system-daemons.js';
 import { launchChromium, openKioskPage, startKiosk } from '../support/kiosk.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import got from 'got';
+import { BootSlots, formatEnvBlock, formatSlotFile, parseSlotFile } from '../../app/core/update/boot-slots.js';
+import { relabelRoot } from '../../app/core/update/slot-label.js';
+import { UpdateAgent } from '../../app/core/update/update-agent.js';
+import { takeRequest } from '../../app/core/update/take-request.js';
+import { readUpdateSettings } from '../../app/core/update/update-settings.js';
+import { UpdateState } from '../../app/core/update/update-state.js';
+import { StatusReporter } from '../../app/core/update/update-status-report.js';
+import { chooseBundleIn } from '../../app/core/update/usb-bundles.js';
+import { makeBundle, makeDisk, makeImages, removeImages } from '../unit/update-fixture.js';
 
 // This file's share of the kiosk tests' range: port 17020, X display :64.
 const DISPLAY = ':64';
@@ -280,5 +292,133 @@ test('[kiosk] a session the controller no longer accepts (its key rotated) ends 
   await page.getByTestId('refresh').click();
   await page.getByTestId('login-screen').waitFor({ timeout: 15_000 });
   assert.match(await page.getByTestId('notice').innerText(), /log in again/i);
+  assert.deepEqual(pageErrors, []);
+});
+
+/**
+ * STAND-IN for root's update service (thinkiosk-update.path/.service): the real request taking and
+ * the real UpdateAgent with its real status files, slot files and installer, but run in this test
+ * process, with a disk image file as the slot target instead of partition 3 of the boot disk (the
+ * service writes a block device), no USB stick plugged in, and the reboot only counted.
+ */
+interface RootUpdateServiceStandIn {
+  requestDir: string;
+  statusFile: string;
+  healthDir: string;
+  slotFile: string;
+  /** A signed 0.3.0 bundle on an HTTP server on 127.0.0.1. */
+  bundleUrl: string;
+  reboots(): number;
+  close(): Promise<void>;
+}
+
+async function rootUpdateServiceStandIn(dir: string): Promise<RootUpdateServiceStandIn> {
+  const images = makeImages();
+  const bundle = await makeBundle(images, 'thinkiosk-0.3.0-amd64.tkupdate', { version: '0.3.0' });
+  const server = createServer((request, response) => {
+    if (request.url !== '/thinkiosk-0.3.0-amd64.tkupdate') { response.writeHead(404).end('not found'); return; }
+    response.writeHead(200, { 'content-type': 'application/octet-stream' });
+    createReadStream(bundle).pipe(response);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const bundleUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/thinkiosk-0.3.0-amd64.tkupdate`;
+  for (const d of ['boot', 'data', 'run', 'requests', 'health']) mkdirSync(path.join(dir, d), { recursive: true });
+  writeFileSync(path.join(dir, 'boot', 'tk-slot.txt'), formatSlotFile({ slot: 'a', trial: null, trialId: null }));
+  writeFileSync(path.join(dir, 'boot', 'tk-tried.txt'), formatEnvBlock([['tk_tried', '']]));
+  writeFileSync(path.join(dir, 'cmdline'), 'root=LABEL=TKROOT-A thinkiosk.slot=a\n');
+  const slots = new BootSlots({ dir: path.join(dir, 'boot'), cmdlineFile: path.join(dir, 'cmdline'), remount: async () => undefined });
+  const statusFile = path.join(dir, 'run', 'status.json');
+  const state = new UpdateState(path.join(dir, 'data'), statusFile);
+  const status = new StatusReporter(state, '0.2.0');
+  // An earlier trial that did not stick, as the health gate records it.
+  state.setLastTrial({ version: '0.2.5', slot: 'b', outcome: 'rolled-back', detail: 'Within 5 min the kiosk did not reach its controller; the kiosk went back to slot A.', at: new Date().toISOString() });
+  status.report(await slots.read(), { phase: 'idle' });
+  const disk = await makeDisk(dir, 'disk.img');
+  let reboots = 0;
+  const agent = new UpdateAgent({
+    slots, state, status, runningVersion: '0.2.0', architecture: 'amd64',
+    settings: async () => readUpdateSettings(null, null),
+    trustedKeys: () => new Map([[images.key.keyId, images.key.publicKey]]),
+    slotTarget: async () => disk.target,
+    download: (url) => got.stream(url, { retry: { limit: 0 } }),
+    openFile: (file) => createReadStream(file),
+    mountSticks: async () => ({ dirs: [], devices: [], failures: [], release: async () => undefined }),
+    chooseBundle: (dirs) => chooseBundleIn(dirs, new Map([[images.key.keyId, images.key.publicKey]]), 'amd64'),
+    relabel: relabelRoot,
+    reboot: async () => { reboots++; },
+  });
+  const requestFile = path.join(dir, 'requests', 'update');
+  let busy = false;
+  // As the path unit: a look every 100 ms, one request at a time.
+  const timer = setInterval(() => {
+    if (busy) return;
+    const taken = takeRequest(requestFile);
+    if (!taken || !('request' in taken)) return;
+    busy = true;
+    void agent.handle(taken.request).finally(() => { busy = false; });
+  }, 100);
+  return {
+    requestDir: path.join(dir, 'requests'), statusFile, healthDir: path.join(dir, 'health'), reboots: () => reboots, slotFile: path.join(dir, 'boot', 'tk-slot.txt'),
+    bundleUrl,
+    close: async () => {
+      clearInterval(timer);
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      removeImages(images);
+    },
+  };
+}
+
+test('[kiosk][admin][update] the Update tab: root\'s status in words (version, slots, last trial), an install from an address with its progress, the USB stick without a bundle, errors as sentences; the health markers', async (t) => {
+  const root = await rootUpdateServiceStandIn(path.join(work, 'update'));
+  t.after(() => root.close());
+  const { requestDir, statusFile, healthDir, slotFile, bundleUrl } = root;
+  const kiosk = await startKiosk({
+    preset: `controller = ${ctl.url}\nadmin_pin = ${await hashPin('2468')}\n`,
+    env: { THINKIOSK_UPDATE_STATUS: statusFile, THINKIOSK_REQUEST_DIR: requestDir, THINKIOSK_HEALTH_DIR: healthDir },
+  });
+  t.after(() => kiosk.stop());
+  const { page, pageErrors } = await openKioskPage(browser, kiosk);
+
+  // The page is up and the controller answered: the markers root's health gate waits for on a trial boot.
+  await waitFor('the controller-ok marker', () => exists(path.join(healthDir, 'controller-ok')));
+  assert.equal((JSON.parse(readFileSync(path.join(healthDir, 'ready'), 'utf8')) as { controller: string }).controller, ctl.url);
+
+  await page.getByTestId('open-admin').click();
+  await page.getByTestId('admin-pin').fill('2468');
+  await page.getByTestId('admin-unlock').click();
+  await page.getByTestId('admin-panel').waitFor();
+  await page.getByTestId('tab-update').click();
+  await page.getByTestId('update-running-version').waitFor();
+  assert.equal(await page.getByTestId('update-running-version').innerText(), 'Running version 0.2.0');
+  assert.equal(await page.getByTestId('update-slots').innerText(), 'Started from slot A; slot A is the one this kiosk starts.');
+  assert.equal(await page.getByTestId('update-last-trial').getAttribute('data-outcome'), 'rolled-back');
+  assert.match(await page.getByTestId('update-last-trial').innerText(), /^Last update: 0\.2\.5 was tried in slot B and rolled back: the previous version runs again \(.+\)\.\n+Within 5 min the kiosk did not reach its controller/);
+  assert.equal(await page.getByTestId('update-phase').getAttribute('data-phase'), 'idle');
+
+  // Errors as sentences, nothing asked of root.
+  await page.getByTestId('update-install-url').click();
+  assert.equal(await page.getByTestId('update-answer').innerText(), 'Enter the address of an update bundle first.');
+  await page.getByTestId('update-url').fill('file:///etc/shadow');
+  await page.getByTestId('update-install-url').click();
+  await page.getByTestId('update-answer').filter({ hasText: 'must be an http:// or https:// address' }).waitFor();
+  assert.equal(existsSync(path.join(requestDir, 'update')), false);
+
+  // The USB stick: none plugged in here, and root's agent says so.
+  await page.getByTestId('update-install-usb').click();
+  await page.locator('[data-testid="update-phase"][data-phase="failed"]').waitFor({ timeout: 20_000 });
+  assert.match(await page.getByTestId('update-message').innerText(), /^No USB stick with a readable file system was found\. Plug it in and try again\.$/);
+
+  // From an address: downloaded, checked, written to slot B, trial asked for, "rebooted".
+  await page.getByTestId('update-url').fill(bundleUrl);
+  await page.getByTestId('update-install-url').click();
+  await page.getByTestId('update-answer').filter({ hasText: 'The update service has the request' }).waitFor();
+  await page.locator('[data-testid="update-phase"][data-phase="rebooting"]').waitFor({ timeout: 60_000 });
+  assert.equal(await page.getByTestId('update-progress').getAttribute('value'), '100');
+  assert.match(await page.getByTestId('update-phase').innerText(), /^Restarting into 0\.3\.0…/);
+  assert.match(await page.getByTestId('update-message').innerText(), /slot B: restarting to try it/);
+  assert.ok(await page.getByTestId('update-install-usb').isDisabled(), 'no second install while this one restarts');
+  assert.equal(root.reboots(), 1);
+  assert.equal(parseSlotFile(readFileSync(slotFile)).trial, 'b');
   assert.deepEqual(pageErrors, []);
 });

@@ -225,6 +225,7 @@ test('[kiosk] on a kiosk with a PIN, every method but a person\'s own and the ad
     audioOutputs: {}, setAudioOutput: { id: '1' }, displayOutputs: {}, setDisplayMode: { output: 'X', mode: '1x1' }, diagnostics: {}, logs: {},
     terminalOpen: { cols: 80, rows: 24 }, terminalInput: { terminalId: 'x', data: 'ls' }, terminalResize: { terminalId: 'x', cols: 80, rows: 24 },
     terminalClose: { terminalId: 'x' }, bootServerStatus: {}, setBootServer: { enabled: true },
+    updateStatus: {}, updateInstall: { source: 'usb' },
   };
   const adminOnly = (Object.keys(KIOSK_METHODS) as KioskMethod[]).filter((method) => !OPEN_TO_EVERYONE.has(method));
   for (const method of adminOnly) {

@@ -11,7 +11,7 @@
  * are root's (the image's key directory, thinkiosk.conf and the fleet's file). Exit status 0 unless
  * the service itself could not run (a failed install is a status, not a crash).
  */
-import { createReadStream, readFileSync, rmSync } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { TRUSTED_KEYS_DIR } from '../../../contract/update-bundle.js';
@@ -26,7 +26,8 @@ import { readPartitionTable, slotTargetOf } from './partitions.js';
 import { loadTrustedKeys } from './signing-keys.js';
 import type { SlotTarget } from './slot-target.js';
 import { UpdateAgent } from './update-agent.js';
-import { UPDATE_REQUEST_FILE, UpdateRequest } from './update-request.js';
+import { takeRequest } from './take-request.js';
+import { UPDATE_REQUEST_FILE } from './update-request.js';
 import { loadUpdateSettings } from './update-settings.js';
 import { UpdateState } from './update-state.js';
 import { releaseVersion, StatusReporter } from './update-status-report.js';
@@ -77,17 +78,11 @@ async function main(command: string | undefined): Promise<number> {
       return 0;
     }
     case 'request': {
-      const file = join(REQUEST_DIR, UPDATE_REQUEST_FILE);
-      let text: string;
-      try { text = readFileSync(file, 'utf8'); } catch { return 0; }
-      // Taken away first: a request runs once, whatever happens to it.
-      rmSync(file, { force: true });
-      let raw: unknown = null;
-      try { raw = JSON.parse(text); } catch { /* reported below */ }
-      const request = UpdateRequest.safeParse(raw);
-      if (!request.success) { log(`ignored a request that is not one: ${text.slice(0, 200)}`); return 0; }
-      log(`request: ${JSON.stringify(request.data)}`);
-      log(`result: ${await agent.handle(request.data)}`);
+      const taken = takeRequest(join(REQUEST_DIR, UPDATE_REQUEST_FILE));
+      if (taken === null) return 0;
+      if ('junk' in taken) { log(`ignored a request that is not one: ${taken.junk}`); return 0; }
+      log(`request: ${JSON.stringify(taken.request)}`);
+      log(`result: ${await agent.handle(taken.request)}`);
       return 0;
     }
     case 'target':
