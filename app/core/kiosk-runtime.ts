@@ -170,6 +170,7 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
       settingsDir, settings, seat: service, healing, bootId,
       bootPreset: reading?.preset ?? {}, fleetToken: reading?.fleetToken ?? null,
       kioskVersion: kioskVersion(),
+      updateStatus: () => updates.view().status,
       controller: (url) => {
         const { caFile } = settings.read();
         return new ControllerClient(url, { ...(caFile ? { caFile } : {}), bootSource: bootSource ?? 'local disk', retries: 0 });

@@ -21,7 +21,6 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import got from 'got';
 import { BootSlots, formatEnvBlock, formatSlotFile, parseSlotFile } from '../../app/core/update/boot-slots.js';
-import { relabelRoot } from '../../app/core/update/slot-label.js';
 import { UpdateAgent } from '../../app/core/update/update-agent.js';
 import { takeRequest } from '../../app/core/update/take-request.js';
 import { readUpdateSettings } from '../../app/core/update/update-settings.js';
@@ -344,7 +343,6 @@ async function rootUpdateServiceStandIn(dir: string): Promise<RootUpdateServiceS
     openFile: (file) => createReadStream(file),
     mountSticks: async () => ({ dirs: [], devices: [], failures: [], release: async () => undefined }),
     chooseBundle: (dirs) => chooseBundleIn(dirs, new Map([[images.key.keyId, images.key.publicKey]]), 'amd64'),
-    relabel: relabelRoot,
     reboot: async () => { reboots++; },
   });
   const requestFile = path.join(dir, 'requests', 'update');
