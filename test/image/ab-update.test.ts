@@ -133,8 +133,8 @@ test('PC image under UEFI: an update is written while the kiosk runs (a pulled p
     // 1. Slot A; the update is written in the background; the plug is pulled half-way.
     boot();
     await vm!.waitFor(/thinkiosk: booting slot a/, 120);
-    await vm!.waitFor(READY, BOOT_SECONDS);
-    await vm!.waitFor(/writing [3-9]0% /, BOOT_SECONDS);
+    // The update starts at boot, beside the kiosk: cut while it is writing, whatever the kiosk does.
+    await vm!.waitFor(/writing [3-6]0% /, BOOT_SECONDS);
     await vm!.kill();
     assert.equal((await slotFile(disk)).get('tk_trial') ?? '', '', 'no trial is requested for a slot that was not finished');
     const settingsJson = settingsFile(disk, '/settings/settings.json');
