@@ -130,7 +130,8 @@ build_pi_files() {
   mcopy -s -n -i "$IMG@@4M" '::/*' "$rpi/" || die "cannot read the boot partition of $IMG"
   rm -f "$rpi/cmdline.txt" "$rpi/thinkiosk.conf" "$rpi/thinkiosk.conf.example" "$rpi/u-boot.bin" "$rpi/boot.scr" "$rpi/tk-slot.txt" "$rpi/tk-tried.txt"
   grep -q '^kernel=u-boot.bin$' "$rpi/config.txt" || die "the arm64 image's config.txt does not start U-Boot (kernel=u-boot.bin): pxe/build-netboot.sh cannot make its netboot variant"
-  sed -i 's/^kernel=u-boot.bin$/kernel=vmlinuz\ninitramfs initrd.img followkernel/' "$rpi/config.txt"
+  sed -i -e 's/^kernel=u-boot.bin$/kernel=vmlinuz\ninitramfs initrd.img followkernel/' \
+    -e '/^# The firmware starts Debian.s U-Boot/,/^# cmdline.txt and hands it to U-Boot/c\# Netbooted: the firmware loads the kernel and initramfs from the boot server (TFTP); no slots.' "$rpi/config.txt"
   cp "$STAGE/http/arm64/vmlinuz" "$rpi/vmlinuz"
   cp "$STAGE/http/arm64/initrd.img" "$rpi/initrd.img"
   [ -f "$rpi/start4.elf" ] || die "the arm64 image's boot partition has no start4.elf (Raspberry Pi firmware)"
