@@ -12,7 +12,10 @@
 #                         time, boot to ready vs to a login prompt in QEMU, memory (needs root; run
 #                         after the cloud is stopped, whose load would slow the emulated boots);
 #   netboot-bench         power-on → kiosk ready for a netbooted PC vs the same kiosk from a local
-#                         disk in the same QEMU, one alone and four at once (needs root).
+#                         disk in the same QEMU, one alone and four at once (needs root);
+#   update-bench          the PC image updating itself in QEMU (UEFI): a bundle downloaded and
+#                         written by the box while its kiosk runs, a pulled plug mid-write, the
+#                         trial boot vs a normal boot, a broken version rolled back (needs root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 started=""
@@ -27,4 +30,5 @@ node dist/bench/fleet-bench.js || status=$?
 [ -n "$started" ] && scripts/test-cloud/up.sh down >/dev/null 2>&1
 node dist/bench/image-bench.js || status=$?
 node dist/bench/netboot-bench.js || status=$?
+node --test dist/bench/update-bench.js || status=$?
 exit $status

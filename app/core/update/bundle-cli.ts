@@ -103,9 +103,14 @@ async function installCommand(args: string[]): Promise<void> {
   } });
   const { installBundle } = await import('./install.js');
   const { readPartitionTable, slotTargetOf } = await import('./partitions.js');
+  const { withSlotLabel } = await import('./slot-label.js');
   const disk = required(values, 'disk');
   const select: Record<PayloadRole, PartitionSelector> = { root: selector(required(values, 'root')) };
-  const target = await slotTargetOf(await readPartitionTable(disk), values.slot ?? 'B', select);
+  const name = values.slot ?? 'B';
+  const table = await slotTargetOf(await readPartitionTable(disk), name.toUpperCase(), select);
+  // A slot of the A/B layout (a or b): the root is renamed for it as it is written (TKROOT-B).
+  const slot = name.toLowerCase();
+  const target = slot === 'a' || slot === 'b' ? withSlotLabel(table, slot) : table;
   const keys = loadTrustedKeys(required(values, 'keys'));
   const started = Date.now();
   let lastPhase = '';
