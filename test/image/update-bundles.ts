@@ -47,7 +47,7 @@ export function rootAs(dir: string, source: string, version: string, arch: strin
   const commands = ['rm /etc/thinkiosk-release', `write ${release} /etc/thinkiosk-release`];
   if (broken) {
     const session = join(dir, 'kiosk-session-broken');
-    writeFileSync(session, `#!/bin/sh\necho "${BROKEN}" >/dev/console\nexit 1\n`);
+    writeFileSync(session, `#!/bin/sh\necho "${BROKEN}" >&2\nexit 1\n`);
     commands.push('rm /usr/lib/thinkiosk/kiosk-session', `write ${session} /usr/lib/thinkiosk/kiosk-session`, 'set_inode_field /usr/lib/thinkiosk/kiosk-session mode 0100755');
   }
   debugfsWrite(root, commands);
