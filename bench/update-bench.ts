@@ -21,12 +21,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { createReadStream, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
-import { REPO, Vm, WORK, buildImage, envBlock, partitionOffset, putBootFile, readBootFile, scratchCopy } from '../test/image/appliance.js';
-import { extractRoot, nextVersions, rootAs, writeBundle } from '../test/image/update-bundles.js';
+import { REPO, Vm, WORK, buildImage, envBlock, putBootFile, readBootFile, scratchCopy } from '../test/image/appliance.js';
+import { extractRoot, nextVersions, rootAs, settingsFile, slotFile, writeBundle } from '../test/image/update-bundles.js';
 
 const PORT = 16380;
 const DIR = join(WORK, 'test-boot', 'update-bench');
@@ -76,15 +75,6 @@ function settingsFor(version: string): string {
     'update_trial_minutes = 1',
     '',
   ].join('\n');
-}
-
-async function slotFile(disk: string): Promise<Map<string, string>> {
-  return envBlock(await readBootFile(disk, 'tk-slot.txt'));
-}
-
-/** A file of the settings partition (4), read with debugfs once the machine is off. */
-function settingsFile(disk: string, path: string): string {
-  return execFileSync('debugfs', ['-R', `cat ${path}`, `${disk}?offset=${partitionOffset(disk, 4)}`], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 }
 
 test('PC image under UEFI: an update is written while the kiosk runs (a pulled plug mid-write changes nothing), tried and committed; a broken one rolls back by itself', { timeout: 120 * 60_000 }, async () => {

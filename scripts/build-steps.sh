@@ -75,6 +75,6 @@ extract_packages() {
   fi
   echo "$dir/root"
 }
-package_version() { # package_version ROOT PACKAGE: from the package's Debian changelog
-  zcat "$1/usr/share/doc/$2/changelog.Debian.gz" 2>/dev/null | sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p'
+package_version() { # package_version ROOT PACKAGE: from the package's Debian changelog (a native package's is changelog.gz)
+  { zcat "$1/usr/share/doc/$2/changelog.Debian.gz" 2>/dev/null || zcat "$1/usr/share/doc/$2/changelog.gz" 2>/dev/null; } | sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p'
 }

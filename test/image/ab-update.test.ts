@@ -21,7 +21,7 @@ import { closeSync, mkdirSync, openSync, readFileSync, readSync, rmSync, writeFi
 import { join } from 'node:path';
 import { formatSlotFile, newTrialId } from '../../app/core/update/boot-slots.js';
 import { REPO, Vm, WORK, buildImage, envBlock, partitionOffset, putBootFile, readBootFile, scratchCopy } from './appliance.js';
-import { KEY, debugfsCat, extractRoot, nextVersions, rootAs, writeBundle } from './update-bundles.js';
+import { KEY, extractRoot, nextVersions, rootAs, settingsFile, slotFile, writeBundle } from './update-bundles.js';
 
 const DIR = join(WORK, 'test-boot', 'ab-update');
 const READY = /THINKIOSK-KIOSK-READY page loaded/;
@@ -62,12 +62,6 @@ function partitionStartsZeroed(disk: string, n: number): boolean {
   try { readSync(fd, head, 0, head.length, partitionOffset(disk, n)); } finally { closeSync(fd); }
   return head.every((byte) => byte === 0);
 }
-
-async function slotFile(disk: string): Promise<Map<string, string>> {
-  return envBlock(await readBootFile(disk, 'tk-slot.txt'));
-}
-
-const settingsFile = (disk: string, path: string): string => debugfsCat(`${disk}?offset=${partitionOffset(disk, 4)}`, path);
 
 test('PC image under UEFI: a pulled plug while slot B is written leaves the box on A; B tried once and committed by the health gate; a broken version rolls back by itself, settings kept', { timeout: 90 * 60_000 }, async () => {
   const built = await buildImage('amd64');

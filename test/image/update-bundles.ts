@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { REPO, WORK, partitionOffset } from './appliance.js';
+import { REPO, WORK, envBlock, partitionOffset, readBootFile } from './appliance.js';
 
 export const KEY = process.env.THINKIOSK_UPDATE_KEY ?? join(WORK, 'keys', 'update-signing.pem');
 export const BROKEN = 'thinkiosk-test: this version\'s kiosk does not start (a broken update, on purpose)';
@@ -15,6 +15,14 @@ export const BROKEN = 'thinkiosk-test: this version\'s kiosk does not start (a b
 export function debugfsCat(fs: string, path: string): string {
   return execFileSync('debugfs', ['-R', `cat ${path}`, fs], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
 }
+
+/** tk-slot.txt of a disk image's boot partition, as name → value. */
+export async function slotFile(disk: string): Promise<Map<string, string>> {
+  return envBlock(await readBootFile(disk, 'tk-slot.txt'));
+}
+
+/** A file of the settings partition (4), read with debugfs once the machine is off. */
+export const settingsFile = (disk: string, path: string): string => debugfsCat(`${disk}?offset=${partitionOffset(disk, 4)}`, path);
 
 export function nextVersions(version: string): [string, string] {
   const [major, minor, patch] = version.split(/[.-]/).map(Number);
