@@ -63,7 +63,7 @@ export function scratchCopy(img: string, name: string, extraMiB = 0): string {
 
 const bootPartition = (img: string): string => `${img}@@4M`;
 
-export async function putBootFile(img: string, name: string, content: string): Promise<void> {
+export async function putBootFile(img: string, name: string, content: string | Buffer): Promise<void> {
   const tmp = join(WORK, 'test-boot', `.upload-${name}`);
   writeFileSync(tmp, content);
   await run('mcopy', ['-o', '-i', bootPartition(img), tmp, `::/${name}`]);

@@ -14,9 +14,11 @@ import { createHash } from 'node:crypto';
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  OUT, REPO, Vm, bootFiles, buildImage, partitionTable, putBootFile, readBootFile, readSlotFile, setSlotLabel, scratchCopy,
+  OUT, REPO, Vm, bootFiles, buildImage, envBlock, partitionTable, putBootFile, readBootFile, readSlotFile, setSlotLabel, scratchCopy,
   type Arch, type BuiltImage,
 } from './appliance.js';
+import { settingsFile, slotFile } from './update-bundles.js';
+import { formatSlotFile, newTrialId } from '../../app/core/update/boot-slots.js';
 import { readScreen, screenBusyness } from './screen.js';
 import { imagerCmdline, imagerMetaData, imagerNetworkConfig, imagerUserData, type ImagerChoices } from '../support/imager-files.js';
 
@@ -234,8 +236,31 @@ test('arm64 boots under QEMU to the setup screen: read-only root, kiosk as an un
   }
 });
 
-test('arm64 after the pulled plug: settings intact; a settings file gives the login screen, host name, time zone, hashed PIN, and wins over Imager\'s', { timeout: 30 * 60_000 }, async () => {
+/**
+ * The Pi's trial boot that never reaches Linux (issue 12): a trial of slot B is pending, but B holds
+ * no kernel (a slot whose write was cut, a kernel that does not load). U-Boot records the trial, fails
+ * to load B, resets; the next power-on is back on A and A's health gate says the trial did not finish.
+ * Folded into the arm64 boot below, so it costs one U-Boot start, not one more kiosk boot.
+ */
+async function failedPiTrial(disk: string): Promise<string> {
+  const trialId = newTrialId();
+  await putBootFile(disk, 'tk-slot.txt', formatSlotFile({ slot: 'a', trial: 'b', trialId }));
+  const vm = new Vm('arm64', disk, { probe: false });
+  try {
+    await vm.waitFor(/thinkiosk: trying slot b once/, 300);
+    await vm.waitFor(/thinkiosk: ERROR slot b \(partition 3\) has no kernel that starts; restarting/, 120);
+    await vm.waitExit(120);
+    assert.doesNotMatch(vm.console(), /Booting Linux|Linux version/, 'slot B started no kernel');
+  } finally {
+    await vm.kill();
+  }
+  return trialId;
+}
+
+test('arm64 after the pulled plug: settings intact; a settings file gives the login screen, host name, time zone, hashed PIN, and wins over Imager\'s; a Pi trial of an empty slot falls back to A', { timeout: 30 * 60_000 }, async () => {
   assert.ok(arm64Disk, 'the first boot ran');
+  const trialId = await failedPiTrial(arm64Disk);
+  assert.equal(envBlock(await readBootFile(arm64Disk, 'tk-tried.txt')).get('tk_tried'), trialId, 'U-Boot recorded the trial before starting it');
   // Imager's files from the first boot are still there: thinkiosk.conf's host name, time zone and keyboard win.
   await putBootFile(arm64Disk, 'thinkiosk.conf', [
     '# written by the image test', 'controller = http://preset.example:8480', 'admin_pin = 2468', 'hostname = lab3-kiosk-07',
@@ -243,6 +268,7 @@ test('arm64 after the pulled plug: settings intact; a settings file gives the lo
   ].join('\r\n'));
   const vm = new Vm('arm64', arm64Disk);
   try {
+    await vm.waitFor(/thinkiosk: the trial of slot b did not finish; booting slot a/, 300);
     await bootToReady(vm, 'arm64', 'second');
     const text = await screen(vm, 'arm64-login', /Desktops from http:\/\/preset\.example/i);
     assert.match(text, /Log ?in/i, `login screen expected, the screen reads: ${text}`);
@@ -273,6 +299,12 @@ test('arm64 after the pulled plug: settings intact; a settings file gives the lo
   const conf = await readBootFile(arm64Disk, 'thinkiosk.conf');
   assert.match(conf, /^admin_pin = scrypt\$\d+\$\d+\$\d+\$\S+\$\S+\r?$/m, 'the plain PIN in thinkiosk.conf was replaced by its hash');
   assert.doesNotMatch(conf, /2468/, 'the plain PIN is gone from the card');
+  assert.match(vm.console(), /trial of .* in slot b did not finish; trial cleared/, 'slot A\'s health gate saw the trial that never came back');
+  const slots = await slotFile(arm64Disk);
+  assert.equal(slots.get('tk_slot'), 'a', 'slot A stays committed');
+  assert.equal(slots.get('tk_trial') ?? '', '', 'the trial is cleared: it is not tried again');
+  const lastTrial = JSON.parse(settingsFile(arm64Disk, '/update/last-trial.json')) as { slot: string; outcome: string };
+  assert.deepEqual([lastTrial.slot, lastTrial.outcome], ['b', 'did-not-finish'], 'the kiosk\'s status (and its next check-in) says so');
 });
 
 test('arm64 whose root partition cannot be found: the initramfs says so and keeps looking, without a shell', { timeout: 15 * 60_000 }, async () => {
