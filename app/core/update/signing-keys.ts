@@ -2,8 +2,8 @@
  * Update signing keys (Ed25519): the build machine's private key, kept outside the repository and
  * the image, and the public keys a kiosk trusts (TRUSTED_KEYS_DIR, one `<key id>.pub` each).
  */
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { chmodSync, closeSync, mkdirSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { chmodSync, closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { keyIdOf } from '../../../contract/update-bundle.js';
 
@@ -24,6 +24,35 @@ export function publicKeyPem(key: KeyObject): string {
 }
 
 /**
+ * Makes the key file, or takes the one another process made at the same moment (the arm64 and amd64
+ * builds start side by side on a fresh machine). The key is written whole under a private name and
+ * then linked into place: link() never replaces a file, and the other process never sees half a key.
+ */
+export function createKeyFile(file: string): { pem: string; created: boolean } {
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  const { privateKey } = generateKeyPairSync('ed25519');
+  const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const draft = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.new`;
+  const fd = openSync(draft, 'wx', 0o600);
+  try {
+    writeSync(fd, pem);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  chmodSync(draft, 0o600);
+  try {
+    linkSync(draft, file);
+    return { pem, created: true };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw new Error(`the update signing key ${file} cannot be written: ${(error as Error).message}`);
+    return { pem: readFileSync(file, 'utf8'), created: false };
+  } finally {
+    rmSync(draft, { force: true });
+  }
+}
+
+/**
  * The signing key at `file`; made (mode 0600, its directory 0700) when there is none. A key that
  * exists is never replaced: kiosks flashed from images of this build machine trust only it.
  */
@@ -34,14 +63,7 @@ export function loadOrCreateSigningKey(file: string): SigningKey {
     pem = readFileSync(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`the update signing key ${file} cannot be read: ${(error as Error).message}`);
-    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-    const { privateKey } = generateKeyPairSync('ed25519');
-    pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    // 'wx': never over a key another build made at the same moment.
-    const fd = openSync(file, 'wx', 0o600);
-    try { writeSync(fd, pem); } finally { closeSync(fd); }
-    chmodSync(file, 0o600);
-    created = true;
+    ({ pem, created } = createKeyFile(file));
   }
   let privateKey: KeyObject;
   try {
