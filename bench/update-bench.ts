@@ -2,7 +2,7 @@
  * make bench: safe updates on the PC image, booted in QEMU with UEFI (OVMF → the image's GRUB → a
  * slot), the whole way a box lives through them, the box doing every step itself (issue 12,
  * image/ab-slots.md). Slow under TCG: the box decompresses and hashes a 1.4 GiB root in emulation
- * (about a quarter of an hour per install here), hence a bench, not a test; test/image/ab-update.test.ts
+ * (227 s per install on a quiet machine here, far more on a loaded one), hence a bench, not a test; test/image/ab-update.test.ts
  * runs the same boots with the slots written from this machine. Prints the figures the closing note
  * needs: the install's time in the box, and a trial boot's time to ready against a normal boot's. The image's own update service does the
  * work; the test only serves bundles over HTTP, edits thinkiosk.conf on the boot partition between
