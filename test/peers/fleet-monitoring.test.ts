@@ -15,6 +15,7 @@ import { startAdminHarness, type AdminHarness } from '../support/admin-harness.j
 import { dashboardQueries, matchPattern, parseMetricsText, zabbixTemplate, type MetricSample } from '../support/monitoring-files.js';
 import { PROMETHEUS_BINARY, startPrometheus, type PromSample, type RunningPrometheus } from '../support/prometheus.js';
 import type { SimulatedKiosk } from '../support/simulated-kiosk.js';
+import type { TrialOutcome, UpdatePhase, UpdateStatus } from '../../contract/update-status.js';
 import { waitFor } from '../support/system-daemons.js';
 
 const PORTS = { controller: 16330, prometheus: 16331 };
@@ -61,6 +62,10 @@ before(async () => {
   const [pi01, second, pc03, pc04, pc05] = fleet.kiosks as [SimulatedKiosk, SimulatedKiosk, SimulatedKiosk, SimulatedKiosk, SimulatedKiosk];
   pi02 = second;
   pc03.session = { user: 'carol', desktop: 'Lab PC (carol)', protocol: 'rdp', since: new Date().toISOString() };
+  // A rollout of 0.2.0 under way: pi01 took it, pi02 tried it and came back, pc03 is writing it.
+  pi01.update = updateStatus('0.2.0', 'idle', { version: '0.2.0', outcome: 'committed' });
+  pi02.update = updateStatus('0.1.0', 'idle', { version: '0.2.0', outcome: 'rolled-back' });
+  pc03.update = updateStatus('0.1.0', 'writing', null);
   for (const kiosk of [pi01, pi02, pc03]) await kiosk.checkIn();
   // Check-ins every 60 s: 200 s quiet is late, 20 minutes is offline.
   await fleet.backdated(200, () => pc04.checkIn());
@@ -80,6 +85,19 @@ after(async () => {
   await prometheus?.stop();
   await fleet?.close();
 });
+
+/** What a kiosk's update agent reports at check-in (contract/update-status.ts). */
+function updateStatus(running: string, phase: UpdatePhase, lastTrial: { version: string; outcome: TrialOutcome['outcome'] } | null): UpdateStatus {
+  const at = new Date().toISOString();
+  const writing = phase === 'writing';
+  return {
+    runningVersion: running, bootedSlot: 'a', committedSlot: 'a', phase,
+    targetVersion: writing ? '0.2.0' : null, source: writing ? 'fleet' : null, percent: writing ? 40 : null,
+    message: writing ? 'Writing version 0.2.0 to slot B…' : null,
+    lastTrial: lastTrial && { ...lastTrial, slot: 'b', detail: lastTrial.outcome === 'committed' ? 'ready and the controller answered' : 'the kiosk page was not ready', at },
+    updatedAt: at,
+  };
+}
 
 /** A query's samples by one label's value. */
 function byLabel(samples: PromSample[], label: string): Map<string, number> {
@@ -110,11 +128,19 @@ const PANEL_CHECKS: Record<string, (samples: PromSample[]) => void> = {
   'Repairs by fault (1 h)': (s) => assert.ok(byLabel(s, 'fault').get('crash-loop')! > 0),
   'Request time p99 by route': (s) => assert.ok(s.some((sample) => Number(sample.value[1]) > 0), 'some route has a p99'),
   'Logins by result': (s) => assert.ok(byLabel(s, 'result').get('ok')! > 0),
+  // pc04 and pc05 report no update status (an image without A/B updates).
+  'Kiosks by running version (updates)': (s) => assert.deepEqual(Object.fromEntries(byLabel(s, 'version')), { '0.2.0': 1, '0.1.0': 2, unknown: 2 }),
+  'Kiosks updating, by phase': (s) => {
+    const phases = Object.fromEntries([...byLabel(s, 'phase')].filter(([, n]) => n > 0));
+    assert.deepEqual(phases, { idle: 2, writing: 1, none: 1 }, 'the offline kiosk is not counted');
+  },
+  'Last trial boots by outcome': (s) => assert.deepEqual(Object.fromEntries(byLabel(s, 'outcome')), { committed: 1, 'rolled-back': 1, 'did-not-finish': 0 }),
+  'Kiosks whose last trial failed': (s) => assert.deepEqual([...byLabel(s, 'kiosk').keys()], ['lab3-pi02']),
 };
 
 test('[monitoring] every panel of the Grafana dashboard answers from a real Prometheus, with the fleet\'s numbers', { skip }, async () => {
   const queries = dashboardQueries('.');
-  assert.equal(queries.length, 12);
+  assert.equal(queries.length, 16);
   for (const { panel, expr } of queries) {
     const samples = await prometheus.query(expr);
     assert.ok(samples.length > 0, `${panel}: ${expr} returned no data`);
@@ -148,6 +174,12 @@ test('[monitoring] every Zabbix item finds its sample in /metrics, for each kios
         assert.equal(item.onNoMatch?.handler, 'DISCARD_VALUE', `${key}: without its sample the item must not turn unsupported`);
         continue;
       }
+      // Only pi01 and pi02 have had a trial boot.
+      if (kiosk && !['lab3-pi01', 'lab3-pi02'].includes(kiosk) && /trial_failed/.test(item.key)) {
+        assert.equal(found.length, 0, `${key}: no trial, no sample`);
+        assert.equal(item.onNoMatch?.handler, 'DISCARD_VALUE', `${key}: without its sample the item must not turn unsupported`);
+        continue;
+      }
       assert.ok(found.length > 0, `${key}: ${item.pattern} matches nothing in /metrics`);
       values.set(key, found);
     }
@@ -164,6 +196,9 @@ test('[monitoring] every Zabbix item finds its sample in /metrics, for each kios
   assert.equal(sum('thinkiosk.kiosk.throttled[lab3-pi02]'), 1);
   assert.equal(sum('thinkiosk.kiosk.throttled[lab3-pi01]'), 0);
   assert.equal(sum('thinkiosk.kiosk.crashes[lab3-pi02]'), 2);
+  assert.equal(sum('thinkiosk.kiosk.trial_failed[lab3-pi02]'), 1, 'pi02 came back from its trial');
+  assert.equal(sum('thinkiosk.kiosk.trial_failed[lab3-pi01]'), 0, 'pi01 committed its trial');
+  assert.ok(values.has('thinkiosk.kiosk.trial_failed[lab3-pi01]'));
   const lastCheckIn = sum('thinkiosk.kiosk.last_check_in[lab3-pc05]');
   assert.ok(Math.abs(Date.now() / 1000 - 20 * 60 - lastCheckIn) < 120, `pc05's last check-in 20 min ago: ${lastCheckIn}`);
   // A count that may be empty reads 0 in Zabbix rather than turning the item unsupported.
