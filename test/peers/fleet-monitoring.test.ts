@@ -15,7 +15,8 @@ import { startAdminHarness, type AdminHarness } from '../support/admin-harness.j
 import { dashboardQueries, matchPattern, parseMetricsText, zabbixTemplate, type MetricSample } from '../support/monitoring-files.js';
 import { PROMETHEUS_BINARY, startPrometheus, type PromSample, type RunningPrometheus } from '../support/prometheus.js';
 import type { SimulatedKiosk } from '../support/simulated-kiosk.js';
-import type { TrialOutcome, UpdatePhase, UpdateStatus } from '../../contract/update-status.js';
+import type { TrialOutcome } from '../../contract/update-status.js';
+import { updateStatus } from '../support/fleet-scenarios.js';
 import { waitFor } from '../support/system-daemons.js';
 
 const PORTS = { controller: 16330, prometheus: 16331 };
@@ -63,9 +64,10 @@ before(async () => {
   pi02 = second;
   pc03.session = { user: 'carol', desktop: 'Lab PC (carol)', protocol: 'rdp', since: new Date().toISOString() };
   // A rollout of 0.2.0 under way: pi01 took it, pi02 tried it and came back, pc03 is writing it.
-  pi01.update = updateStatus('0.2.0', 'idle', { version: '0.2.0', outcome: 'committed' });
-  pi02.update = updateStatus('0.1.0', 'idle', { version: '0.2.0', outcome: 'rolled-back' });
-  pc03.update = updateStatus('0.1.0', 'writing', null);
+  const trialOf020 = (outcome: TrialOutcome['outcome'], detail: string): TrialOutcome => ({ version: '0.2.0', slot: 'b', outcome, detail, at: new Date().toISOString() });
+  pi01.update = updateStatus((u) => { u.runningVersion = '0.2.0'; u.lastTrial = trialOf020('committed', 'ready and the controller answered'); });
+  pi02.update = updateStatus((u) => { u.runningVersion = '0.1.0'; u.lastTrial = trialOf020('rolled-back', 'the kiosk page was not ready'); });
+  pc03.update = updateStatus((u) => { u.runningVersion = '0.1.0'; u.phase = 'writing'; u.percent = 40; u.targetVersion = '0.2.0'; u.source = 'fleet'; });
   for (const kiosk of [pi01, pi02, pc03]) await kiosk.checkIn();
   // Check-ins every 60 s: 200 s quiet is late, 20 minutes is offline.
   await fleet.backdated(200, () => pc04.checkIn());
@@ -85,19 +87,6 @@ after(async () => {
   await prometheus?.stop();
   await fleet?.close();
 });
-
-/** What a kiosk's update agent reports at check-in (contract/update-status.ts). */
-function updateStatus(running: string, phase: UpdatePhase, lastTrial: { version: string; outcome: TrialOutcome['outcome'] } | null): UpdateStatus {
-  const at = new Date().toISOString();
-  const writing = phase === 'writing';
-  return {
-    runningVersion: running, bootedSlot: 'a', committedSlot: 'a', phase,
-    targetVersion: writing ? '0.2.0' : null, source: writing ? 'fleet' : null, percent: writing ? 40 : null,
-    message: writing ? 'Writing version 0.2.0 to slot B…' : null,
-    lastTrial: lastTrial && { ...lastTrial, slot: 'b', detail: lastTrial.outcome === 'committed' ? 'ready and the controller answered' : 'the kiosk page was not ready', at },
-    updatedAt: at,
-  };
-}
 
 /** A query's samples by one label's value. */
 function byLabel(samples: PromSample[], label: string): Map<string, number> {
