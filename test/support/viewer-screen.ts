@@ -1,5 +1,6 @@
 /**
- * The screen a native viewer draws on in tests: an Xvfb of its own, root-window screenshots
+ * The screen a native viewer draws on in tests: an Xvfb of its own (like the image's Xwayland, no
+ * MIT-SCREEN-SAVER), root-window screenshots
  * (ImageMagick `import`), and waiting until the local desktops' quadrant picture shows on it.
  */
 import { readFile } from 'node:fs/promises';
@@ -21,7 +22,9 @@ export async function startViewerScreen(display: number, logDir: string, size = 
   requireProgram('import', 'imagemagick');
   requireFreeDisplay(display);
   const group = new ProcessGroup(logDir);
-  const server = group.start(`viewer-xvfb-${display}`, xvfb, [`:${display}`, '-screen', '0', `${size}x24`, '-nolisten', 'tcp', '-noreset']);
+  // Without MIT-SCREEN-SAVER, like the image's Xwayland (which has none): the kiosk's idle time
+  // on this display must come the way it comes on the image (app/core/native/x11-idle.ts).
+  const server = group.start(`viewer-xvfb-${display}`, xvfb, [`:${display}`, '-screen', '0', `${size}x24`, '-nolisten', 'tcp', '-noreset', '-extension', 'MIT-SCREEN-SAVER']);
   try {
     await group.waitForX(server, display);
   } catch (error) {

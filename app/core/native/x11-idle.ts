@@ -1,14 +1,18 @@
 /**
  * How long the person at the kiosk has not touched keyboard or mouse, as the X server of the native
- * viewers counts it (the MIT-SCREEN-SAVER extension's `ms_since_user_input`, what `xprintidle`
+ * viewers counts it: the SYNC extension's IDLETIME system counter (milliseconds since the last input
+ * the server processed; the same clock as MIT-SCREEN-SAVER's `ms_since_user_input`, which `xprintidle`
  * prints). Idle logout needs it while xfreerdp or remote-viewer has the screen: their input never
  * reaches the kiosk's page. A few dozen lines of the X11 wire protocol instead of a native module
- * or another package on the image: connect to the display's socket, look the extension up, ask
- * ScreenSaverQueryInfo for the root window, hang up.
+ * or another package on the image: connect to the display's socket, look the extension up, find
+ * the counter, read it, hang up.
  *
- * Under the image's cage the viewers run on Xwayland, whose counter is reset by input Xwayland
- * delivers to its X clients (the viewers); Xvfb and Xorg count input from every device, including
- * XTEST (xdotool). Only local displays (`:N`, `unix:N`) are supported: the kiosk's always are.
+ * Why SYNC and not MIT-SCREEN-SAVER: Xwayland, the viewers' X server under the image's cage, has no
+ * MIT-SCREEN-SAVER extension (Debian trixie's Xwayland 24.1; the image test asks it). Every X server
+ * has SYNC with IDLETIME (Xorg, Xvfb, Xwayland), so there is one way to ask, tested where it runs.
+ * Xwayland's counter is reset by input Xwayland delivers to its X clients (the viewers); Xvfb and
+ * Xorg count input from every device, including XTEST (xdotool). Only local displays (`:N`,
+ * `unix:N`) are supported: the kiosk's always are.
  */
 import { readFile } from 'node:fs/promises';
 import net from 'node:net';
@@ -95,11 +99,15 @@ export function parseXauthority(bytes: Buffer): { family: number; address: Buffe
 }
 
 const pad4 = (n: number): number => (4 - (n % 4)) % 4;
-const EXTENSION = 'MIT-SCREEN-SAVER';
+const EXTENSION = 'SYNC';
+const COUNTER = 'IDLETIME';
 const X_QUERY_EXTENSION = 98;
-const SCREEN_SAVER_QUERY_INFO = 1;
+// SYNC's minor opcodes (the X Synchronization Extension Protocol, version 3.1).
+const SYNC_INITIALIZE = 0;
+const SYNC_LIST_SYSTEM_COUNTERS = 1;
+const SYNC_QUERY_COUNTER = 5;
 
-/** Speaks just enough X11 on `socket`: setup, QueryExtension, ScreenSaverQueryInfo. */
+/** Speaks just enough X11 on `socket`: setup, QueryExtension, then SYNC's Initialize, ListSystemCounters, QueryCounter. */
 async function query(socket: net.Socket, cookie: Cookie | null): Promise<number> {
   const reader = new Reader(socket);
   await new Promise<void>((resolve, reject) => {
@@ -125,10 +133,6 @@ async function query(socket: net.Socket, cookie: Cookie | null): Promise<number>
     const reason = head[0] === 0 ? extra.subarray(0, head[1]).toString('latin1').trim() : 'the server asks for more authentication';
     throw new XIdleError(`the X server refused the connection: ${reason || 'no reason given'}`);
   }
-  // The first screen's root window: after the fixed part, the vendor string and the pixmap formats.
-  const vendorLength = extra.readUInt16LE(16);
-  const formats = extra[21]!;
-  const root = extra.readUInt32LE(32 + vendorLength + pad4(vendorLength) + 8 * formats);
 
   const name = Buffer.from(EXTENSION, 'latin1');
   const queryExtension = Buffer.alloc(8 + name.length + pad4(name.length));
@@ -139,15 +143,51 @@ async function query(socket: net.Socket, cookie: Cookie | null): Promise<number>
   socket.write(queryExtension);
   const extension = await reader.reply();
   if (!extension[8]) throw new XIdleError(`the X server has no ${EXTENSION} extension`);
+  const opcode = extension[9]!;
 
-  const queryInfo = Buffer.alloc(8);
-  queryInfo[0] = extension[9]!;
-  queryInfo[1] = SCREEN_SAVER_QUERY_INFO;
-  queryInfo.writeUInt16LE(2, 2);
-  queryInfo.writeUInt32LE(root, 4);
-  socket.write(queryInfo);
-  const info = await reader.reply();
-  return info.readUInt32LE(16);
+  // A client must initialize SYNC before its other requests.
+  const initialize = Buffer.alloc(8);
+  initialize[0] = opcode;
+  initialize[1] = SYNC_INITIALIZE;
+  initialize.writeUInt16LE(2, 2);
+  initialize[4] = 3; // the protocol version this client speaks: 3.1
+  initialize[5] = 1;
+  socket.write(initialize);
+  await reader.reply();
+
+  const list = Buffer.alloc(4);
+  list[0] = opcode;
+  list[1] = SYNC_LIST_SYSTEM_COUNTERS;
+  list.writeUInt16LE(1, 2);
+  socket.write(list);
+  const counter = findSystemCounter(await reader.reply(), COUNTER);
+  if (counter === null) throw new XIdleError(`the X server's ${EXTENSION} extension has no ${COUNTER} counter`);
+
+  const queryCounter = Buffer.alloc(8);
+  queryCounter[0] = opcode;
+  queryCounter[1] = SYNC_QUERY_COUNTER;
+  queryCounter.writeUInt16LE(2, 2);
+  queryCounter.writeUInt32LE(counter, 4);
+  socket.write(queryCounter);
+  const value = await reader.reply();
+  // An INT64 as (hi INT32, lo CARD32); idle milliseconds fit a double for 285,000 years.
+  return value.readInt32LE(8) * 2 ** 32 + value.readUInt32LE(12);
+}
+
+/**
+ * The id of the system counter called `name` in a ListSystemCounters reply: after the 32-byte
+ * header, each counter is (id CARD32, resolution INT64, name length CARD16, name), padded to 4 bytes.
+ */
+export function findSystemCounter(reply: Buffer, name: string): number | null {
+  const count = reply.readUInt32LE(8);
+  let at = 32;
+  for (let i = 0; i < count && at + 14 <= reply.length; i++) {
+    const id = reply.readUInt32LE(at);
+    const length = reply.readUInt16LE(at + 12);
+    if (reply.toString('latin1', at + 14, at + 14 + length) === name) return id;
+    at += 14 + length + pad4(14 + length);
+  }
+  return null;
 }
 
 /** Reads exact byte counts from a socket; replies are 32 bytes plus their announced length. */
