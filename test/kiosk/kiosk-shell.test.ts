@@ -5,7 +5,7 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { exists, startDaemon, waitFor, type Daemon } from '../support/system-daemons.js';
@@ -34,6 +34,22 @@ async function startShell(t: TestContext, dir: string, extraArgs: string[] = [],
   return shell;
 }
 
+/** The command lines of the processes in process group `group` (the shell starts Chromium as a group of its own). */
+function processGroupCommands(group: number): string[] {
+  const commands: string[] = [];
+  for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+    try {
+      // stat: pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]) !== group) continue;
+      commands.push(readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' '));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return commands;
+}
+
 /** The first match of `pattern` in what the shell printed, waiting up to `ms`. */
 function printed(shell: Daemon, pattern: RegExp, ms: number): Promise<RegExpExecArray> {
   return waitFor(`${pattern} in the shell's output`, async () => pattern.exec(shell.output()) ?? undefined, ms)
@@ -45,6 +61,11 @@ test('[kiosk][shell] Chromium in kiosk mode shows the page, and comes back when 
   const shell = await startShell(t, dir);
   await printed(shell, /THINKIOSK-KIOSK-READY/, 30_000);
   const first = Number((await printed(shell, /chromium started \(pid (\d+)\)/, 1000))[1]);
+  // Chromium's processes as the kiosk's switches make them (app/shell/chromium-args.ts): the page's
+  // renderer, and no network service process of its own (it runs in the browser process: less memory).
+  const processes = processGroupCommands(first);
+  assert.ok(processes.some((command) => command.includes('--type=renderer')), `a renderer among:\n${processes.join('\n')}`);
+  assert.ok(!processes.some((command) => command.includes('network.mojom.NetworkService')), `no network service process among:\n${processes.join('\n')}`);
   process.kill(first, 'SIGKILL');
   await printed(shell, /chromium exited \(SIGKILL\); restarting/, 10_000);
   const second = Number((await printed(shell, /chromium started \(pid (\d+)\)[\s\S]*chromium started \(pid (\d+)\)/, 10_000))[2]);
