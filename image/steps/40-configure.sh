@@ -111,15 +111,23 @@ prune_wifi_firmware() {
   log "   Wi-Fi firmware for the Pi's chips only: $before MiB → $after MiB"
 }
 
-# The files image/prune/files.list names (developers' and tests' tools nothing on the kiosk loads).
+# The files image/prune/files.list names (developers' and tests' tools, and the OpenGL drivers,
+# that nothing on the kiosk loads). A line may be a shell pattern (`*`: the architecture's library
+# directory, a version that changes with Debian's updates); each line must match something, so a
+# line that went stale with a package update stops the build instead of silently keeping the files.
 prune_files() {
-  local path freed=0
+  local pattern match freed=0 matched
   [ "${VARIANT:-kiosk}" = kiosk ] || return 0
-  for path in $(grep -v '^\s*#' "$IMAGE_DIR/prune/files.list" | awk 'NF {print $1}'); do
-    case "$path" in *..*|/*) die "image/prune/files.list: '$path' must be a path inside the root file system" ;; esac
-    [ -e "$ROOTFS/$path" ] || die "image/prune/files.list: /$path is not in the root file system (remove the line)"
-    freed=$(( freed + $(stat -c %s "$ROOTFS/$path") ))
-    rm -f "${ROOTFS:?}/$path"
-  done
+  while read -r pattern; do
+    case "$pattern" in *..*|/*) die "image/prune/files.list: '$pattern' must be a path inside the root file system" ;; esac
+    matched=no
+    for match in "$ROOTFS"/$pattern; do
+      [ -e "$match" ] || [ -L "$match" ] || continue
+      matched=yes
+      freed=$(( freed + $(du -sb "$match" | cut -f1) ))
+      rm -rf "${match:?}"
+    done
+    [ "$matched" = yes ] || die "image/prune/files.list: /$pattern is not in the root file system (remove the line)"
+  done < <(grep -v '^\s*#' "$IMAGE_DIR/prune/files.list" | awk 'NF {print $1}')
   log "   left out (image/prune/files.list): $(( freed / 1048576 )) MiB"
 }

@@ -126,6 +126,9 @@ function checkProbeBasics(report: Map<string, string[]>, arch: Arch, expect: { s
   assert.match(one('kiosk-user'), /^uid=\d+\(kiosk\) .*\(video\)/, 'the kiosk user');
   assert.doesNotMatch(one('kiosk-user'), /\((sudo|root|wheel)\)/, 'the kiosk user is unprivileged');
   for (const program of ['cage', 'node', 'chromium']) assert.match(one('kiosk-processes'), new RegExp(program), `${program} runs as the kiosk user`);
+  // The native viewers' X server answers without any OpenGL driver on the image (image/prune/files.list).
+  assert.match(one('x11'), /DISPLAY=:\d+ .*answers \d+ ms-idle$/, 'Xwayland answers an X11 client on the kiosk\'s display');
+  assert.equal(one('xwayland'), 'running');
   assert.equal(one('passwords').trim(), '', 'no account has a password');
   if (expect.ssh) assert.equal(one('ssh'), 'active', 'SSH is on for the key');
   else assert.notEqual(one('ssh'), 'active', 'SSH is off without a key');

@@ -76,6 +76,16 @@ for unit in systemd-udev-trigger.service thinkiosk-preset.service dbus.service s
   p "unit-up $unit $(awk -v us="${up:-0}" 'BEGIN { printf "%.1f s", us / 1e6 }')"
 done
 systemd-analyze blame 2>/dev/null | head -12 | while IFS= read -r line; do p "blame $line"; done
+# The native viewers' X server (Xwayland, which cage starts at its first client) answers an X11
+# client on the kiosk's display: the image has no OpenGL driver (image/prune/files.list), so
+# Xwayland draws in software. Asked last: it adds Xwayland to the kiosk's memory above.
+shell=$(pgrep -u kiosk -x node | head -1)
+x_env=$(tr '\0' '\n' <"/proc/$shell/environ" 2>/dev/null | grep -E '^(DISPLAY|XAUTHORITY|HOME)=' | tr '\n' ' ')
+p "x11 ${x_env:-no-environment} $(runuser -u kiosk -- env $x_env node --input-type=module -e "
+  const { inputIdleMs } = await import('/opt/thinkiosk/dist/app/core/native/x11-idle.js');
+  try { console.log('answers', await inputIdleMs(process.env.DISPLAY, process.env, 60000), 'ms-idle'); }
+  catch (error) { console.log('no-answer', error.message); }" 2>&1 | tail -1)"
+p "xwayland $(pgrep -u kiosk -x Xwayland >/dev/null && echo running || echo not-running)"
 echo "===PROBE-END==="
 
 if grep -q thinkiosk.probe=write-loop /proc/cmdline; then
