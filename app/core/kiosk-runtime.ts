@@ -21,7 +21,7 @@ import { KioskConsoleRelay } from './kiosk-console-relay.js';
 import type { KioskBackend, Language } from './kiosk-api.js';
 import { KioskService, type AdminTools, type NativeViewers } from './kiosk-service.js';
 import { LaunchKeys } from './launch-keys.js';
-import { startLocalServer } from './local-server.js';
+import { startLocalServer, type LocalListener } from './local-server.js';
 import { readPreset } from './preset.js';
 import { Settings } from './settings.js';
 import { createSystemAdminTools } from './system/admin-tools.js';
@@ -42,6 +42,12 @@ export interface KioskRuntime {
 
 export interface KioskRuntimeOptions {
   rpcOverHttp: boolean;
+  /**
+   * The browser shell's own, made before this runtime so Chromium could start first (listenLocal):
+   * the page's server socket, already listening, and the launch keys its token belongs to.
+   */
+  listening?: LocalListener;
+  launchKeys?: LaunchKeys;
   settingsDir?: string;
   /** The boot partition's preset file (default /boot/firmware/thinkiosk.conf). */
   presetFile?: string;
@@ -189,9 +195,10 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
     void fleet.start();
   }
   await Promise.race([service.learnControllerName(), new Promise((resolve) => setTimeout(resolve, 3000))]);
-  const launchKeys = options.rpcOverHttp ? new LaunchKeys() : null;
+  const launchKeys = options.rpcOverHttp ? (options.launchKeys ?? new LaunchKeys()) : null;
   const server = await startLocalServer({
     backend: service, relay, log, ...(launchKeys ? { launchKeys } : {}), ...(options.port ? { port: options.port } : {}),
+    ...(options.listening ? { listening: options.listening } : {}),
     roots: [
       { prefix: '/vendor/novnc/', directory: join(APP_ROOT, 'node_modules/@novnc/novnc/') },
       { prefix: '/vendor/spice/', directory: join(APP_ROOT, 'node_modules/@spice-project/spice-html5/src/') },

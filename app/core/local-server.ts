@@ -28,6 +28,8 @@ export interface LocalServerOptions {
   roots: StaticRoot[];
   /** Present for the browser shell; absent under Electron (calls go over IPC, and /rpc, /events and /bootstrap answer 403). */
   launchKeys?: LaunchKeys;
+  /** Already listening (listenLocal): the browser shell's Chromium may be waiting on it. Otherwise `port` (0: any). */
+  listening?: LocalListener;
   port?: number;
   log: (level: 'info' | 'warn' | 'error', message: string) => void;
 }
@@ -52,17 +54,61 @@ export function contentSecurityPolicy(origin: string): string {
   ].join('; ');
 }
 
-export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
+/**
+ * The local server's socket, listening before the kiosk's service exists. The browser shell starts
+ * Chromium on the page's address at once, and Chromium's first requests wait here (held, not
+ * refused) until startLocalServer serves them: Chromium's start and the loading of the kiosk's own
+ * modules then run side by side, where one after the other they were most of a boot under
+ * emulation (about 18 s of modules, then about 20 s of Chromium, on the arm64 image in QEMU).
+ */
+export interface LocalListener {
+  server: http.Server;
+  port: number;
+  origin: string;
+  /** The page's address (no secret in it). */
+  url: string;
+  /** From now on requests and upgrades go to these; the held requests first. */
+  serve(onRequest: http.RequestListener, onUpgrade: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void): void;
+}
+
+export async function listenLocal(port = 0): Promise<LocalListener> {
   const server = http.createServer({ headersTimeout: HEADERS_MS, requestTimeout: REQUEST_MS, connectionsCheckingInterval: 1000, keepAliveTimeout: 5000 });
   server.maxHeadersCount = 100;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    server.listen(port, '127.0.0.1', () => resolve());
   });
-  // After listening, errors (accept failing for want of file descriptors...) are logged, not fatal.
+  // After listening, errors (accept failing for want of file descriptors...) must not end the
+  // kiosk; startLocalServer logs them.
+  server.on('error', () => undefined);
+  const held: [http.IncomingMessage, http.ServerResponse][] = [];
+  let onRequest: http.RequestListener | null = null;
+  let onUpgrade: ((req: http.IncomingMessage, socket: Duplex, head: Buffer) => void) | null = null;
+  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (onRequest) onRequest(req, res);
+    else held.push([req, res]);
+  });
+  // Nothing upgrades before the page is served (its consoles come after a login).
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (onUpgrade) onUpgrade(req, socket, head);
+    else socket.destroy();
+  });
+  const bound = (server.address() as AddressInfo).port;
+  const origin = `http://127.0.0.1:${bound}`;
+  return {
+    server, port: bound, origin, url: `${origin}/`,
+    serve(request, upgrade) {
+      onRequest = request;
+      onUpgrade = upgrade;
+      for (const [req, res] of held.splice(0)) if (!res.destroyed) request(req, res);
+    },
+  };
+}
+
+export async function startLocalServer(options: LocalServerOptions): Promise<LocalServer> {
+  const listening = options.listening ?? (await listenLocal(options.port ?? 0));
+  const { server, port, origin } = listening;
   server.on('error', (error) => options.log('warn', `local server: ${error.message}`));
-  const port = (server.address() as AddressInfo).port;
-  const origin = `http://127.0.0.1:${port}`;
   const csp = contentSecurityPolicy(origin);
   const eventStreams = new Set<http.ServerResponse>();
   const keys = options.launchKeys;
@@ -148,7 +194,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     else res.destroy();
   };
 
-  server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     // A request or response stream that errors (the peer resets it) must not become an uncaught error.
     req.on('error', () => res.destroy());
     res.on('error', () => undefined);
@@ -157,7 +203,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     } catch (error) {
       fail(res, error);
     }
-  });
+  };
 
   // What Node's parser refuses (bad request lines, oversized or malformed headers, unknown methods).
   server.on('clientError', (error: NodeJS.ErrnoException, socket: Duplex) => {
@@ -169,7 +215,7 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
     }
   });
 
-  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+  const onUpgrade = (req: http.IncomingMessage, socket: Duplex, head: Buffer): void => {
     socket.on('error', () => socket.destroy());
     try {
       if (!hostIsUs(req) || !options.relay.handleUpgrade(req, socket, head)) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
@@ -177,7 +223,8 @@ export async function startLocalServer(options: LocalServerOptions): Promise<Loc
       options.log('warn', `local server: upgrade refused: ${error instanceof Error ? error.message : String(error)}`);
       socket.destroy();
     }
-  });
+  };
+  listening.serve(onRequest, onUpgrade);
 
   return {
     url: `${origin}/`,

@@ -1,7 +1,10 @@
 /**
  * The browser shell: the kiosk without Electron. It starts the kiosk runtime (page, calls over
  * HTTP with a per-launch key) and keeps Debian's Chromium open on it in kiosk mode (kiosk-browser.ts),
- * on a fresh profile for every person. On a machine without a display it first makes a virtual X
+ * on a fresh profile for every person. Chromium is started first, on the page server's socket that
+ * already listens (local-server.ts listenLocal), and the runtime's modules load while it starts:
+ * its first requests wait until the runtime serves them. (So this file imports nothing heavy
+ * statically: the runtime and the settings store are loaded after Chromium's start.) On a machine without a display it first makes a virtual X
  * display (virtual-display.ts), which the native viewers use too, and says how to look at it.
  *
  *   node dist/app/shell/main.js [--controller URL] [--settings-dir DIR] [--preset FILE] [--port N]
@@ -11,8 +14,9 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { startKioskRuntime } from '../core/kiosk-runtime.js';
-import { Settings } from '../core/settings.js';
+import { LaunchKeys } from '../core/launch-keys.js';
+import { listenLocal } from '../core/local-server.js';
+import type { KioskRuntime } from '../core/kiosk-runtime.js';
 import { chromiumArgs, hasGpuRenderNode } from './chromium-args.js';
 import { KioskBrowser } from './kiosk-browser.js';
 import { displayNumber, startVirtualDisplay, type VirtualDisplay } from './virtual-display.js';
@@ -49,6 +53,7 @@ async function main(): Promise<void> {
   const settingsDir = args['settings-dir'] ?? process.env.THINKIOSK_SETTINGS_DIR;
   if (args.controller) {
     // A convenience for the demo and for admins: the same as the preset file's `controller =`.
+    const { Settings } = await import('../core/settings.js');
     new Settings(settingsDir ?? join(process.env.HOME ?? '/tmp', '.config', 'thinkiosk')).update({ controllerUrl: args.controller, controllerName: null, controllerBackend: null });
   }
   const withBrowser = !args['no-browser'] && existsSync(args.chromium);
@@ -71,58 +76,72 @@ async function main(): Promise<void> {
     say(`  or take a screenshot: XAUTHORITY=${screen.xauthority} import -display ${screen.display} -window root kiosk.png`);
   }
 
-  const runtime = await startKioskRuntime({
-    rpcOverHttp: true,
-    ...(settingsDir ? { settingsDir } : {}),
-    ...(args.preset ? { presetFile: args.preset } : {}),
-    ...(args.port ? { port: Number(args.port) } : {}),
-    fullscreenViewers: !args.windowed,
-  });
-  const keys = runtime.launchKeys!;
+  const listening = await listenLocal(args.port ? Number(args.port) : 0);
+  const keys = new LaunchKeys();
+  let runtime: KioskRuntime | null = null;
   let browser: KioskBrowser | null = null;
   let stopping = false;
   const stop = async (): Promise<void> => {
     if (stopping) return;
     stopping = true;
     await browser?.stop();
-    await runtime.close();
+    if (runtime) await runtime.close();
+    else listening.server.close(); // (the runtime's close closes it)
     await screen?.stop();
     process.exit(0);
   };
   process.on('SIGINT', () => void stop());
   process.on('SIGTERM', () => void stop());
 
-  if (!withBrowser) {
+  let ready = false;
+  if (withBrowser) {
+    const gpu = hasGpuRenderNode();
+    browser = new KioskBrowser({
+      chromium: args.chromium,
+      args: (profile) => chromiumArgs({ profile, windowed: args.windowed, bareScreen: screen ? SCREEN : null, runningAsRoot: process.getuid?.() === 0, gpu }),
+      env: process.env,
+      pageUrl: listening.url,
+      origin: listening.origin,
+      keys,
+      pageLoadSeconds: PAGE_LOAD_SECONDS,
+      say,
+      onPageLoaded: (launch, ms) => {
+        // One fixed line that the image's boot test and the system log look for, at the first load.
+        if (!ready) say(`THINKIOSK-KIOSK-READY page loaded (${settingsDescription()})`);
+        else say(`page loaded ${ms} ms after chromium started (launch ${launch})`);
+        ready = true;
+      },
+    });
+    browser.start();
+  }
+
+  try {
+    const { startKioskRuntime } = await import('../core/kiosk-runtime.js');
+    runtime = await startKioskRuntime({
+      rpcOverHttp: true,
+      listening,
+      launchKeys: keys,
+      ...(settingsDir ? { settingsDir } : {}),
+      ...(args.preset ? { presetFile: args.preset } : {}),
+      fullscreenViewers: !args.windowed,
+    });
+  } catch (error) {
+    // No Chromium left waiting on a page nobody will serve.
+    await browser?.stop();
+    throw error;
+  }
+
+  if (!browser) {
     // The page for a browser of one's own (the tests drive one): this URL works once.
     const page = `${runtime.url}#boot=${keys.beginLaunch().token}`;
     if (args['no-browser']) say(`kiosk page: ${page}`);
     else say(`${args.chromium} is missing (apt-get install chromium); the kiosk page is at ${page}`);
     return;
   }
-
-  let ready = false;
-  const gpu = hasGpuRenderNode();
-  browser = new KioskBrowser({
-    chromium: args.chromium,
-    args: (profile) => chromiumArgs({ profile, windowed: args.windowed, bareScreen: screen ? SCREEN : null, runningAsRoot: process.getuid?.() === 0, gpu }),
-    env: process.env,
-    pageUrl: runtime.url,
-    origin: runtime.origin,
-    keys,
-    pageLoadSeconds: PAGE_LOAD_SECONDS,
-    say,
-    onPageLoaded: (launch, ms) => {
-      // One fixed line that the image's boot test and the system log look for, at the first load.
-      if (!ready) say(`THINKIOSK-KIOSK-READY page loaded (${settingsDescription()})`);
-      else say(`page loaded ${ms} ms after chromium started (launch ${launch})`);
-      ready = true;
-    },
-  });
   // Nothing of one person reaches the next: every session's end gets a Chromium that never saw it.
   runtime.backend.subscribe((event) => {
     if (event.type === 'session-ended') void browser?.recycle(`the session ended (${event.reason})`);
   });
-  browser.start();
 }
 
 main().catch((error: unknown) => {
