@@ -236,26 +236,31 @@ async function main(): Promise<void> {
     workDir: path.join(work, 'desktops'), vncPort: PORTS.vnc, spicePort: PORTS.spice, rdpPort: PORTS.rdp, displayBase: DISPLAY_BASE,
     vncPassword: 'benchpw1', spicePassword: 'bench-tkt', rdpUser: 'bench', rdpPassword: 'bench-pass',
   });
-  const ctl = await startStaticController({
-    workDir: work, port: PORTS.controller, inventory: `
+  // Everything started is stopped in the finally below, also when a start fails (a kiosk that did
+  // not start must not leave the desktops holding the bench's ports).
+  let ctl: Awaited<ReturnType<typeof startStaticController>> | null = null;
+  let baseline: Awaited<ReturnType<typeof startBaselineServer>> | null = null;
+  let kiosk: Awaited<ReturnType<typeof startKiosk>> | null = null;
+  let kioskChromium: Awaited<ReturnType<typeof startKioskChromium>> | null = null;
+  const results: Record<string, { kiosk: number[]; direct: number[] }> = { vnc: { kiosk: [], direct: [] }, spice: { kiosk: [], direct: [] }, rdp: { kiosk: [], direct: [] } };
+  const memory: Record<'list' | 'vncSession', ProcessMemory[]> = { list: [], vncSession: [] };
+  try {
+    ctl = await startStaticController({
+      workDir: work, port: PORTS.controller, inventory: `
 users: [{ name: bench, password: "${await hashPassword('bench-pass')}" }]
 desktops:
   - { id: vnc, name: VNC, guestOs: { family: other }, endpoints: { vnc: { host: 127.0.0.1, port: ${PORTS.vnc}, password: benchpw1 } }, users: [bench] }
   - { id: spice, name: SPICE, guestOs: { family: linux }, usbRedirection: false, endpoints: { spice: { host: 127.0.0.1, port: ${PORTS.spice}, password: bench-tkt } }, users: [bench] }
   - { id: rdp, name: RDP, guestOs: { family: windows }, endpoints: { rdp: { host: 127.0.0.1, port: ${PORTS.rdp} } }, users: [bench] }
 ` });
-  const xvfb = spawn('Xvfb', [VIEWER_DISPLAY, '-screen', '0', '1024x768x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
-  children.push(xvfb);
-  await new Promise((resolve) => setTimeout(resolve, 800));
-  const baseline = await startBaselineServer();
-  const kiosk = await startKiosk({ preset: `controller = ${ctl.url}\n`, env: { DISPLAY: VIEWER_DISPLAY } });
-  const kioskChromium = await startKioskChromium(kiosk.url, work);
-  const kioskPage = kioskChromium.page;
-  let basePage!: Page;
-  const screen = (): Buffer => execFileSync('import', ['-display', VIEWER_DISPLAY, '-window', 'root', 'png:-']);
-  const results: Record<string, { kiosk: number[]; direct: number[] }> = { vnc: { kiosk: [], direct: [] }, spice: { kiosk: [], direct: [] }, rdp: { kiosk: [], direct: [] } };
-  const memory: Record<'list' | 'vncSession', ProcessMemory[]> = { list: [], vncSession: [] };
-  try {
+    const xvfb = spawn('Xvfb', [VIEWER_DISPLAY, '-screen', '0', '1024x768x24', '-nolisten', 'tcp'], { stdio: 'ignore' });
+    children.push(xvfb);
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    baseline = await startBaselineServer();
+    kiosk = await startKiosk({ preset: `controller = ${ctl.url}\n`, env: { DISPLAY: VIEWER_DISPLAY } });
+    kioskChromium = await startKioskChromium(kiosk.url, work);
+    const kioskPage = kioskChromium.page;
+    const screen = (): Buffer => execFileSync('import', ['-display', VIEWER_DISPLAY, '-window', 'root', 'png:-']);
     await kioskPage.getByTestId('username').fill('bench');
     await kioskPage.getByTestId('password').fill('bench-pass');
     await kioskPage.getByTestId('login-submit').click();
@@ -271,7 +276,7 @@ desktops:
     await kioskPage.keyboard.press('Control+Alt+Home');
     await kioskPage.getByTestId('bar-disconnect').click();
     await kioskPage.getByTestId('desktops-screen').waitFor();
-    basePage = await kioskChromium.newPage(); // after the memory reading, which is of the kiosk page alone
+    const basePage = await kioskChromium.newPage(); // after the memory reading, which is of the kiosk page alone
 
     const inPage = async (page: Page, start: () => Promise<void>, stop: () => Promise<void>): Promise<number> => {
       await page.bringToFront(); // a background tab's timers and animation frames are throttled
@@ -327,10 +332,10 @@ desktops:
       process.stderr.write(`round ${round}${keep ? '' : ' (warm-up)'}: vnc ${vncKiosk.toFixed(0)}/${vncDirect.toFixed(0)} spice ${spiceKiosk.toFixed(0)}/${spiceDirect.toFixed(0)} rdp ${rdpKiosk.toFixed(0)}/${rdpDirect.toFixed(0)} ms\n`);
     }
   } finally {
-    await kioskChromium.stop();
-    await kiosk.stop();
-    baseline.close();
-    await ctl.close();
+    await kioskChromium?.stop();
+    await kiosk?.stop();
+    baseline?.close();
+    await ctl?.close();
     await desktops.stop();
     for (const child of children) child.kill();
     rmSync(work, { recursive: true, force: true });
