@@ -111,6 +111,25 @@ prune_wifi_firmware() {
   log "   Wi-Fi firmware for the Pi's chips only: $before MiB → $after MiB"
 }
 
+# The root never changes on the card, yet systemd's jobs for the first boot after /usr changed
+# (ldconfig, systemd-sysusers, the journal's message catalog, systemd-update-done: the units with
+# ConditionNeedsUpdate=/etc or /var) ran at every boot, ldconfig on the way to sysinit.target
+# (~3 s under TCG): they compare /usr's time with /etc/.updated and /var/.updated, which the RAM
+# overlay never keeps. Their work is done here once, on the final root (after the prunes, so the
+# library cache lists no removed library), and the two stamps are written as systemd-update-done
+# writes them. Runs under qemu-user for arm64 (a second or two).
+mark_root_updated() {
+  local stamp file
+  chroot "$ROOTFS" /sbin/ldconfig || die "ldconfig in the root file system failed"
+  chroot "$ROOTFS" systemd-sysusers >/dev/null 2>&1 || die "systemd-sysusers in the root file system failed"
+  chroot "$ROOTFS" journalctl --update-catalog >/dev/null 2>&1 || die "journalctl --update-catalog in the root file system failed"
+  stamp="TIMESTAMP_NSEC=$(stat -c '%.9Y' "$ROOTFS/usr" | tr -d .)"
+  for file in etc/.updated var/.updated; do
+    printf '# Written by image/steps/40-configure.sh (mark_root_updated), as systemd-update-done does.\n%s\n' "$stamp" >"$ROOTFS/$file"
+    touch -r "$ROOTFS/usr" "$ROOTFS/$file"
+  done
+}
+
 # The files image/prune/files.list names (developers' and tests' tools, and the OpenGL drivers,
 # that nothing on the kiosk loads). A line may be a shell pattern (`*`: the architecture's library
 # directory, a version that changes with Debian's updates); each line must match something, so a

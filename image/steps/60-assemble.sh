@@ -19,6 +19,7 @@ align_up() { echo $(( ($1 + ALIGN_MIB - 1) / ALIGN_MIB * ALIGN_MIB )); }
 
 assemble_disk_image() {
   local parts="$WORK_DIR/parts"
+  mark_root_updated  # image/steps/40-configure.sh: the root is final from here on
   rm -rf "$parts"; mkdir -p "$parts"
   local need=$(( $(du -sxm "$ROOTFS" | cut -f1) * 2 + 512 ))
   [ "$(free_mib "$WORK_DIR")" -gt "$need" ] || die "not enough free space in $WORK_DIR: $need MiB needed"

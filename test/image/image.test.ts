@@ -126,6 +126,8 @@ function checkProbeBasics(report: Map<string, string[]>, arch: Arch, expect: { s
   assert.match(one('kiosk-user'), /^uid=\d+\(kiosk\) .*\(video\)/, 'the kiosk user');
   assert.doesNotMatch(one('kiosk-user'), /\((sudo|root|wheel)\)/, 'the kiosk user is unprivileged');
   for (const program of ['cage', 'node', 'chromium']) assert.match(one('kiosk-processes'), new RegExp(program), `${program} runs as the kiosk user`);
+  // No first-boot-after-an-update job at every boot (ldconfig held up sysinit.target): the build did their work.
+  assert.equal(one('update-jobs').trim(), 'ldconfig=no systemd-sysusers=no systemd-journal-catalog-update=no systemd-update-done=no');
   // The native viewers' X server answers without any OpenGL driver on the image (image/prune/files.list).
   assert.match(one('x11'), /DISPLAY=:\d+ .*answers \d+ ms-idle$/, 'Xwayland answers an X11 client on the kiosk\'s display');
   assert.equal(one('xwayland'), 'running');

@@ -59,6 +59,8 @@ for u in $(printf '%s\n' "$units" | awk '{print $1}'); do p "enabled $u"; done
 p "default-target $(systemctl get-default)"
 # The boot server's service runs on every box and waits, switched off, unless a preset turns it on.
 p "boot-server $(sed -n 's/^  "state": "\(.*\)",$/\1/p' /run/thinkiosk/boot-server/status.json 2>/dev/null | grep . || echo no-status) $(systemctl is-active thinkiosk-boot-server.service)"
+# The jobs for a first boot after /usr changed find nothing to do: the build did their work (image/steps/40-configure.sh mark_root_updated).
+p "update-jobs $(for unit in ldconfig systemd-sysusers systemd-journal-catalog-update systemd-update-done; do printf '%s=%s ' "$unit" "$(systemctl show -P ConditionResult "$unit.service" 2>&1)"; done)"
 p "failed $(systemctl --failed --no-legend --plain | awk '{print $1}' | tr '\n' ' ')"
 p "settings $(tr -d '\n' </var/lib/thinkiosk/settings/settings.json 2>/dev/null || echo missing)"
 p "fsck-data $(journalctl -b -o cat -u 'systemd-fsck@*' 2>/dev/null | grep -m1 -i 'TKDATA\|clean\|recover' || echo none)"
