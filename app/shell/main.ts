@@ -4,8 +4,9 @@
  * on a fresh profile for every person. Chromium is started first, on the page server's socket that
  * already listens (local-server.ts listenLocal), and the runtime's modules load while it starts:
  * its first requests wait until the runtime serves them. (So this file imports nothing heavy
- * statically: the runtime and the settings store are loaded after Chromium's start.) On a machine without a display it first makes a virtual X
- * display (virtual-display.ts), which the native viewers use too, and says how to look at it.
+ * statically: the runtime and the settings store are loaded after Chromium's start.) On a machine
+ * without a display it first makes a virtual X display (virtual-display.ts), which the native
+ * viewers use too, and says how to look at it.
  *
  *   node dist/app/shell/main.js [--controller URL] [--settings-dir DIR] [--preset FILE] [--port N]
  *        [--windowed] [--no-browser] [--chromium PATH]
