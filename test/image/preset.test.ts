@@ -193,3 +193,46 @@ test('apply-preset: Raspberry Pi Imager\'s user-data and network-config without 
   assert.match(confWifi, /^psk=other-password$/m, 'thinkiosk.conf\'s network with its own password, never Imager\'s key');
   assert.equal(readlinkSync(join(root, 'etc/localtime')), '/usr/share/zoneinfo/Asia/Shanghai', 'what thinkiosk.conf does not set still comes from Imager');
 });
+
+test('apply-preset: unchanged files on the same image are applied again without starting the app; any change, an update or a kept answer root did not write asks the app again', () => {
+  const conf = 'controller = https://d.example\nhostname = lab3-kiosk-07\nwifi_ssid = Lab3\nwifi_password = correct horse\ntimezone = Mars/Olympus_Mons\n';
+  const root = fakeRoot(conf);
+  writeFileSync(join(root, 'etc/thinkiosk-release'), 'thinkiosk 0.1.0 arm64 (key-1)\n');
+  const noApp = join(root, 'no-app');
+  const run = (app: string): string => execFileSync('sh', [SCRIPT], { env: { ...process.env, THINKIOSK_ROOT: root, THINKIOSK_APP: app }, encoding: 'utf8', stdio: 'pipe' });
+  const applied = (): string[] => ['etc/hostname', 'run/thinkiosk/kiosk-preset.conf', 'run/thinkiosk/preset-problems.txt', 'run/NetworkManager/system-connections/thinkiosk-preset-wifi.nmconnection'].map((path) => read(root, path));
+  const reset = (): void => { for (const path of ['etc/hostname', 'run/thinkiosk/kiosk-preset.conf', 'run/thinkiosk/preset-problems.txt']) writeFileSync(join(root, path), 'stale\n'); };
+
+  assert.doesNotMatch(run(REPO), /unchanged since an earlier boot/);
+  const first = applied();
+  assert.match(first[2]!, /line 5: timezone must be/);
+  const kept = join(root, 'var/lib/thinkiosk/preset-checked');
+  assert.equal(statSync(kept).mode & 0o777, 0o600, 'it holds the Wi-Fi password: root\'s alone');
+
+  // The next boot: the app is not even there, and everything is applied as before.
+  reset();
+  assert.match(run(noApp), /unchanged since an earlier boot/);
+  assert.deepEqual(applied(), first);
+
+  // A kept answer someone else could have written is not used.
+  execFileSync('chmod', ['0644', kept]);
+  assert.match(run(noApp), /PROBLEM thinkiosk\.conf could not be read by the kiosk app/);
+  run(REPO);
+  assert.match(run(noApp), /unchanged since an earlier boot/);
+
+  // An edited file, or an updated image (its rules may have changed), is checked by the app again.
+  writeFileSync(join(root, 'boot/firmware/thinkiosk.conf'), conf.replace('lab3-kiosk-07', 'lab3-kiosk-08'));
+  assert.match(run(noApp), /PROBLEM thinkiosk\.conf could not be read/);
+  run(REPO);
+  assert.equal(read(root, 'etc/hostname'), 'lab3-kiosk-08\n');
+  writeFileSync(join(root, 'etc/thinkiosk-release'), 'thinkiosk 0.1.1 arm64 (key-2)\n');
+  assert.match(run(noApp), /PROBLEM thinkiosk\.conf could not be read/);
+
+  // A plain PIN is never kept: that boot hashes it, and the next boot asks the app about the new file.
+  writeFileSync(join(root, 'boot/firmware/thinkiosk.conf'), `${conf}admin_pin = 2468\n`);
+  run(REPO);
+  assert.doesNotMatch(readFileSync(kept, 'utf8'), /2468/);
+  assert.doesNotMatch(run(REPO), /unchanged since an earlier boot/, 'the file with the hash is new');
+  assert.match(readFileSync(kept, 'utf8'), /scrypt/);
+  assert.match(run(noApp), /unchanged since an earlier boot/);
+});
