@@ -194,7 +194,9 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
     service.attachFleet(() => fleet?.status() ?? null);
     void fleet.start();
   }
-  await Promise.race([service.learnControllerName(), new Promise((resolve) => setTimeout(resolve, 3000))]);
+  // Asked in the background: the page is not held for it (at boot the network is often not up yet,
+  // and the login screen shows the address until the name arrives and is put in its place).
+  void service.learnControllerName();
   const launchKeys = options.rpcOverHttp ? (options.launchKeys ?? new LaunchKeys()) : null;
   const server = await startLocalServer({
     backend: service, relay, log, ...(launchKeys ? { launchKeys } : {}), ...(options.port ? { port: options.port } : {}),

@@ -248,7 +248,8 @@ test('[kiosk][i18n] Chinese from the system locale; English and back with one cl
   const { page } = await openKioskPage(browser, kiosk);
   await page.getByTestId('login-screen').waitFor();
   assert.equal(await page.locator('h1').innerText(), '登录');
-  assert.equal(await page.getByTestId('controller-name').innerText(), '来自 Static test site 的桌面');
+  // The name arrives from the controller after the page is shown.
+  await page.getByTestId('controller-name').filter({ hasText: '来自 Static test site 的桌面' }).waitFor();
   await page.getByTestId('language-switch').click();
   await page.locator('h1', { hasText: 'Log in' }).waitFor();
   await page.getByTestId('language-switch').click();
