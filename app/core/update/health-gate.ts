@@ -12,8 +12,9 @@
  *   the trial never reached the gate (kernel hang, crash loop, watchdog, power cut): recorded as
  *   'did-not-finish', the trial cleared.
  * The outcome stays on the settings partition (last-trial.json) for the status and the check-in.
- * The deadline counts from the gate's start, early in the boot: a kernel that hangs before that
- * is the watchdog's and panic=10's to end (the boot loader then falls back by itself).
+ * The deadline counts from the gate's start: once the kiosk has shown its page, or 60 s into the
+ * wait for it (thinkiosk-health-gate.service). A kernel that hangs before that is the watchdog's
+ * and panic=10's to end (the boot loader then falls back by itself).
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
