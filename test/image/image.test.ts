@@ -128,6 +128,8 @@ function checkProbeBasics(report: Map<string, string[]>, arch: Arch, expect: { s
   for (const program of ['cage', 'node', 'chromium']) assert.match(one('kiosk-processes'), new RegExp(program), `${program} runs as the kiosk user`);
   // No first-boot-after-an-update job at every boot (ldconfig held up sysinit.target): the build did their work.
   assert.equal(one('update-jobs').trim(), 'ldconfig=no systemd-sysusers=no systemd-journal-catalog-update=no systemd-update-done=no');
+  assert.equal(one('kiosk-manager-waits-for-user-sessions'), '0', 'the kiosk\'s session does not wait for NetworkManager\'s start');
+  assert.match(one('preset-checked'), /^(root:600|none)$/, 'the kept answer about thinkiosk.conf is root\'s alone');
   // The native viewers' X server answers without any OpenGL driver on the image (image/prune/files.list).
   assert.match(one('x11'), /DISPLAY=:\d+ .*answers \d+ ms-idle$/, 'Xwayland answers an X11 client on the kiosk\'s display');
   assert.equal(one('xwayland'), 'running');

@@ -61,6 +61,10 @@ p "default-target $(systemctl get-default)"
 p "boot-server $(sed -n 's/^  "state": "\(.*\)",$/\1/p' /run/thinkiosk/boot-server/status.json 2>/dev/null | grep . || echo no-status) $(systemctl is-active thinkiosk-boot-server.service)"
 # The jobs for a first boot after /usr changed find nothing to do: the build did their work (image/steps/40-configure.sh mark_root_updated).
 p "update-jobs $(for unit in ldconfig systemd-sysusers systemd-journal-catalog-update systemd-update-done; do printf '%s=%s ' "$unit" "$(systemctl show -P ConditionResult "$unit.service" 2>&1)"; done)"
+# The kiosk's session waits for its user manager, which must not wait for the network (rootfs-overlay/etc/systemd/system/user@.service.d).
+p "kiosk-manager-waits-for-user-sessions $(systemctl show -P After "user@$(id -u kiosk).service" | tr ' ' '\n' | grep -cx systemd-user-sessions.service)"
+# The app's answer about thinkiosk.conf kept for the next boot (apply-preset): root's alone, or none (a plain PIN was hashed in this boot).
+p "preset-checked $(stat -c %U:%a /var/lib/thinkiosk/preset-checked 2>/dev/null || echo none)"
 p "failed $(systemctl --failed --no-legend --plain | awk '{print $1}' | tr '\n' ' ')"
 p "settings $(tr -d '\n' </var/lib/thinkiosk/settings/settings.json 2>/dev/null || echo missing)"
 p "fsck-data $(journalctl -b -o cat -u 'systemd-fsck@*' 2>/dev/null | grep -m1 -i 'TKDATA\|clean\|recover' || echo none)"
@@ -73,7 +77,7 @@ for pid in $(pgrep -u kiosk); do
 done | awk 'NF == 2 {kib[$1] += $2; n[$1]++; total += $2} END {for (c in kib) printf "probe: kiosk-pss-kib %s %d %d\n", c, kib[c], n[c]; printf "probe: kiosk-pss-kib total %d\n", total}'
 # (The boot never "finishes" while this probe's own unit runs, so systemd-analyze time and
 # critical-chain have nothing to say: the kiosk's path is given as when each unit on it was up.)
-for unit in systemd-udev-trigger.service thinkiosk-preset.service dbus.service systemd-logind.service seatd.service NetworkManager.service thinkiosk-kiosk.service; do
+for unit in systemd-udev-trigger.service thinkiosk-preset.service dbus.service systemd-logind.service seatd.service NetworkManager.service thinkiosk-kiosk.service "user@$(id -u kiosk).service"; do
   up=$(systemctl show -p ActiveEnterTimestampMonotonic --value "$unit" 2>/dev/null)
   p "unit-up $unit $(awk -v us="${up:-0}" 'BEGIN { printf "%.1f s", us / 1e6 }')"
 done
