@@ -58,6 +58,10 @@ done
 for u in $(printf '%s\n' "$units" | awk '{print $1}'); do p "enabled $u"; done
 p "default-target $(systemctl get-default)"
 # The boot server's service runs on every box and waits, switched off, unless a preset turns it on.
+# Its Node starts once the kiosk has shown its page (after-kiosk): time to say whether it serves.
+if [ "$(systemctl is-enabled thinkiosk-boot-server.service 2>/dev/null)" = enabled ]; then
+  for _ in $(seq 90); do [ -s /run/thinkiosk/boot-server/status.json ] && break; sleep 1; done
+fi
 p "boot-server $(sed -n 's/^  "state": "\(.*\)",$/\1/p' /run/thinkiosk/boot-server/status.json 2>/dev/null | grep . || echo no-status) $(systemctl is-active thinkiosk-boot-server.service)"
 # The jobs for a first boot after /usr changed find nothing to do: the build did their work (image/steps/40-configure.sh mark_root_updated).
 p "update-jobs $(for unit in ldconfig systemd-sysusers systemd-journal-catalog-update systemd-update-done; do printf '%s=%s ' "$unit" "$(systemctl show -P ConditionResult "$unit.service" 2>&1)"; done)"

@@ -14,14 +14,14 @@ import { SystemError } from '../../app/core/system/system-error.js';
 import * as server from '../../pxe/boot-server.js';
 import { parseBootServerConfig } from '../../pxe/config.js';
 
-function setUp(t: TestContext, netbootedFrom: string | null = null) {
+function setUp(t: TestContext, netbootedFrom: string | null = null, serviceInstalled = false) {
   const root = mkdtempSync(join(tmpdir(), 'thinkiosk-boot-switch-'));
   t.after(() => rmSync(root, { recursive: true, force: true }));
   const settingsDir = join(root, 'settings');
   const stateDir = join(root, 'state');
   mkdirSync(settingsDir);
   mkdirSync(stateDir);
-  const bootServer = new BootServerSwitch({ settingsDir, stateDir, netbootedFrom, now: () => new Date('2026-03-01T10:00:00.000Z') });
+  const bootServer = new BootServerSwitch({ settingsDir, stateDir, netbootedFrom, serviceInstalled: () => serviceInstalled, now: () => new Date('2026-03-01T10:00:00.000Z') });
   const writeStatus = (status: unknown): void => writeFileSync(join(stateDir, STATUS_FILE), typeof status === 'string' ? status : JSON.stringify(status));
   return { settingsDir, stateDir, bootServer, writeStatus };
 }
@@ -49,6 +49,18 @@ test('boot server switch: nothing installed, no choice made', async (t) => {
   assert.equal(view.switch, 'not-chosen');
   assert.equal(view.unavailable, null);
   assert.deepEqual([view.clients, view.events, view.problems, view.error], [0, [], [], null]);
+});
+
+test('boot server switch: installed, but the service has not said anything yet (at boot it waits for the kiosk\'s page): starting, not "not installed"', async (t) => {
+  const { bootServer, writeStatus } = setUp(t, null, true);
+  const view = await bootServer.status();
+  assert.deepEqual(BootServerView.parse(view), view);
+  assert.equal(view.state, 'starting');
+  writeStatus(RUNNING);
+  assert.equal((await bootServer.status()).state, 'running');
+  // A netbooted kiosk never runs one (its unit is masked): no status is not "starting" there.
+  const netbooted = setUp(t, 'netboot from 10.0.0.2', true);
+  assert.equal((await netbooted.bootServer.status()).state, 'not-installed');
 });
 
 test('boot server switch: a running server with its address, problems, client count and the last 8 events', async (t) => {

@@ -4,6 +4,7 @@
  * it only writes the switch into its settings directory, and the service, which watches that file,
  * serves or stops a few seconds later. Both files are defined once, in contract/boot-server-files.ts.
  */
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   readBootServerStatus, readBootServerSwitch, STATUS_FILE, SWITCH_FILE, writeBootServerSwitch, type BootEvent,
@@ -13,6 +14,8 @@ import { SystemError } from './system-error.js';
 
 /** Events shown on the admin screen; the service keeps up to 200. */
 const SHOWN_EVENTS = 8;
+/** The image's unit: with it and no status yet, the service has not started yet (it waits for the kiosk's page at boot). */
+const SERVICE_UNIT = '/etc/systemd/system/thinkiosk-boot-server.service';
 
 export interface BootServerSwitchOptions {
   /** The kiosk's settings directory, where the switch file goes. */
@@ -21,6 +24,8 @@ export interface BootServerSwitchOptions {
   stateDir: string;
   /** Set when this kiosk was itself netbooted (THINKIOSK_BOOT_SOURCE, e.g. "netboot from 10.0.0.2"). */
   netbootedFrom?: string | null;
+  /** Whether the boot-server service is installed on this box (default: the image's unit file exists). */
+  serviceInstalled?: () => boolean;
   now?: () => Date;
 }
 
@@ -45,7 +50,11 @@ export class BootServerSwitch {
       state: 'not-installed', reason: null, since: null, mode: null, interface: null, address: null, httpUrl: null,
       arches: [], problems: [], error: null, clients: 0, events: [],
     };
-    if (status.kind === 'missing') return view;
+    if (status.kind === 'missing') {
+      // At boot the service starts once the kiosk has shown its page (after-kiosk): "starting", not "not installed".
+      const installed = !this.options.netbootedFrom && (this.options.serviceInstalled ?? (() => existsSync(SERVICE_UNIT)))();
+      return installed ? { ...view, state: 'starting' } : view;
+    }
     if (status.kind === 'unreadable') {
       const error = `The boot server's status cannot be read (${this.statusPath} ${status.why}). Turn it off and on again; if that does not help, look at the boot-server service's log.`;
       return { ...view, state: 'unknown', error };
