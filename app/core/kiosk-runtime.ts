@@ -196,7 +196,8 @@ export async function startKioskRuntime(options: KioskRuntimeOptions): Promise<K
   }
   // Asked in the background: the page is not held for it (at boot the network is often not up yet,
   // and the login screen shows the address until the name arrives and is put in its place).
-  void service.learnControllerName();
+  // Not awaited any more, so a failure it did not expect must not become an unhandled rejection (which ends the shell).
+  service.learnControllerName().catch((error: unknown) => log('warn', `controller name: ${error instanceof Error ? error.message : String(error)}`));
   const launchKeys = options.rpcOverHttp ? (options.launchKeys ?? new LaunchKeys()) : null;
   const server = await startLocalServer({
     backend: service, relay, log, ...(launchKeys ? { launchKeys } : {}), ...(options.port ? { port: options.port } : {}),
